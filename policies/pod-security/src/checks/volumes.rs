@@ -50,8 +50,8 @@ const HOST_PATH_HINT: &str = "Use a volume scoped to the pod instead: emptyDir f
      you ship with it. If the workload really needs the node's files (a log or metrics agent), \
      ops must run it under an exemption.";
 
-/// Reports every known source that is set but not an object (the check
-/// then counts it as set, failing closed).
+/// Reports every known source that is set but not an object. The checks
+/// still count it as set; the `invalid-field` violation fails the object.
 fn report_malformed_sources(volume: &Obj<'_>, out: &mut Findings) {
     for source in ALLOWED.iter().chain(RESTRICTED.iter()) {
         volume.object(source, out);
