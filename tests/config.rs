@@ -29,7 +29,7 @@ fn error(yaml: &str) -> String {
 fn an_unknown_field_is_named_with_its_line() {
     let message = error("policies:\n  - name: p\n    module: HOSTILE\n    mood: enforce\n");
     assert!(
-        message.starts_with("counsel.yaml:4: policy \"p\": unknown field `mood`, expected one of `name`, `module`"),
+        message.starts_with("counsel.yaml:4: policy \"p\": mood: unknown field `mood`, expected one of `name`, `module`"),
         "{message}"
     );
 }
@@ -71,7 +71,7 @@ fn wrong_values_and_syntax_errors_name_their_place() {
     let message = error("policies:\n  - name: [p\n");
     assert!(message.starts_with("counsel.yaml:"), "{message}");
     let message = error("policy: []\n");
-    assert!(message.starts_with("counsel.yaml:1: unknown field `policy`, expected `policies`"), "{message}");
+    assert!(message.starts_with("counsel.yaml:1: policy: unknown field `policy`, expected `policies`"), "{message}");
 }
 
 #[test]

@@ -164,16 +164,6 @@ fn deserialize<T: serde::de::DeserializeOwned>(
                 serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
             }
         }
-        // serde reports an unknown field at its parent; point at the field.
-        if let Some(name) = error
-            .inner()
-            .to_string()
-            .strip_prefix("unknown field `")
-            .and_then(|rest| rest.split_once('`'))
-            .map(|(name, _)| name.to_owned())
-        {
-            at = counsel_edit::pointer::push(&at, &name);
-        }
         let field = error.path().to_string();
         let field = if field == "." { String::new() } else { format!("{field}: ") };
         reporter.error(&at, format!("{prefix}{field}{}", error.inner()))

@@ -209,6 +209,12 @@ impl Runner {
         match error.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => Failure::Deadline(timeout),
             Some(Trap::StackOverflow) => Failure::StackOverflow,
+            // Compiled Rust keeps its stack in linear memory, below the data:
+            // runaway recursion runs off its bottom rather than overflowing
+            // the wasm stack.
+            Some(trap @ Trap::MemoryOutOfBounds) => Failure::Trap(format!(
+                "{trap} (in a Rust policy usually runaway recursion that overflowed its stack)"
+            )),
             Some(trap) => Failure::Trap(trap.to_string()),
             None => otherwise(format!("{error:#}")),
         }
