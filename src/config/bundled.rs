@@ -4,9 +4,18 @@
 
 /// Bundled policies by name, as `builtin:NAME` refers to them.
 pub const BUNDLED: &[(&str, &[u8])] = &[
-    ("pod-security", include_bytes!("../../policies/dist/pod-security.wasm")),
-    ("workload-hygiene", include_bytes!("../../policies/dist/workload-hygiene.wasm")),
-    ("container-security", include_bytes!("../../policies/dist/container-security.wasm")),
+    (
+        "pod-security",
+        include_bytes!("../../policies/dist/pod-security.wasm"),
+    ),
+    (
+        "workload-hygiene",
+        include_bytes!("../../policies/dist/workload-hygiene.wasm"),
+    ),
+    (
+        "container-security",
+        include_bytes!("../../policies/dist/container-security.wasm"),
+    ),
 ];
 
 /// The component of a bundled policy.
