@@ -20,8 +20,8 @@ fn main() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(3000);
-    let object: serde_json::Value =
-        serde_json::from_str(include_str!("deployment.json")).expect("benches/deployment.json is JSON");
+    let object: serde_json::Value = serde_json::from_str(include_str!("deployment.json"))
+        .expect("benches/deployment.json is JSON");
     let request = Request::for_manifest(object, Operation::Create, None);
     let request_json = serde_json::to_string(&request).expect("serialises");
     let config = Config::builtin();
@@ -49,27 +49,42 @@ fn main() {
                 format!("{name} {from}")
             })
             .collect();
-        println!("load all bundled policies, {round}: {} ({})", ms(took), from.join(", "));
+        println!(
+            "load all bundled policies, {round}: {} ({})",
+            ms(took),
+            from.join(", ")
+        );
     }
 
     let reviewer = load(&config, None);
     println!();
-    println!("{:<20} {:>12} {:>12} {:>12} {:>12} {:>8}", "policy", "wasm p50", "wasm p99", "native p50", "native p99", "ratio");
+    println!(
+        "{:<20} {:>12} {:>12} {:>12} {:>12} {:>8}",
+        "policy", "wasm p50", "wasm p99", "native p50", "native p99", "ratio"
+    );
     for policy_config in &config.policies {
         let policy = reviewer.policy(&policy_config.name).expect("loaded");
         let settings = policy_config.settings.to_string();
         let wasm = sample(iterations, || {
-            black_box(policy.evaluate(&request_json, &settings, None).expect("evaluates"));
+            black_box(
+                policy
+                    .evaluate(&request_json, &settings, None)
+                    .expect("evaluates"),
+            );
         });
         let native = sample(iterations, || match policy_config.name.as_str() {
             "pod-security" => {
-                black_box(counsel_policy::guest::validate::<pod_security::PodSecurity>(&request_json, &settings));
+                black_box(
+                    counsel_policy::guest::validate::<pod_security::PodSecurity>(
+                        &request_json,
+                        &settings,
+                    ),
+                );
             }
             "workload-hygiene" => {
-                black_box(counsel_policy::guest::validate::<workload_hygiene::WorkloadHygiene>(
-                    &request_json,
-                    &settings,
-                ));
+                black_box(counsel_policy::guest::validate::<
+                    workload_hygiene::WorkloadHygiene,
+                >(&request_json, &settings));
             }
             other => panic!("no native build of {other} in this benchmark"),
         });
@@ -83,8 +98,39 @@ fn main() {
             wasm.p50.as_secs_f64() / native.p50.as_secs_f64()
         );
     }
+    // The fixed cost of an evaluation: a fresh instance of a policy that
+    // returns at once, with the same request copied in.
+    let empty = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/dist/test-hostile.wasm"),
+    )
+    .expect("policies/dist/test-hostile.wasm is built");
+    let engine = Engine::new(EngineOptions {
+        cache_dir: None,
+        ..EngineOptions::default()
+    })
+    .expect("engine");
+    let empty = engine
+        .load("empty", &empty, Default::default())
+        .expect("loads");
+    let fixed = sample(iterations, || {
+        black_box(
+            empty
+                .evaluate(&request_json, r#"{"behaviour":"allow"}"#, None)
+                .expect("evaluates"),
+        );
+    });
+    println!(
+        "{:<20} {:>12} {:>12}   (fresh instance, request copied in, no work)",
+        "empty policy",
+        us(fixed.p50),
+        us(fixed.p99)
+    );
     let review = sample(iterations, || {
-        black_box(reviewer.review(&request, Scope::All, None).expect("reviews"));
+        black_box(
+            reviewer
+                .review(&request, Scope::All, None)
+                .expect("reviews"),
+        );
     });
     println!(
         "{:<20} {:>12} {:>12}   (match, evaluate every policy, explain)",
@@ -122,7 +168,10 @@ fn sample(n: usize, mut f: impl FnMut()) -> Percentiles {
         .collect();
     times.sort();
     let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
-    Percentiles { p50: at(0.50), p99: at(0.99) }
+    Percentiles {
+        p50: at(0.50),
+        p99: at(0.99),
+    }
 }
 
 fn us(d: Duration) -> String {
