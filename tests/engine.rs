@@ -123,7 +123,8 @@ fn hostile_policies_fail_within_their_limits_and_the_engine_carries_on() {
         )
         .expect("loads");
     let request = serde_json::to_string(&request()).expect("json");
-    let cases: [(&str, fn(&Failure) -> bool); 7] = [
+    type Expectation = fn(&Failure) -> bool;
+    let cases: [(&str, Expectation); 7] = [
         ("loop", |f| {
             *f == Failure::Deadline(Duration::from_millis(200))
         }),
