@@ -16,7 +16,8 @@
 //! - [`matching`] decides which policies see a request;
 //! - [`engine`] runs policy components under limits (wasmtime);
 //! - [`explain`] turns verdicts into explanations;
-//! - [`review`] ties match, evaluate and explain together for one request.
+//! - [`review`] ties match, evaluate and explain together for one request;
+//! - [`patch`] turns fixes into an RFC 6902 JSON Patch for the mutating webhook.
 //!
 //! The command line (`counsel check`, `counsel serve`, ...) lives in the
 //! binary and renders reports for the terminal or AdmissionReview.
@@ -25,6 +26,7 @@ pub mod config;
 pub mod engine;
 pub mod explain;
 pub mod matching;
+pub mod patch;
 pub mod request;
 pub mod review;
 pub mod source;
