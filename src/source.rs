@@ -104,7 +104,8 @@ pub enum Style {
 }
 
 impl Style {
-    /// Whether the node is written in flow style (`{}`, `[]`, or inside one).
+    /// Whether the node is a flow collection (`{…}`, `[…]`, or a pair inside
+    /// one). Scalars inside a flow collection have their own scalar style.
     pub fn is_flow(self) -> bool {
         matches!(self, Style::FlowMapping | Style::FlowSequence)
     }

@@ -163,6 +163,38 @@ fn block_scalar_header(line: &str) -> Option<usize> {
     Some(start)
 }
 
+/// Just past the closing quote of the quoted scalar whose node starts at
+/// `start` (at its quote, or at an anchor or tag before it). The parser's span
+/// runs on over trailing blanks and a comment; `limit` is where it ends.
+pub(crate) fn quoted_end(text: &str, start: usize, limit: usize) -> Option<usize> {
+    let bytes = text.as_bytes().get(..limit)?;
+    let mut i = start;
+    // Skip the node's properties (`&anchor`, `!tag`) and the blanks after them.
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'&' | b'!' => {
+                i += bytes[i..]
+                    .iter()
+                    .take_while(|b| !b.is_ascii_whitespace())
+                    .count()
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            _ => break,
+        }
+    }
+    let quote = *bytes.get(i).filter(|&&b| b == b'\'' || b == b'"')?;
+    i += 1;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            b if b == quote => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 /// Where a block scalar's text ends: after its last non-blank line, not at
 /// the next token where the parser puts it.
 pub(crate) fn trim_trailing_space(text: &str, floor: usize, end: usize) -> usize {
@@ -172,6 +204,13 @@ pub(crate) fn trim_trailing_space(text: &str, floor: usize, end: usize) -> usize
         end -= 1;
     }
     end
+}
+
+/// Offset of the `?` written before a key on its line (`? key`), which is
+/// where the mapping's entries are indented to.
+pub(crate) fn explicit_key_indicator(text: &str, key: usize) -> Option<usize> {
+    let before = text.get(..key)?.trim_end_matches([' ', '\t']);
+    before.ends_with('?').then(|| before.len() - 1)
 }
 
 /// Offset of the `-` that introduces the block sequence entry whose value
@@ -240,6 +279,16 @@ mod tests {
         let text = "\"a | b\": >2\n\n   x\n";
         let content = text.find('x').unwrap();
         assert_eq!(block_scalar_start(text, 7, content), Some(9));
+    }
+
+    #[test]
+    fn quoted_scalars_end_at_their_closing_quote() {
+        let text = r#"a: 'it''s' # 'c'"#;
+        assert_eq!(quoted_end(text, 3, text.len()), Some(10));
+        let text = r#"b: &x !!str "q\"\\" , "n""#;
+        assert_eq!(quoted_end(text, 3, text.len()), Some(19));
+        assert_eq!(quoted_end("c: 'open", 3, 8), None);
+        assert_eq!(quoted_end("d: plain", 3, 8), None);
     }
 
     #[test]

@@ -127,7 +127,11 @@ const PIECES: [&str; 24] = [
 fn mutated_manifests_never_panic_and_positions_stay_consistent() {
     let mut rng = Rng(0x5eed_cafe_f00d_1234);
     let (mut parsed, mut failed) = (0, 0);
-    for round in 0..3000 {
+    let rounds: usize = std::env::var("COUNSEL_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3000);
+    for round in 0..rounds {
         let seed = SEEDS[round % SEEDS.len()];
         let mut chars: Vec<char> = seed.chars().collect();
         for _ in 0..1 + rng.below(4) {
@@ -161,6 +165,29 @@ fn mutated_manifests_never_panic_and_positions_stay_consistent() {
         parsed > 300 && failed > 300,
         "parsed {parsed}, failed {failed}"
     );
+}
+
+#[test]
+fn random_streams_of_yaml_syntax_never_panic() {
+    let mut rng = Rng(0x0dd_ba11_c0ff_ee42);
+    let rounds: usize = std::env::var("COUNSEL_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2000);
+    let words = [
+        "a", "b: ", "1", "~", "<<: ", "x\n  y", "  ", "\n- ", "{a: [", "]}",
+    ];
+    for _ in 0..rounds {
+        let mut text = String::new();
+        for _ in 0..rng.below(40) {
+            if rng.below(3) == 0 {
+                text.push_str(words[rng.below(words.len())]);
+            } else {
+                text.push_str(PIECES[rng.below(PIECES.len())]);
+            }
+        }
+        check(&text);
+    }
 }
 
 #[test]

@@ -26,6 +26,12 @@ impl DocumentState {
             start,
             end,
         } = scalar;
+        let end = match style {
+            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                text::quoted_end(index.text(), start, end).unwrap_or(end)
+            }
+            _ => end,
+        };
         self.last_end = end;
         let merge_tag =
             tag.is_some_and(|t| format!("{}{}", t.handle, t.suffix) == "tag:yaml.org,2002:merge");
@@ -87,7 +93,8 @@ impl DocumentState {
             return Err(internal(index, key_start, "a key outside of a mapping"));
         };
         if !frame.flow && frame.indent.is_none() {
-            frame.indent = Some(index.position(key_start).column - 1);
+            let entry = text::explicit_key_indicator(index.text(), key_start).unwrap_or(key_start);
+            frame.indent = Some(index.position(entry).column - 1);
         }
         match &mut frame.content {
             Content::Mapping { pending, .. } => *pending = next,
@@ -135,6 +142,9 @@ impl DocumentState {
                     start
                 };
                 (at, at)
+            }
+            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                (start, text::quoted_end(source, start, end).unwrap_or(end))
             }
             _ => (start, end),
         };
