@@ -206,6 +206,29 @@ pub(crate) fn trim_trailing_space(text: &str, floor: usize, end: usize) -> usize
     end
 }
 
+/// Where an empty value goes: right after its `:`, its `-` or its `? key`.
+/// The parser puts it at the `:`, or after the blanks, comments and even
+/// lines that follow the other two. `floor` is where the previous token ended.
+pub(crate) fn empty_value_at(text: &str, at: usize, floor: usize) -> usize {
+    if text.as_bytes().get(at) == Some(&b':') {
+        return at + 1;
+    }
+    let floor = floor.min(at);
+    let mut end = at.min(text.len());
+    loop {
+        let Some(before) = text.get(..end) else {
+            return at;
+        };
+        let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let portion = strip_comment(text.get(line_start..end).unwrap_or_default());
+        let trimmed = portion.trim_end_matches([' ', '\t']);
+        if !trimmed.is_empty() || line_start <= floor {
+            return (line_start + trimmed.len()).max(floor);
+        }
+        end = line_start - 1;
+    }
+}
+
 /// Offset of the `?` written before a key on its line (`? key`), which is
 /// where the mapping's entries are indented to.
 pub(crate) fn explicit_key_indicator(text: &str, key: usize) -> Option<usize> {
@@ -289,6 +312,14 @@ mod tests {
         assert_eq!(quoted_end(text, 3, text.len()), Some(19));
         assert_eq!(quoted_end("c: 'open", 3, 8), None);
         assert_eq!(quoted_end("d: plain", 3, 8), None);
+    }
+
+    #[test]
+    fn empty_values_go_right_after_their_indicator() {
+        assert_eq!(empty_value_at("a: # c\n", 1, 1), 2);
+        assert_eq!(empty_value_at("- # comment\n- x", 11, 0), 1);
+        assert_eq!(empty_value_at("l:\r\n- \r\n", 7, 2), 5);
+        assert_eq!(empty_value_at("? \"k #\" # c\n\n", 13, 8), 8);
     }
 
     #[test]

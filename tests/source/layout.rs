@@ -189,7 +189,7 @@ fn empty_values_sit_right_after_their_indicator() {
         (at(first.dash.unwrap()), at(first.value)),
         ("4:1-4:2".into(), "4:2-4:2".into())
     );
-    assert_eq!(node(&doc, t, "/list/1").1, "5:3-5:3");
+    assert_eq!(node(&doc, t, "/list/1").1, "5:2-5:2");
     assert_eq!(node(&doc, t, "/list/2").1, "6:3-6:4");
     assert_eq!(node(&doc, t, "/flow/k").1, "7:10-7:10");
     let expected = serde_json::json!({"a": null, "b": null, "list": [null, null, "x"], "flow": {"k": null, "j": null}});

@@ -114,7 +114,9 @@ impl DocumentState {
             place,
             record,
             start,
-            end,
+            // Grows with each entry (the parser's span of an unindented sequence
+            // starts past the blanks after its first `-`).
+            end: 0,
             flow,
             anchor,
             tagged,
@@ -144,7 +146,7 @@ impl DocumentState {
         let end = if end > start && matches!(closing, Some(b'}' | b']')) {
             start + 1
         } else {
-            frame.end
+            frame.end.max(frame.start)
         };
         self.last_end = self.last_end.max(end);
         self.written_nodes += 1;
