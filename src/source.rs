@@ -40,7 +40,7 @@
 //! merged into, which is also where an edit has to go.
 
 mod builder;
-mod escapes;
+mod rewrite;
 mod scalar;
 mod text;
 
@@ -104,7 +104,8 @@ pub enum Style {
 }
 
 impl Style {
-    /// Whether the node is written in flow style (`{}`, `[]`, or inside one).
+    /// Whether the node is a flow collection (`{…}`, `[…]`, or a pair inside
+    /// one). Scalars inside a flow collection have their own scalar style.
     pub fn is_flow(self) -> bool {
         matches!(self, Style::FlowMapping | Style::FlowSequence)
     }
@@ -275,9 +276,12 @@ impl SourceError {
 /// how values are resolved). Fails on the first syntax or conversion error.
 pub fn parse(text: &str) -> Result<Vec<Document>, SourceError> {
     let index = text::TextIndex::new(text);
-    match builder::build(&index, text) {
+    let masked = rewrite::mask_reserved_directives(text);
+    match builder::build(&index, masked.as_deref().unwrap_or(text)) {
+        // Only JSON has surrogate pairs, and JSON has no directives: the
+        // rewrite starts from the original text.
         Err(builder::Failure::EscapeRejected(error)) => {
-            match escapes::rewrite_surrogate_pairs(text) {
+            match rewrite::rewrite_surrogate_pairs(text) {
                 Some((rewritten, offsets)) => {
                     let index = text::TextIndex::with_offsets(text, Some(offsets));
                     builder::build(&index, &rewritten).map_err(builder::Failure::into_error)

@@ -69,6 +69,12 @@ fn check(text: &str) -> bool {
                     .filter(|&(i, _)| i < 200 || i + 5 > count);
                 for (pointer, node) in sampled.map(|(_, node)| node) {
                     check_span(text, node.value, pointer);
+                    // A span covers the node, not the blanks (or comment) around it.
+                    for span in node.key.into_iter().chain([node.value]) {
+                        let covered = span.slice(text);
+                        let trimmed = covered.trim_matches([' ', '\t', '\r', '\n', '\u{feff}']);
+                        assert_eq!(covered, trimmed, "{pointer} in {text:?}");
+                    }
                     node.key
                         .into_iter()
                         .chain(node.dash)
@@ -127,7 +133,11 @@ const PIECES: [&str; 24] = [
 fn mutated_manifests_never_panic_and_positions_stay_consistent() {
     let mut rng = Rng(0x5eed_cafe_f00d_1234);
     let (mut parsed, mut failed) = (0, 0);
-    for round in 0..3000 {
+    let rounds: usize = std::env::var("COUNSEL_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3000);
+    for round in 0..rounds {
         let seed = SEEDS[round % SEEDS.len()];
         let mut chars: Vec<char> = seed.chars().collect();
         for _ in 0..1 + rng.below(4) {
@@ -161,6 +171,29 @@ fn mutated_manifests_never_panic_and_positions_stay_consistent() {
         parsed > 300 && failed > 300,
         "parsed {parsed}, failed {failed}"
     );
+}
+
+#[test]
+fn random_streams_of_yaml_syntax_never_panic() {
+    let mut rng = Rng(0x0dd_ba11_c0ff_ee42);
+    let rounds: usize = std::env::var("COUNSEL_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2000);
+    let words = [
+        "a", "b: ", "1", "~", "<<: ", "x\n  y", "  ", "\n- ", "{a: [", "]}",
+    ];
+    for _ in 0..rounds {
+        let mut text = String::new();
+        for _ in 0..rng.below(40) {
+            if rng.below(3) == 0 {
+                text.push_str(words[rng.below(words.len())]);
+            } else {
+                text.push_str(PIECES[rng.below(PIECES.len())]);
+            }
+        }
+        check(&text);
+    }
 }
 
 #[test]
@@ -201,16 +234,11 @@ fn ten_kilobytes() -> String {
     text
 }
 
-/// The best average over several batches: the machine may be busy.
-fn best_of(mut run: impl FnMut()) -> Duration {
-    let runs = 10;
-    let batch = || {
-        let started = Instant::now();
-        (0..runs).for_each(|_| run());
-        started.elapsed() / runs
-    };
-    let mut batch = batch;
-    (0..30).map(|_| batch()).min().unwrap_or_default()
+/// Average time of one run, over a batch of ten.
+fn batch(run: &mut impl FnMut()) -> Duration {
+    let started = Instant::now();
+    (0..10).for_each(|_| run());
+    started.elapsed() / 10
 }
 
 #[test]
@@ -222,18 +250,30 @@ fn a_ten_kilobyte_manifest_parses_in_well_under_a_millisecond() {
     let text = ten_kilobytes();
     assert!(text.len() >= 10_000);
     assert_eq!(parse(&text).unwrap()[0].value["spec"]["replicas"], 3);
-    let ours = best_of(|| drop(black_box(parse(black_box(&text)).unwrap())));
-    let events_only =
-        best_of(|| Parser::new_from_str(black_box(&text)).for_each(|event| drop(black_box(event))));
+    let mut ours_run = || drop(black_box(parse(black_box(&text)).unwrap()));
+    let mut events_run =
+        || Parser::new_from_str(black_box(&text)).for_each(|event| drop(black_box(event)));
+    // Building the JSON value and dropping it alone cost about a third of the
+    // parser's time; spans, pointers and resolution must stay in proportion.
+    let fast_enough =
+        |ours: Duration, events: Duration| ours < Duration::from_millis(1) && ours < events * 5 / 2;
+    // Other tests (and other work) share the machine: keep the best batches,
+    // measuring until a quiet moment shows (for at most a few seconds).
+    let started = Instant::now();
+    let (mut ours, mut events_only) = (Duration::MAX, Duration::MAX);
+    for round in 0.. {
+        ours = ours.min(batch(&mut ours_run));
+        events_only = events_only.min(batch(&mut events_run));
+        if (round >= 20 && fast_enough(ours, events_only)) || started.elapsed().as_secs() >= 5 {
+            break;
+        }
+    }
     println!(
         "{} bytes: {ours:?} per parse, {events_only:?} for the parser's events alone",
         text.len()
     );
-    assert!(ours < Duration::from_millis(1), "{ours:?} per parse");
-    // Building the JSON value and its drop alone cost about a third of the
-    // parser's time; spans, pointers and resolution must stay in proportion.
     assert!(
-        ours < events_only * 5 / 2,
+        fast_enough(ours, events_only),
         "{ours:?} per parse, {events_only:?} for the events alone"
     );
 }
