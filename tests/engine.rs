@@ -116,13 +116,7 @@ fn hostile_policies_fail_within_their_limits_and_the_engine_carries_on() {
         timeout: Duration::from_millis(200),
         ..Limits::default()
     };
-    let policy = engine
-        .load(
-            "hostile",
-            &std::fs::read(dist("test-hostile")).expect("built"),
-            limits,
-        )
-        .expect("loads");
+    let policy = hostile(&engine, limits);
     let request = serde_json::to_string(&request()).expect("json");
     type Expectation = fn(&Failure) -> bool;
     let cases: [(&str, Expectation); 7] = [
