@@ -1,4 +1,33 @@
 //! Counsel: a Kubernetes admission webhook that runs ops-written WebAssembly
 //! policies and explains every decision to the developer who made the request.
+//!
+//! When a policy says no, the developer reads what is wrong, where (the
+//! field and the value found), why ops care, how to fix it (an edit a
+//! machine can apply) and where to read more: in kubectl, in CI and in the
+//! terminal, from the same engine.
+//!
+//! # Layout
+//!
+//! Data flows one way, and each step is one module:
+//!
+//! - [`source`] reads manifests (YAML or JSON) into values with positions;
+//! - [`request`] is the `AdmissionRequest` every policy receives;
+//! - [`config`] is `counsel.yaml`: policies, modes, matches, overrides;
+//! - [`matching`] decides which policies see a request;
+//! - [`engine`] runs policy components under limits (wasmtime);
+//! - [`explain`] turns verdicts into explanations;
+//! - [`review`] ties match, evaluate and explain together for one request;
+//! - [`server`] is the HTTPS webhook that answers AdmissionReviews with
+//!   those explanations, and [`certs`] makes and loads its certificates.
+//!
+//! The command line (`counsel check`, `counsel serve`, ...) lives in the
+//! binary and renders reports for the terminal or AdmissionReview.
 
 pub mod certs;
+pub mod config;
+pub mod engine;
+pub mod explain;
+pub mod matching;
+pub mod request;
+pub mod review;
+pub mod source;

@@ -1,0 +1,80 @@
+//! Command-line parsing and the commands themselves. This is the binary's
+//! edge: errors become messages and exit codes here.
+
+mod check;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use counsel::config::Config;
+use counsel::engine::{Engine, EngineOptions};
+use counsel::review::Reviewer;
+
+/// Exit code for usage, configuration and input errors.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Counsel: admission policies that explain themselves.
+#[derive(Debug, Parser)]
+#[command(name = "counsel", version, about, long_about = None)]
+pub struct Cli {
+    /// Log filter (tracing's env-filter syntax), e.g. `info` or `counsel=debug`.
+    #[arg(long, global = true, env = "COUNSEL_LOG", default_value = "warn")]
+    pub log: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check manifests against the policies, as the cluster would on apply.
+    Check(check::CheckArgs),
+}
+
+/// Options shared by every command that loads policies.
+#[derive(Debug, clap::Args)]
+pub struct PolicyArgs {
+    /// The configuration file; the built-in configuration (bundled
+    /// policies) when not given.
+    #[arg(long, short = 'c', env = "COUNSEL_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Where compiled policies are cached (default: ~/.cache/counsel/compiled).
+    #[arg(long, env = "COUNSEL_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl PolicyArgs {
+    /// Reads the configuration and loads every policy it names.
+    pub fn load(&self) -> anyhow::Result<Reviewer> {
+        let config = match &self.config {
+            Some(path) => Config::load(path)?,
+            None => Config::builtin(),
+        };
+        let options = EngineOptions {
+            cache_dir: self.cache_dir.clone().or_else(counsel::engine::default_cache_dir),
+            ..EngineOptions::default()
+        };
+        let engine = Engine::new(options).context("starting the policy engine")?;
+        Ok(Reviewer::load(&config, Arc::new(engine))?)
+    }
+}
+
+/// Sends logs to stderr, so that command output stays clean.
+pub fn init_logging(cli: &Cli) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs the chosen command.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Check(args) => check::run(args),
+    }
+}

@@ -1,0 +1,206 @@
+//! Diagnostics in the manner of rustc: the rule and message, the file, line
+//! and column, the source line with a caret under the field, then why, the
+//! fix and where to read more.
+
+use std::fmt::Write;
+
+use counsel::config::{FailurePolicy, Mode};
+use counsel::explain::{Finding, field_path};
+use counsel::source::Span;
+
+use super::inputs::{Checked, InputError};
+use super::{File, Outcome};
+
+/// A location in a file, and what to say under the caret.
+struct Place<'a> {
+    file: &'a File,
+    span: Span,
+    label: String,
+}
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+    }
+    fn level(&self, mode: Mode) -> String {
+        match mode {
+            Mode::Enforce => self.paint("1;31", "error"),
+            Mode::Warn => self.paint("1;33", "warning"),
+            Mode::Audit => self.paint("1;36", "note"),
+        }
+    }
+}
+
+/// Renders the whole outcome.
+pub fn render(outcome: &Outcome, color: bool) -> String {
+    let style = Style { color };
+    let mut out = String::new();
+    for error in &outcome.errors {
+        input_error(&mut out, &style, error, outcome);
+    }
+    let (mut errors, mut warnings, mut notes) = (0, 0, 0);
+    for checked in &outcome.checked {
+        let file = &outcome.files[checked.object.file];
+        for finding in &checked.report.findings {
+            match finding.mode {
+                Mode::Enforce => errors += 1,
+                Mode::Warn => warnings += 1,
+                Mode::Audit => notes += 1,
+            }
+            finding_block(&mut out, &style, checked, file, finding);
+        }
+        for failure in &checked.report.failures {
+            let level = match failure.failure_policy {
+                FailurePolicy::Fail => {
+                    errors += 1;
+                    style.level(Mode::Enforce)
+                }
+                FailurePolicy::Ignore => {
+                    warnings += 1;
+                    style.level(Mode::Warn)
+                }
+            };
+            let _ = writeln!(out, "{level}: {}: {}", checked.report.object.describe(), failure.sentence());
+            let place = object_place(checked, file);
+            let _ = writeln!(out, "  --> {}:{}:{}\n", file.name, place.span.start.line, place.span.start.column);
+        }
+        for warning in &checked.report.warnings {
+            warnings += 1;
+            let _ = writeln!(
+                out,
+                "{}[{}]: {}: {}\n",
+                style.level(Mode::Warn),
+                warning.policy,
+                checked.report.object.describe(),
+                warning.message
+            );
+        }
+    }
+    let _ = writeln!(out, "{}", summary(errors, warnings, notes, outcome));
+    out
+}
+
+fn input_error(out: &mut String, style: &Style, error: &InputError, outcome: &Outcome) {
+    let _ = writeln!(out, "{}: {}", style.level(Mode::Enforce), error.message);
+    match (error.line, error.column) {
+        (Some(line), Some(column)) => {
+            let _ = writeln!(out, "  --> {}:{line}:{column}", error.file);
+            if let Some(file) = outcome.files.iter().find(|f| f.name == error.file) {
+                let point = counsel::source::Position { offset: 0, line, column };
+                snippet(out, style, &Place { file, span: Span { start: point, end: point }, label: String::new() });
+            }
+            out.push('\n');
+        }
+        _ => {
+            let _ = writeln!(out, "  --> {}\n", error.file);
+        }
+    }
+}
+
+fn finding_block(out: &mut String, style: &Style, checked: &Checked, file: &File, finding: &Finding) {
+    let object = Some(&checked.object.value);
+    let _ = writeln!(
+        out,
+        "{}{}: {}: {}",
+        style.level(finding.mode),
+        style.paint("1", &format!("[{}/{}]", finding.policy, finding.rule)),
+        checked.report.object.describe(),
+        finding.message
+    );
+    let place = finding_place(checked, file, finding);
+    let _ = writeln!(out, "  --> {}:{}:{}", file.name, place.span.start.line, place.span.start.column);
+    snippet(out, style, &place);
+    let note = |out: &mut String, key: &str, value: &str| {
+        let _ = writeln!(out, "   = {}: {value}", style.paint("1", key));
+    };
+    note(out, "field", &format!("{} (found: {})", finding.field, finding.found_text()));
+    note(out, "why", &finding.why);
+    if let Some(fix) = finding.fix_summary(object) {
+        note(out, "fix", &fix);
+    }
+    if let Some(hint) = &finding.hint {
+        note(out, "hint", hint);
+    }
+    if let Some(docs) = &finding.docs {
+        note(out, "docs", docs);
+    }
+    if let Some(contact) = &finding.contact {
+        note(out, "contact", contact);
+    }
+    out.push('\n');
+}
+
+/// Where a finding points: the field itself, or when it is missing, the
+/// nearest parent that exists.
+fn finding_place<'a>(checked: &Checked, file: &'a File, finding: &Finding) -> Place<'a> {
+    let document = &file.documents[checked.object.document];
+    let pointer = format!("{}{}", checked.object.prefix, finding.pointer);
+    let located = document.locate(&pointer);
+    let node = document.node(&located.pointer);
+    let span = match node {
+        Some(node) => Span {
+            start: node.key.unwrap_or(node.value).start,
+            end: node.value.end,
+        },
+        None => located.span,
+    };
+    let label = if located.exact {
+        format!("found: {}", finding.found_text())
+    } else {
+        let missing = pointer.get(located.pointer.len()..).unwrap_or_default();
+        format!("{} is not set", field_path(missing, None))
+    };
+    Place { file, span, label }
+}
+
+fn object_place<'a>(checked: &Checked, file: &'a File) -> Place<'a> {
+    let document = &file.documents[checked.object.document];
+    Place {
+        file,
+        span: document.locate(&checked.object.prefix).span,
+        label: String::new(),
+    }
+}
+
+/// The source line of `place` with carets under its span (the first line
+/// of it, for spans that run over several lines).
+fn snippet(out: &mut String, style: &Style, place: &Place<'_>) {
+    let line_number = place.span.start.line;
+    let Some(line) = place.file.text.lines().nth(line_number.saturating_sub(1)) else {
+        return;
+    };
+    let line = line.trim_end_matches('\r');
+    let gutter = " ".repeat(line_number.to_string().len());
+    let start = place.span.start.column.saturating_sub(1);
+    let width = line.chars().count();
+    let end = if place.span.end.line == line_number {
+        place.span.end.column.saturating_sub(1).min(width)
+    } else {
+        width
+    };
+    let carets = "^".repeat(end.saturating_sub(start).max(1));
+    let bar = style.paint("1;34", "|");
+    let _ = writeln!(out, "{gutter} {bar}");
+    let _ = writeln!(out, "{} {bar} {line}", style.paint("1;34", &line_number.to_string()));
+    let label = if place.label.is_empty() { String::new() } else { format!(" {}", place.label) };
+    let _ = writeln!(out, "{gutter} {bar} {}{}", " ".repeat(start), style.paint("1;31", &format!("{carets}{label}")));
+    let _ = writeln!(out, "{gutter} {bar}");
+}
+
+fn summary(errors: usize, warnings: usize, notes: usize, outcome: &Outcome) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let objects = outcome.checked.len();
+    let mut parts = vec![plural(errors, "error"), plural(warnings, "warning")];
+    if notes > 0 {
+        parts.push(plural(notes, "note"));
+    }
+    let mut line = format!("{} in {}", parts.join(", "), plural(objects, "object"));
+    if !outcome.errors.is_empty() {
+        line.push_str(&format!("; {} could not be checked", plural(outcome.errors.len(), "input")));
+    }
+    line
+}

@@ -1,0 +1,240 @@
+//! `counsel.yaml`: which policies run, on what, how strictly, and what ops
+//! want developers to read when a rule is broken.
+//!
+//! Loading is all-or-nothing: the first error stops it, naming the file, the
+//! line, the policy and the field. Module paths are relative to the file.
+//! With no file, the configuration embedded in the binary runs the bundled
+//! policies.
+
+mod bundled;
+mod quantity;
+mod raw;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use bundled::{BUNDLED, bundled};
+
+use crate::engine::{Limits, Severity};
+use crate::request::Operation;
+
+/// The configuration used when none is given.
+const DEFAULT_CONFIG: &str = include_str!("config/default.yaml");
+
+/// A whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it was read from, for messages.
+    pub origin: Origin,
+    /// The policies, in the order they are evaluated and reported.
+    pub policies: Vec<PolicyConfig>,
+}
+
+/// Where a configuration came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A file on disk.
+    File(PathBuf),
+    /// The default embedded in the binary.
+    Builtin,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File(path) => write!(f, "{}", path.display()),
+            Origin::Builtin => f.write_str("<built-in configuration>"),
+        }
+    }
+}
+
+/// One policy as configured.
+#[derive(Debug, Clone)]
+pub struct PolicyConfig {
+    /// The name reports and `/validate/{policy}` use.
+    pub name: String,
+    /// Where the component comes from.
+    pub module: Module,
+    /// Settings passed to the policy as JSON (an object; `{}` when none).
+    pub settings: Value,
+    /// What a violation does.
+    pub mode: Mode,
+    /// Which requests the policy sees.
+    pub matcher: Match,
+    /// What happens when the policy itself fails.
+    pub failure_policy: FailurePolicy,
+    /// Limits of one evaluation.
+    pub limits: Limits,
+    /// Whom developers should contact (a team channel, an address).
+    pub contact: Option<String>,
+    /// Ops' overrides of the policy's rule catalog, by rule id.
+    pub rules: BTreeMap<String, RuleOverride>,
+    /// The line the policy's entry starts on, for messages.
+    pub line: Option<usize>,
+}
+
+/// Where a policy's component comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Module {
+    /// A file (absolute, or resolved against the configuration's folder).
+    Path(PathBuf),
+    /// A policy bundled in the binary (`builtin:NAME`).
+    Bundled(&'static str),
+}
+
+impl Module {
+    /// The component's bytes.
+    pub fn read(&self) -> std::io::Result<std::borrow::Cow<'static, [u8]>> {
+        match self {
+            Module::Path(path) => std::fs::read(path).map(Into::into),
+            Module::Bundled(name) => bundled(name)
+                .map(Into::into)
+                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, format!("no bundled policy {name:?}"))),
+        }
+    }
+}
+
+impl fmt::Display for Module {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Module::Path(path) => write!(f, "{}", path.display()),
+            Module::Bundled(name) => write!(f, "builtin:{name}"),
+        }
+    }
+}
+
+/// What a policy's violations do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Deny the request.
+    Enforce,
+    /// Allow it, and tell the developer.
+    Warn,
+    /// Allow it silently; record it for ops.
+    Audit,
+}
+
+impl Mode {
+    /// The lower-case name (`enforce`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Enforce => "enforce",
+            Mode::Warn => "warn",
+            Mode::Audit => "audit",
+        }
+    }
+}
+
+/// What happens when a policy fails (traps, times out, returns garbage).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailurePolicy {
+    /// Deny, saying the policy failed and whom to contact.
+    Fail,
+    /// Allow, with a warning.
+    Ignore,
+}
+
+/// Which requests a policy sees.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Match {
+    /// Kinds (`Deployment`); `None` takes the policy's own default kinds.
+    /// `*` matches every kind.
+    pub kinds: Option<Vec<String>>,
+    /// Operations; CREATE and UPDATE unless configured.
+    pub operations: Vec<Operation>,
+    /// Namespaces the policy is limited to (empty: all).
+    pub include_namespaces: Vec<String>,
+    /// Namespaces the policy never sees.
+    pub exclude_namespaces: Vec<String>,
+    /// Labels the object must carry (all of them).
+    pub match_labels: BTreeMap<String, String>,
+    /// Further label requirements.
+    pub match_expressions: Vec<LabelExpression>,
+}
+
+/// One label requirement, as in a Kubernetes label selector.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelExpression {
+    /// The label.
+    pub key: String,
+    /// How the label's value is compared.
+    pub operator: LabelOperator,
+    /// The values for `In` and `NotIn`.
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+/// Operators of a label requirement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum LabelOperator {
+    /// The label's value is one of `values`.
+    In,
+    /// The label is absent or its value is none of `values`.
+    NotIn,
+    /// The label is present.
+    Exists,
+    /// The label is absent.
+    DoesNotExist,
+}
+
+/// Ops' rewording or re-grading of one rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleOverride {
+    /// Replaces the rule's `why`.
+    pub why: Option<String>,
+    /// Replaces the rule's docs link.
+    pub docs: Option<String>,
+    /// Replaces the rule's severity.
+    pub severity: Option<Severity>,
+    /// Replaces the policy's mode for this rule.
+    pub mode: Option<Mode>,
+    /// The line the override is on, for messages.
+    #[serde(skip)]
+    pub line: Option<usize>,
+}
+
+/// A configuration that cannot be used. The message names the file, the
+/// line where known, the policy and the field.
+#[derive(Debug, thiserror::Error)]
+#[error("{origin}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct ConfigError {
+    /// The file (or the built-in configuration).
+    pub origin: Origin,
+    /// The line at fault, when known.
+    pub line: Option<usize>,
+    /// What is wrong, naming the policy and field.
+    pub message: String,
+}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let origin = Origin::File(path.to_path_buf());
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            origin: origin.clone(),
+            line: None,
+            message: format!("cannot read the configuration: {e}"),
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        raw::parse(&text, origin, &base)
+    }
+
+    /// Checks configuration text; module paths are resolved against `base`.
+    pub fn parse(text: &str, origin: Origin, base: &Path) -> Result<Config, ConfigError> {
+        raw::parse(text, origin, base)
+    }
+
+    /// The configuration embedded in the binary: the bundled policies.
+    pub fn builtin() -> Config {
+        raw::parse(DEFAULT_CONFIG, Origin::Builtin, Path::new(""))
+            .unwrap_or_else(|e| panic!("the built-in configuration is invalid: {e}"))
+    }
+}

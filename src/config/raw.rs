@@ -1,0 +1,246 @@
+//! From configuration text to a checked [`Config`].
+//!
+//! The YAML is read with positions; each policy entry is deserialised on its
+//! own, so an error can name the policy, the field (by its path) and the
+//! line the field is on.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{
+    Config, ConfigError, FailurePolicy, LabelExpression, Limits, Match, Mode, Module, Origin, PolicyConfig,
+    RuleOverride, bundled, quantity,
+};
+use crate::request::Operation;
+use crate::source::{self, Document};
+
+/// What a module reference to a bundled policy starts with.
+const BUILTIN_PREFIX: &str = "builtin:";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    policies: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawPolicy {
+    name: String,
+    module: String,
+    #[serde(default)]
+    settings: Option<Value>,
+    #[serde(default)]
+    mode: Option<Mode>,
+    #[serde(default, rename = "match")]
+    matcher: RawMatch,
+    #[serde(default)]
+    failure_policy: Option<FailurePolicy>,
+    #[serde(default)]
+    timeout: Option<String>,
+    #[serde(default)]
+    memory: Option<Quantity>,
+    #[serde(default)]
+    contact: Option<String>,
+    #[serde(default)]
+    rules: BTreeMap<String, RuleOverride>,
+}
+
+/// A size written as a number or a string (`64Mi`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Quantity {
+    Number(u64),
+    Text(String),
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawMatch {
+    #[serde(default)]
+    kinds: Option<Vec<String>>,
+    #[serde(default)]
+    operations: Option<Vec<Operation>>,
+    #[serde(default)]
+    namespaces: RawNamespaces,
+    #[serde(default)]
+    object_selector: RawSelector,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawNamespaces {
+    #[serde(default)]
+    include: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawSelector {
+    #[serde(default)]
+    match_labels: BTreeMap<String, String>,
+    #[serde(default)]
+    match_expressions: Vec<LabelExpression>,
+}
+
+/// Errors of one configuration, with the document to find lines in.
+struct Reporter<'a> {
+    origin: &'a Origin,
+    document: Option<&'a Document>,
+}
+
+impl Reporter<'_> {
+    fn line(&self, pointer: &str) -> Option<usize> {
+        self.document.map(|doc| doc.locate(pointer).span.start.line)
+    }
+
+    fn error(&self, pointer: &str, message: String) -> ConfigError {
+        ConfigError {
+            origin: self.origin.clone(),
+            line: self.line(pointer),
+            message,
+        }
+    }
+}
+
+pub(super) fn parse(text: &str, origin: Origin, base: &Path) -> Result<Config, ConfigError> {
+    let documents = source::parse(text).map_err(|e| ConfigError {
+        origin: origin.clone(),
+        line: Some(e.line),
+        message: format!("column {}: {}", e.column, e.message),
+    })?;
+    let reporter = Reporter {
+        origin: &origin,
+        document: documents.first(),
+    };
+    let document = match documents.as_slice() {
+        [document] => document,
+        [] => return Err(reporter.error("", "the configuration is empty; it needs a `policies:` list".into())),
+        [_, second, ..] => {
+            return Err(ConfigError {
+                origin: origin.clone(),
+                line: Some(second.span.start.line),
+                message: "the configuration must be a single YAML document".into(),
+            });
+        }
+    };
+    let file: RawFile = deserialize(document.value.clone(), "", &reporter, "")?;
+    let mut names = HashSet::new();
+    let mut policies = Vec::with_capacity(file.policies.len());
+    for (index, entry) in file.policies.into_iter().enumerate() {
+        let pointer = format!("/policies/{index}");
+        let label = entry
+            .get("name")
+            .and_then(Value::as_str)
+            .map_or_else(|| format!("policy #{}", index + 1), |name| format!("policy {name:?}"));
+        let raw: RawPolicy = deserialize(entry, &pointer, &reporter, &format!("{label}: "))?;
+        let policy = check(raw, &pointer, &label, base, &reporter)?;
+        if !names.insert(policy.name.clone()) {
+            return Err(reporter.error(&format!("{pointer}/name"), format!("{label} is configured twice; policy names must be unique")));
+        }
+        policies.push(policy);
+    }
+    Ok(Config { origin, policies })
+}
+
+/// Deserialises `value` (found at `pointer`), reporting the exact field.
+fn deserialize<T: serde::de::DeserializeOwned>(
+    value: Value,
+    pointer: &str,
+    reporter: &Reporter<'_>,
+    prefix: &str,
+) -> Result<T, ConfigError> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let mut at = pointer.to_owned();
+        for segment in error.path().iter() {
+            match segment {
+                serde_path_to_error::Segment::Seq { index } => at.push_str(&format!("/{index}")),
+                serde_path_to_error::Segment::Map { key } => at = counsel_edit::pointer::push(&at, key),
+                serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
+            }
+        }
+        // serde reports an unknown field at its parent; point at the field.
+        if let Some(name) = error
+            .inner()
+            .to_string()
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| name.to_owned())
+        {
+            at = counsel_edit::pointer::push(&at, &name);
+        }
+        let field = error.path().to_string();
+        let field = if field == "." { String::new() } else { format!("{field}: ") };
+        reporter.error(&at, format!("{prefix}{field}{}", error.inner()))
+    })
+}
+
+fn check(raw: RawPolicy, pointer: &str, label: &str, base: &Path, reporter: &Reporter<'_>) -> Result<PolicyConfig, ConfigError> {
+    let field_error = |field: &str, message: String| {
+        let path = field.replace('.', "/");
+        reporter.error(&format!("{pointer}/{path}"), format!("{label}: {field}: {message}"))
+    };
+    if raw.name.is_empty() || raw.name.contains(['/', ' ']) {
+        return Err(field_error("name", "a policy name must be non-empty, without '/' or spaces".into()));
+    }
+    let module = match raw.module.strip_prefix(BUILTIN_PREFIX) {
+        Some(name) => {
+            let Some(&(name, _)) = super::BUNDLED.iter().find(|(bundled, _)| *bundled == name) else {
+                let known: Vec<_> = super::BUNDLED.iter().map(|(name, _)| format!("{BUILTIN_PREFIX}{name}")).collect();
+                return Err(field_error("module", format!("there is no bundled policy {name:?}; bundled are {}", known.join(", "))));
+            };
+            debug_assert!(bundled(name).is_some());
+            Module::Bundled(name)
+        }
+        None => {
+            let path = base.join(&raw.module);
+            if !path.is_file() {
+                return Err(field_error("module", format!("{} does not exist or is not a file", path.display())));
+            }
+            Module::Path(path)
+        }
+    };
+    let settings = match raw.settings {
+        None | Some(Value::Null) => Value::Object(Default::default()),
+        Some(settings @ Value::Object(_)) => settings,
+        Some(_) => return Err(field_error("settings", "settings must be a mapping".into())),
+    };
+    let mut limits = Limits::default();
+    if let Some(timeout) = &raw.timeout {
+        limits.timeout = quantity::duration(timeout).map_err(|e| field_error("timeout", e))?;
+    }
+    if let Some(memory) = raw.memory {
+        limits.memory = match memory {
+            Quantity::Number(bytes) => bytes,
+            Quantity::Text(text) => quantity::bytes(&text).map_err(|e| field_error("memory", e))?,
+        };
+    }
+    let mut rules = raw.rules;
+    for (id, rule) in &mut rules {
+        rule.line = reporter.line(&counsel_edit::pointer::push(&format!("{pointer}/rules"), id));
+    }
+    Ok(PolicyConfig {
+        name: raw.name,
+        module,
+        settings,
+        mode: raw.mode.unwrap_or(Mode::Enforce),
+        matcher: Match {
+            kinds: raw.matcher.kinds,
+            operations: raw.matcher.operations.unwrap_or_else(|| vec![Operation::Create, Operation::Update]),
+            include_namespaces: raw.matcher.namespaces.include,
+            exclude_namespaces: raw.matcher.namespaces.exclude,
+            match_labels: raw.matcher.object_selector.match_labels,
+            match_expressions: raw.matcher.object_selector.match_expressions,
+        },
+        failure_policy: raw.failure_policy.unwrap_or(FailurePolicy::Fail),
+        limits,
+        contact: raw.contact,
+        rules,
+        line: reporter.line(pointer),
+    })
+}

@@ -1,0 +1,251 @@
+//! A loaded policy, and calls into it under its limits.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+use wasmtime::{Store, Trap};
+
+use super::bindings::{self, State};
+use super::cache::CompiledFrom;
+use super::verdict::{self, Metadata, Verdict};
+use super::{CONTRACT_VERSION, Engine, Failure, Limits, LoadError, TICK};
+
+/// The package every import of a policy must come from.
+const CONTRACT_PACKAGE: &str = "counsel:policy/";
+/// The interfaces of the contract a policy may import.
+const GRANTED_INTERFACES: [&str; 2] = ["types", "host"];
+
+/// A policy ready to evaluate requests. Cheap to share between threads:
+/// every call instantiates it afresh.
+pub struct Policy {
+    runner: Runner,
+    metadata: Metadata,
+    sha256: String,
+    compiled_from: CompiledFrom,
+}
+
+/// What it takes to call into a policy.
+struct Runner {
+    name: Arc<str>,
+    limits: Limits,
+    engine: wasmtime::Engine,
+    pre: bindings::PolicyPre<State>,
+}
+
+impl Policy {
+    /// The name the policy was loaded under.
+    pub fn name(&self) -> &str {
+        &self.runner.name
+    }
+
+    /// What the policy says about itself.
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// The limits every call runs under.
+    pub fn limits(&self) -> Limits {
+        self.runner.limits
+    }
+
+    /// The sha256 of the component, hex.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// Whether the machine code was compiled now or read from the cache.
+    pub fn compiled_from(&self) -> CompiledFrom {
+        self.compiled_from
+    }
+
+    /// Asks the policy whether `settings` (JSON) are valid. `Ok(Err(..))` is
+    /// the policy's own explanation of what is wrong with them.
+    pub fn validate_settings(&self, settings: &str) -> Result<Result<(), String>, Failure> {
+        self.runner
+            .call(self.runner.limits.timeout, |policy, store| policy.call_validate_settings(store, settings))
+    }
+
+    /// Validates one request (`AdmissionRequest` JSON) with the given
+    /// settings (JSON). `budget` narrows the policy's own deadline, e.g. to
+    /// what is left of the API server's timeout.
+    pub fn evaluate(&self, request: &str, settings: &str, budget: Option<Duration>) -> Result<Verdict, Failure> {
+        let timeout = budget.map_or(self.runner.limits.timeout, |b| b.min(self.runner.limits.timeout));
+        let verdict = self
+            .runner
+            .call(timeout, |policy, store| policy.call_validate(store, request, settings))?;
+        verdict::verdict(verdict, &self.metadata, self.runner.limits.verdict_size)
+    }
+}
+
+/// See [`Engine::load`].
+pub(super) fn load(engine: &Engine, name: &str, bytes: &[u8], limits: Limits) -> Result<Policy, LoadError> {
+    check_header(name, bytes)?;
+    let sha256 = hex::encode(Sha256::digest(bytes));
+    let cached = engine.cache.as_ref().and_then(|cache| cache.load(&engine.wasmtime, &sha256));
+    let (component, compiled_from) = match cached {
+        Some(component) => (component, CompiledFrom::Cache),
+        None => {
+            let component = Component::new(&engine.wasmtime, bytes).map_err(|e| LoadError::Compile {
+                policy: name.into(),
+                reason: format!("is not a valid component: {e:#}"),
+            })?;
+            if let Some(cache) = &engine.cache {
+                cache.store(&sha256, &component);
+            }
+            (component, CompiledFrom::Source)
+        }
+    };
+    check_imports(name, &component, &engine.wasmtime)?;
+    let not_a_policy = |e: wasmtime::Error| LoadError::Compile {
+        policy: name.into(),
+        reason: format!("does not implement the counsel:policy world: {e:#}"),
+    };
+    let instance_pre = engine.linker.instantiate_pre(&component).map_err(not_a_policy)?;
+    let pre = bindings::PolicyPre::new(instance_pre).map_err(not_a_policy)?;
+    let runner = Runner {
+        name: name.into(),
+        limits,
+        engine: engine.wasmtime.clone(),
+        pre,
+    };
+    let metadata_error = |reason: String| LoadError::Metadata { policy: name.into(), reason };
+    let metadata = runner
+        .call(limits.timeout, |policy, store| policy.call_metadata(store))
+        .map_err(|failure| metadata_error(failure.to_string()))?;
+    let metadata = verdict::metadata(metadata).map_err(|reason| metadata_error(format!("is invalid: {reason}")))?;
+    tracing::debug!(policy = name, ?compiled_from, rules = metadata.rules.len(), "policy loaded");
+    Ok(Policy {
+        runner,
+        metadata,
+        sha256,
+        compiled_from,
+    })
+}
+
+/// Tells a core module or other file apart from a component, since
+/// wasmtime's own message for that is cryptic.
+fn check_header(name: &str, bytes: &[u8]) -> Result<(), LoadError> {
+    let reason = match bytes.get(..8) {
+        Some([0, b'a', b's', b'm', 0x0d, 0, 0x01, 0]) => return Ok(()),
+        Some([0, b'a', b's', b'm', 0x01, 0, 0, 0]) => {
+            "is a core WebAssembly module, not a component; build policies with policies/build.sh, which turns modules into components"
+        }
+        Some([0, b'a', b's', b'm', ..]) => "is WebAssembly of an unsupported version; Counsel needs a component",
+        _ => "is not WebAssembly (it does not start with the \\0asm magic bytes)",
+    };
+    Err(LoadError::NotAComponent {
+        policy: name.into(),
+        reason: reason.into(),
+    })
+}
+
+/// Every import must be an interface of a compatible version of the
+/// contract: that is both the version check and the sandbox's front door.
+fn check_imports(name: &str, component: &Component, engine: &wasmtime::Engine) -> Result<(), LoadError> {
+    let ours = semver::Version::parse(CONTRACT_VERSION).expect("CONTRACT_VERSION is semver");
+    for (import, _) in component.component_type().imports(engine) {
+        let forbidden = || LoadError::ForbiddenImport {
+            policy: name.into(),
+            import: import.into(),
+        };
+        let Some((interface, version)) = import.strip_prefix(CONTRACT_PACKAGE).and_then(|rest| rest.split_once('@'))
+        else {
+            return Err(forbidden());
+        };
+        let theirs = semver::Version::parse(version).map_err(|_| forbidden())?;
+        if !compatible(&ours, &theirs) {
+            return Err(LoadError::IncompatibleContract {
+                policy: name.into(),
+                found: version.into(),
+            });
+        }
+        if !GRANTED_INTERFACES.contains(&interface) {
+            return Err(forbidden());
+        }
+    }
+    Ok(())
+}
+
+impl Runner {
+    /// Calls into a fresh instance with a deadline of `timeout`, turning
+    /// every way it can go wrong into a [`Failure`].
+    fn call<R>(
+        &self,
+        timeout: Duration,
+        f: impl FnOnce(&bindings::Policy, &mut Store<State>) -> wasmtime::Result<R>,
+    ) -> Result<R, Failure> {
+        let memory_limit = usize::try_from(self.limits.memory).unwrap_or(usize::MAX);
+        let state = State {
+            policy: Arc::clone(&self.name),
+            memory_limit,
+            memory_exceeded: false,
+            log_lines: 0,
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| state);
+        store.set_epoch_deadline(ticks(timeout));
+        store.epoch_deadline_trap();
+        let instance = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|error| self.failure(&error, store.data(), timeout, Failure::Instantiate))?;
+        f(&instance, &mut store).map_err(|error| self.failure(&error, store.data(), timeout, Failure::Trap))
+    }
+
+    /// Names the cause of `error`; `otherwise` wraps causes that are
+    /// neither a limit nor a trap.
+    fn failure(
+        &self,
+        error: &wasmtime::Error,
+        state: &State,
+        timeout: Duration,
+        otherwise: fn(String) -> Failure,
+    ) -> Failure {
+        if state.memory_exceeded {
+            return Failure::Memory(self.limits.memory);
+        }
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => Failure::Deadline(timeout),
+            Some(Trap::StackOverflow) => Failure::StackOverflow,
+            Some(trap) => Failure::Trap(trap.to_string()),
+            None => otherwise(format!("{error:#}")),
+        }
+    }
+}
+
+/// Whether a policy built for contract `theirs` can run on `ours`: semver
+/// compatibility, where a 0.x minor version is a breaking one.
+fn compatible(ours: &semver::Version, theirs: &semver::Version) -> bool {
+    theirs.major == ours.major && (ours.major != 0 || theirs.minor == ours.minor)
+}
+
+/// Epoch ticks that make up `timeout`, at least one.
+fn ticks(timeout: Duration) -> u64 {
+    let ticks = timeout.as_nanos().div_ceil(TICK.as_nanos());
+    u64::try_from(ticks).unwrap_or(u64::MAX).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contract_versions_are_compatible_as_semver_says() {
+        let v = |s: &str| semver::Version::parse(s).expect("semver");
+        assert!(compatible(&v(CONTRACT_VERSION), &v(CONTRACT_VERSION)));
+        assert!(compatible(&v("0.1.0"), &v("0.1.7")));
+        assert!(!compatible(&v("0.1.0"), &v("0.2.0")));
+        assert!(!compatible(&v("0.1.0"), &v("1.1.0")));
+        assert!(compatible(&v("1.2.0"), &v("1.0.3")));
+        assert!(!compatible(&v("2.0.0"), &v("1.9.0")));
+    }
+
+    #[test]
+    fn deadlines_round_up_to_whole_ticks() {
+        assert_eq!(ticks(Duration::from_millis(1)), 1);
+        assert_eq!(ticks(Duration::ZERO), 1);
+        assert_eq!(ticks(Duration::from_secs(1)), 500);
+    }
+}

@@ -1,0 +1,246 @@
+//! Explanations: what policies found, made into something a developer can
+//! act on, independent of where it is shown.
+//!
+//! A [`Report`] holds, per broken rule, everything a renderer may show: the
+//! rule, mode and severity after ops' overrides, the message, the field as a
+//! JSON Pointer and as a readable path, the value found, why ops care, where
+//! to read more, whom to ask, and the fix. The terminal renderer of
+//! `counsel check` and the AdmissionReview encoder of `counsel serve` both
+//! read it; neither decides anything of its own.
+
+mod field;
+
+use std::time::Duration;
+
+use counsel_edit::Edit;
+use serde_json::Value;
+
+use crate::config::{FailurePolicy, Mode, PolicyConfig};
+use crate::engine::{Failure, Rule, Severity, Violation};
+
+pub use field::field_path;
+
+/// Everything Counsel concluded about one object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// The object judged.
+    pub object: ObjectRef,
+    /// Every broken rule, policy by policy, in configuration order.
+    pub findings: Vec<Finding>,
+    /// Advice policies gave that is not tied to a rule.
+    pub warnings: Vec<PolicyWarning>,
+    /// Policies that failed to give an answer.
+    pub failures: Vec<PolicyFailure>,
+    /// Every policy that ran, and how it went.
+    pub evaluations: Vec<Evaluation>,
+}
+
+/// Names the object a report is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectRef {
+    /// `apps/v1`.
+    pub api_version: String,
+    /// `Deployment`.
+    pub kind: String,
+    /// The object's name; empty when the server will generate it.
+    pub name: String,
+    /// The namespace, for namespaced objects.
+    pub namespace: Option<String>,
+}
+
+impl ObjectRef {
+    /// Reads the identity of an object.
+    pub fn of(object: Option<&Value>, namespace: Option<&str>) -> ObjectRef {
+        let text = |pointer: &str| {
+            object
+                .and_then(|o| o.pointer(pointer))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let name = match text("/metadata/name") {
+            name if name.is_empty() => text("/metadata/generateName"),
+            name => name,
+        };
+        ObjectRef {
+            api_version: text("/apiVersion"),
+            kind: text("/kind"),
+            name,
+            namespace: namespace.map(str::to_owned).or_else(|| Some(text("/metadata/namespace")).filter(|ns| !ns.is_empty())),
+        }
+    }
+
+    /// `Deployment shop/web`, `Namespace shop`, `Pod web-*`.
+    pub fn describe(&self) -> String {
+        let kind = if self.kind.is_empty() { "object" } else { &self.kind };
+        let name = if self.name.is_empty() { "(unnamed)" } else { &self.name };
+        match &self.namespace {
+            Some(ns) => format!("{kind} {ns}/{name}"),
+            None => format!("{kind} {name}"),
+        }
+    }
+}
+
+/// One broken rule at one place in the object, explained.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// The policy's configured name.
+    pub policy: String,
+    /// The rule's id.
+    pub rule: String,
+    /// What this finding does to the request.
+    pub mode: Mode,
+    /// How much it matters.
+    pub severity: Severity,
+    /// What the rule requires, in one line.
+    pub title: String,
+    /// What is wrong with this object, in one line.
+    pub message: String,
+    /// JSON Pointer to the field.
+    pub pointer: String,
+    /// The field as a developer reads it
+    /// (`spec.template.spec.containers[0].securityContext.privileged`).
+    pub field: String,
+    /// The value found; `None` when the field is missing.
+    pub found: Option<Value>,
+    /// Why ops care.
+    pub why: String,
+    /// Where to read more.
+    pub docs: Option<String>,
+    /// Whom to ask.
+    pub contact: Option<String>,
+    /// Edits that fix it (JSON Pointers relative to the object).
+    pub fixes: Vec<Edit>,
+    /// What a person should do when no machine fix exists.
+    pub hint: Option<String>,
+}
+
+impl Finding {
+    /// Explains one violation, applying ops' overrides of the rule.
+    pub fn new(policy: &PolicyConfig, rule: &Rule, violation: Violation, object: Option<&Value>) -> Finding {
+        let overrides = policy.rules.get(&rule.id);
+        let field = field_path(&violation.path, object);
+        Finding {
+            policy: policy.name.clone(),
+            rule: violation.rule,
+            mode: overrides.and_then(|o| o.mode).unwrap_or(policy.mode),
+            severity: overrides.and_then(|o| o.severity).unwrap_or(rule.severity),
+            title: rule.title.clone(),
+            message: violation.message,
+            pointer: violation.path,
+            field,
+            found: violation.found,
+            why: overrides.and_then(|o| o.why.clone()).unwrap_or_else(|| rule.why.clone()),
+            docs: overrides.and_then(|o| o.docs.clone()).or_else(|| rule.docs.clone()),
+            contact: policy.contact.clone(),
+            fixes: violation.fixes,
+            hint: violation.hint,
+        }
+    }
+
+    /// `[policy/rule]`.
+    pub fn label(&self) -> String {
+        format!("[{}/{}]", self.policy, self.rule)
+    }
+
+    /// The found value as compact JSON, or `(not set)`.
+    pub fn found_text(&self) -> String {
+        self.found.as_ref().map_or_else(|| "(not set)".to_owned(), Value::to_string)
+    }
+
+    /// The fixes as readable edits (`set spec...privileged: false`), joined
+    /// by `; `; `None` when there is no machine fix.
+    pub fn fix_summary(&self, object: Option<&Value>) -> Option<String> {
+        if self.fixes.is_empty() {
+            return None;
+        }
+        let edits: Vec<String> = self
+            .fixes
+            .iter()
+            .map(|edit| match edit {
+                Edit::Set { path, value } => format!("set {}: {value}", field_path(path, object)),
+                Edit::Remove { path } => format!("remove {}", field_path(path, object)),
+            })
+            .collect();
+        Some(edits.join("; "))
+    }
+}
+
+/// Advice from a policy that is not tied to a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyWarning {
+    /// The policy's configured name.
+    pub policy: String,
+    /// The advice.
+    pub message: String,
+}
+
+/// A policy that could not give an answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyFailure {
+    /// The policy's configured name.
+    pub policy: String,
+    /// What went wrong.
+    pub failure: Failure,
+    /// Whether that denies or allows.
+    pub failure_policy: FailurePolicy,
+    /// Whom to ask.
+    pub contact: Option<String>,
+}
+
+impl PolicyFailure {
+    /// One sentence that makes clear the policy, not the object, is at fault.
+    pub fn sentence(&self) -> String {
+        let contact = match &self.contact {
+            Some(contact) => format!("; contact {contact}"),
+            None => "; contact the cluster's operators".to_owned(),
+        };
+        format!(
+            "policy {:?} failed ({}), so it could not check this object; this is not a problem with your object{contact}",
+            self.policy, self.failure
+        )
+    }
+}
+
+/// How the evaluation of one policy went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// The policy's configured name.
+    pub policy: String,
+    /// How it went.
+    pub outcome: Outcome,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+/// The outcome of one policy's evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing broken.
+    Pass,
+    /// Some rules broken.
+    Violations,
+    /// The policy failed.
+    Failure,
+}
+
+impl Report {
+    /// Findings of one mode.
+    pub fn findings_in(&self, mode: Mode) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(move |f| f.mode == mode)
+    }
+
+    /// Whether the request may proceed: nothing enforced is broken and no
+    /// policy failed under `failurePolicy: fail`.
+    pub fn allowed(&self) -> bool {
+        self.findings_in(Mode::Enforce).next().is_none()
+            && self.failures.iter().all(|f| f.failure_policy == FailurePolicy::Ignore)
+    }
+
+    /// `Deployment shop/web violates 2 rules:`, counting enforced findings.
+    pub fn summary_line(&self) -> String {
+        let count = self.findings_in(Mode::Enforce).count();
+        let rules = if count == 1 { "rule" } else { "rules" };
+        format!("{} violates {count} {rules}:", self.object.describe())
+    }
+}

@@ -1,0 +1,171 @@
+//! One request through every policy that matches it: match, evaluate,
+//! explain. The webhook and `counsel check` both go through here, so a
+//! developer's laptop and the cluster cannot disagree.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::config::{Config, ConfigError, PolicyConfig};
+use crate::engine::{Engine, Policy};
+use crate::explain::{Evaluation, Finding, ObjectRef, Outcome, PolicyFailure, PolicyWarning, Report};
+use crate::matching;
+use crate::request::Request;
+
+/// The loaded policies of a configuration, ready to review requests.
+/// `Send + Sync`: share it in an `Arc`; `review` is CPU-bound and
+/// synchronous, so async callers run it on a blocking pool.
+pub struct Reviewer {
+    policies: Vec<Loaded>,
+    // Keeps the deadline clock running for as long as policies can run.
+    _engine: Arc<Engine>,
+}
+
+struct Loaded {
+    config: PolicyConfig,
+    policy: Policy,
+    settings: String,
+}
+
+/// Which policies a review runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    /// Every policy whose match selects the request.
+    All,
+    /// Only this policy (still subject to its match).
+    Policy(&'a str),
+}
+
+/// Why a review could not be made at all.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ReviewError {
+    /// The scope names a policy that is not configured.
+    #[error("no policy named {0:?} is configured")]
+    UnknownPolicy(String),
+}
+
+impl Reviewer {
+    /// Loads every policy of `config`: reads and compiles its module, checks
+    /// its settings with the policy itself, and checks that rule overrides
+    /// name rules the policy has. The first problem stops the load.
+    pub fn load(config: &Config, engine: Arc<Engine>) -> Result<Reviewer, ConfigError> {
+        let mut policies = Vec::with_capacity(config.policies.len());
+        for policy_config in &config.policies {
+            policies.push(load_policy(config, policy_config, &engine)?);
+        }
+        Ok(Reviewer { policies, _engine: engine })
+    }
+
+    /// The configured policy names, in order.
+    pub fn policies(&self) -> impl Iterator<Item = &str> {
+        self.policies.iter().map(|p| p.config.name.as_str())
+    }
+
+    /// The loaded policy of that name.
+    pub fn policy(&self, name: &str) -> Option<&Policy> {
+        self.policies.iter().find(|p| p.config.name == name).map(|p| &p.policy)
+    }
+
+    /// Reviews a request. A failing policy never makes this fail: it is
+    /// reported as a [`PolicyFailure`]. `budget` bounds the time all
+    /// policies together may take (e.g. below the API server's timeout).
+    pub fn review(&self, request: &Request, scope: Scope<'_>, budget: Option<Duration>) -> Result<Report, ReviewError> {
+        if let Scope::Policy(name) = scope
+            && !self.policies.iter().any(|p| p.config.name == name)
+        {
+            return Err(ReviewError::UnknownPolicy(name.to_owned()));
+        }
+        let started = Instant::now();
+        let subject = request.subject();
+        let mut report = Report {
+            object: ObjectRef::of(subject, request.namespace.as_deref()),
+            findings: Vec::new(),
+            warnings: Vec::new(),
+            failures: Vec::new(),
+            evaluations: Vec::new(),
+        };
+        // Serialised once, however many policies run.
+        let mut request_json = None;
+        for loaded in &self.policies {
+            if matches!(scope, Scope::Policy(name) if name != loaded.config.name)
+                || !matching::matches(&loaded.config.matcher, &loaded.policy.metadata().kinds, request)
+            {
+                continue;
+            }
+            let request_json: &str = request_json.get_or_insert_with(|| {
+                serde_json::to_string(request).unwrap_or_else(|_| String::from("{}"))
+            });
+            let remaining = budget.map(|b| b.saturating_sub(started.elapsed()));
+            let began = Instant::now();
+            let outcome = match loaded.policy.evaluate(request_json, &loaded.settings, remaining) {
+                Ok(verdict) => {
+                    let outcome = if verdict.violations.is_empty() { Outcome::Pass } else { Outcome::Violations };
+                    let metadata = loaded.policy.metadata();
+                    for violation in verdict.violations {
+                        // The engine has checked that every rule is in the catalog.
+                        if let Some(rule) = metadata.rule(&violation.rule) {
+                            report.findings.push(Finding::new(&loaded.config, rule, violation, subject));
+                        }
+                    }
+                    report.warnings.extend(verdict.warnings.into_iter().map(|message| PolicyWarning {
+                        policy: loaded.config.name.clone(),
+                        message,
+                    }));
+                    outcome
+                }
+                Err(failure) => {
+                    tracing::warn!(policy = %loaded.config.name, cause = failure.cause(), "policy failed: {failure}");
+                    report.failures.push(PolicyFailure {
+                        policy: loaded.config.name.clone(),
+                        failure,
+                        failure_policy: loaded.config.failure_policy,
+                        contact: loaded.config.contact.clone(),
+                    });
+                    Outcome::Failure
+                }
+            };
+            report.evaluations.push(Evaluation {
+                policy: loaded.config.name.clone(),
+                outcome,
+                duration: began.elapsed(),
+            });
+        }
+        Ok(report)
+    }
+}
+
+fn load_policy(config: &Config, policy: &PolicyConfig, engine: &Engine) -> Result<Loaded, ConfigError> {
+    let error = |line: Option<usize>, message: String| ConfigError {
+        origin: config.origin.clone(),
+        line: line.or(policy.line),
+        message: format!("policy {:?}: {message}", policy.name),
+    };
+    let bytes = policy
+        .module
+        .read()
+        .map_err(|e| error(None, format!("module: cannot read {}: {e}", policy.module)))?;
+    let loaded = engine.load(&policy.name, &bytes, policy.limits).map_err(|e| ConfigError {
+        origin: config.origin.clone(),
+        line: policy.line,
+        message: format!("{e} (module {})", policy.module),
+    })?;
+    let settings = policy.settings.to_string();
+    match loaded.validate_settings(&settings) {
+        Ok(Ok(())) => {}
+        Ok(Err(message)) => return Err(error(None, format!("settings: {message}"))),
+        Err(failure) => return Err(error(None, format!("settings could not be checked: the policy {failure}"))),
+    }
+    for (id, rule) in &policy.rules {
+        if loaded.metadata().rule(id).is_none() {
+            let known: Vec<&str> = loaded.metadata().rules.iter().map(|r| r.id.as_str()).collect();
+            return Err(error(
+                rule.line,
+                format!("rules: the policy has no rule {id:?}; its rules are {}", known.join(", ")),
+            ));
+        }
+    }
+    Ok(Loaded {
+        config: policy.clone(),
+        policy: loaded,
+        settings,
+    })
+}

@@ -1,0 +1,237 @@
+//! Where things are in the text: byte offsets, lines and columns, and the
+//! few places where the parser's spans need a look at the text itself.
+
+use super::{Position, Span};
+
+/// Maps the parser's positions (character indexes into the text it was fed)
+/// to byte offsets, lines and columns of the original text.
+pub(crate) struct TextIndex<'a> {
+    text: &'a str,
+    /// Byte offset at which each line starts. The first line starts after a
+    /// leading byte order mark, so columns are what an editor shows.
+    line_starts: Vec<usize>,
+    /// Byte offset in `text` of each character index the parser reports (plus
+    /// one past the end). `None` when the two coincide: ASCII text fed as is.
+    char_offsets: Option<Vec<usize>>,
+}
+
+impl<'a> TextIndex<'a> {
+    /// Index `text`, which the parser reads unchanged.
+    pub(crate) fn new(text: &'a str) -> Self {
+        let char_offsets = (!text.is_ascii()).then(|| {
+            text.char_indices()
+                .map(|(offset, _)| offset)
+                .chain(std::iter::once(text.len()))
+                .collect()
+        });
+        Self::with_offsets(text, char_offsets)
+    }
+
+    /// Index `text` when the parser reads a rewritten copy of it; `char_offsets`
+    /// gives the original byte offset of each character of the copy.
+    pub(crate) fn with_offsets(text: &'a str, char_offsets: Option<Vec<usize>>) -> Self {
+        let bom = if text.starts_with('\u{feff}') {
+            '\u{feff}'.len_utf8()
+        } else {
+            0
+        };
+        let bytes = text.as_bytes();
+        let mut line_starts = vec![bom];
+        for (i, &byte) in bytes.iter().enumerate() {
+            // YAML line breaks: LF, CRLF and a lone CR (as the parser counts them).
+            let is_break = byte == b'\n' || (byte == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+            if is_break {
+                line_starts.push(i + 1);
+            }
+        }
+        TextIndex {
+            text,
+            line_starts,
+            char_offsets,
+        }
+    }
+
+    pub(crate) fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// Byte offset of the parser's character index `index`.
+    pub(crate) fn offset(&self, index: usize) -> usize {
+        match &self.char_offsets {
+            Some(offsets) => offsets.get(index).copied().unwrap_or(self.text.len()),
+            None => index.min(self.text.len()),
+        }
+    }
+
+    /// Line and column of a byte offset.
+    pub(crate) fn position(&self, offset: usize) -> Position {
+        let offset = offset.min(self.text.len());
+        let line_index = self
+            .line_starts
+            .partition_point(|&start| start <= offset)
+            .saturating_sub(1);
+        let line_start = self.line_starts.get(line_index).copied().unwrap_or(0);
+        let column = match self.text.get(line_start.min(offset)..offset) {
+            Some(before) if before.is_ascii() => before.len(),
+            Some(before) => before.chars().count(),
+            None => offset.saturating_sub(line_start),
+        };
+        Position {
+            offset,
+            line: line_index + 1,
+            column: column + 1,
+        }
+    }
+
+    /// Span between two byte offsets.
+    pub(crate) fn span(&self, start: usize, end: usize) -> Span {
+        Span {
+            start: self.position(start),
+            end: self.position(end.max(start)),
+        }
+    }
+}
+
+/// Where a block scalar (`|`, `>`) really starts. The parser's span of one
+/// without properties starts at its first content line; an editor needs the
+/// header (`key: |-`) too. `lower` is where the previous token ended, `content`
+/// where the parser says the scalar starts.
+pub(crate) fn block_scalar_start(text: &str, lower: usize, content: usize) -> Option<usize> {
+    let mut line_end = content;
+    loop {
+        let before = text.get(..line_end)?;
+        let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let from = line_start.max(lower);
+        if from < line_end {
+            let portion = text.get(from..line_end)?;
+            if !portion.trim().is_empty() {
+                return block_scalar_header(portion).map(|at| from + at);
+            }
+        }
+        if line_start == 0 || line_start <= lower {
+            return None;
+        }
+        line_end = line_start - 1;
+    }
+}
+
+/// Offset in `line` of the block scalar indicator (or of the properties
+/// written before it on the same line).
+fn block_scalar_header(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let indicator = (0..bytes.len()).find(|&i| {
+        let preceded_by_space = i == 0 || matches!(bytes[i - 1], b' ' | b'\t');
+        if !preceded_by_space || !matches!(bytes[i], b'|' | b'>') {
+            return false;
+        }
+        let rest = &bytes[i + 1..];
+        let modifiers = rest
+            .iter()
+            .take_while(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-'))
+            .count();
+        rest.get(modifiers)
+            .is_none_or(|b| matches!(b, b' ' | b'\t'))
+    })?;
+    // Anchors and tags written before the indicator belong to the node.
+    let mut start = indicator;
+    for token in line[..indicator]
+        .split([' ', '\t'])
+        .rev()
+        .filter(|t| !t.is_empty())
+    {
+        if !token.starts_with(['&', '!']) {
+            break;
+        }
+        start = token.as_ptr() as usize - line.as_ptr() as usize;
+    }
+    Some(start)
+}
+
+/// Where a block scalar's text ends: after its last non-blank line, not at
+/// the next token where the parser puts it.
+pub(crate) fn trim_trailing_space(text: &str, floor: usize, end: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut end = end.min(bytes.len());
+    while end > floor && matches!(bytes[end - 1], b' ' | b'\t' | b'\r' | b'\n') {
+        end -= 1;
+    }
+    end
+}
+
+/// Offset of the `-` that introduces the block sequence entry whose value
+/// starts at `value`, looking back over blank space and comment-only lines.
+pub(crate) fn sequence_dash(text: &str, value: usize) -> Option<usize> {
+    let mut end = value;
+    let mut first_line = true;
+    loop {
+        let before = text.get(..end)?;
+        let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let mut portion = text.get(line_start..end)?;
+        if !first_line {
+            portion = strip_comment(portion);
+        }
+        let trimmed = portion.trim_end_matches([' ', '\t']);
+        if !trimmed.is_empty() {
+            return trimmed
+                .ends_with('-')
+                .then(|| line_start + trimmed.len() - 1);
+        }
+        if line_start == 0 {
+            return None;
+        }
+        end = line_start - 1;
+        first_line = false;
+    }
+}
+
+/// `line` without a trailing `# comment`.
+fn strip_comment(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    match (0..bytes.len())
+        .find(|&i| bytes[i] == b'#' && (i == 0 || matches!(bytes[i - 1], b' ' | b'\t')))
+    {
+        Some(i) => &line[..i],
+        None => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_characters_and_skip_a_leading_bom() {
+        let text = "\u{feff}a: é\r\nb: 1\rc";
+        let index = TextIndex::new(text);
+        // 'a' is the second character: BOM then 'a'.
+        let a = index.position(index.offset(1));
+        assert_eq!((a.offset, a.line, a.column), (3, 1, 1));
+        let after_e = text.find("\r\n").unwrap();
+        let e_end = index.position(after_e);
+        assert_eq!((e_end.line, e_end.column), (1, 5));
+        let b = index.position(text.find('b').unwrap());
+        assert_eq!((b.line, b.column), (2, 1));
+        let c = index.position(text.find('c').unwrap());
+        assert_eq!((c.line, c.column), (3, 1));
+        assert_eq!(index.position(usize::MAX).offset, text.len());
+    }
+
+    #[test]
+    fn block_scalar_header_is_found_after_the_key() {
+        let text = "key: &a !!str |-  # note | >\n  body\n";
+        let content = text.find("body").unwrap();
+        assert_eq!(block_scalar_start(text, 3, content), Some(5));
+        let text = "\"a | b\": >2\n\n   x\n";
+        let content = text.find('x').unwrap();
+        assert_eq!(block_scalar_start(text, 7, content), Some(9));
+    }
+
+    #[test]
+    fn dash_is_found_across_comment_lines() {
+        let text = "items:\n  - # first\n    # more -\n    name: a\n";
+        let value = text.find("name").unwrap();
+        assert_eq!(sequence_dash(text, value), Some(9));
+        assert_eq!(sequence_dash("- - a", 4), Some(2));
+        assert_eq!(sequence_dash("key: a", 5), None);
+    }
+}
