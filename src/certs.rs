@@ -14,7 +14,7 @@ use std::io;
 use std::path::PathBuf;
 
 pub use files::{CertFiles, DevCertificates, ensure_dev_certificates};
-pub use generate::{GeneratedCertificates, SubjectNames, generate};
+pub use generate::{GeneratedCertificates, SubjectNames, generate, generate_with_ca};
 pub use load::{Validity, ca_bundle, load_certificates, load_private_key, validity};
 
 /// Why certificates could not be generated, written or loaded. Every variant

@@ -30,4 +30,5 @@ pub mod explain;
 pub mod matching;
 pub mod request;
 pub mod review;
+pub mod server;
 pub mod source;

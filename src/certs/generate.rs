@@ -1,6 +1,7 @@
 //! Generating a CA and a serving certificate signed by it (rcgen, ECDSA P-256).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::Path;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -75,24 +76,8 @@ impl std::fmt::Debug for GeneratedCertificates {
 
 /// Generates a CA and a serving certificate for `names`, signed by that CA.
 pub fn generate(names: &SubjectNames) -> Result<GeneratedCertificates, CertError> {
-    if names.dns.is_empty() && names.ips.is_empty() {
-        return Err(CertError::NoNames);
-    }
-    let mut sans = Vec::with_capacity(names.dns.len() + names.ips.len());
-    for name in &names.dns {
-        let dns = name
-            .clone()
-            .try_into()
-            .map_err(|source| CertError::InvalidDnsName {
-                name: name.clone(),
-                source,
-            })?;
-        sans.push(SanType::DnsName(dns));
-    }
-    sans.extend(names.ips.iter().copied().map(SanType::IpAddress));
-
+    let sans = subject_alt_names(names)?;
     let now = OffsetDateTime::now_utc();
-
     let ca_key = KeyPair::generate().map_err(|source| CertError::Generate {
         what: "CA key",
         source,
@@ -113,18 +98,75 @@ pub fn generate(names: &SubjectNames) -> Result<GeneratedCertificates, CertError
             what: "CA certificate",
             source,
         })?;
+    let ca_cert_pem = ca_cert.pem();
+    let ca_key_pem = ca_key.serialize_pem();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let (cert_pem, key_pem) = issue(sans, &issuer)?;
+    Ok(GeneratedCertificates {
+        ca_cert_pem,
+        ca_key_pem,
+        cert_pem,
+        key_pem,
+    })
+}
 
+/// Generates a serving certificate for `names` signed by an existing CA
+/// (PEM certificate and key), so that webhook configurations keep their
+/// `caBundle`. `ca_cert_path` only names the CA in errors.
+pub fn generate_with_ca(
+    names: &SubjectNames,
+    ca_cert_pem: &str,
+    ca_key_pem: &str,
+    ca_cert_path: &Path,
+) -> Result<GeneratedCertificates, CertError> {
+    let sans = subject_alt_names(names)?;
+    let bad_ca = |error: rcgen::Error| CertError::BadCertificate {
+        path: ca_cert_path.to_owned(),
+        reason: format!("cannot sign with this CA: {error}"),
+    };
+    let ca_key = KeyPair::from_pem(ca_key_pem).map_err(bad_ca)?;
+    let issuer = Issuer::from_ca_cert_pem(ca_cert_pem, ca_key).map_err(bad_ca)?;
+    let (cert_pem, key_pem) = issue(sans, &issuer)?;
+    Ok(GeneratedCertificates {
+        ca_cert_pem: ca_cert_pem.to_owned(),
+        ca_key_pem: ca_key_pem.to_owned(),
+        cert_pem,
+        key_pem,
+    })
+}
+
+fn subject_alt_names(names: &SubjectNames) -> Result<Vec<SanType>, CertError> {
+    if names.dns.is_empty() && names.ips.is_empty() {
+        return Err(CertError::NoNames);
+    }
+    let mut sans = Vec::with_capacity(names.dns.len() + names.ips.len());
+    for name in &names.dns {
+        let dns = name
+            .clone()
+            .try_into()
+            .map_err(|source| CertError::InvalidDnsName {
+                name: name.clone(),
+                source,
+            })?;
+        sans.push(SanType::DnsName(dns));
+    }
+    sans.extend(names.ips.iter().copied().map(SanType::IpAddress));
+    Ok(sans)
+}
+
+/// A serving certificate and its new key, PEM, signed by `issuer`.
+fn issue(sans: Vec<SanType>, issuer: &Issuer<'_, KeyPair>) -> Result<(String, String), CertError> {
+    let now = OffsetDateTime::now_utc();
     let key = KeyPair::generate().map_err(|source| CertError::Generate {
         what: "serving key",
         source,
     })?;
     let mut params = CertificateParams::default();
-    let subject = names
-        .dns
-        .first()
-        .cloned()
-        .or_else(|| names.ips.first().map(ToString::to_string))
-        .unwrap_or_default();
+    let subject = match sans.first() {
+        Some(SanType::DnsName(name)) => name.as_str().to_owned(),
+        Some(SanType::IpAddress(ip)) => ip.to_string(),
+        _ => "counsel".to_owned(),
+    };
     params.distinguished_name = common_name(&subject);
     params.subject_alt_names = sans;
     params.is_ca = IsCa::ExplicitNoCa;
@@ -133,20 +175,13 @@ pub fn generate(names: &SubjectNames) -> Result<GeneratedCertificates, CertError
     params.use_authority_key_identifier_extension = true;
     params.not_before = now - CLOCK_SKEW;
     params.not_after = now + SERVING_VALIDITY;
-    let issuer = Issuer::new(ca_params, &ca_key);
     let cert = params
-        .signed_by(&key, &issuer)
+        .signed_by(&key, issuer)
         .map_err(|source| CertError::Generate {
             what: "serving certificate",
             source,
         })?;
-
-    Ok(GeneratedCertificates {
-        ca_cert_pem: ca_cert.pem(),
-        ca_key_pem: ca_key.serialize_pem(),
-        cert_pem: cert.pem(),
-        key_pem: key.serialize_pem(),
-    })
+    Ok((cert.pem(), key.serialize_pem()))
 }
 
 fn common_name(name: &str) -> DistinguishedName {
