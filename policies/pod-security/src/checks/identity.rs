@@ -1,0 +1,111 @@
+//! runAsNonRoot and runAsUser (restricted).
+
+use counsel_policy::{json, violation};
+
+use super::Ctx;
+use crate::fields::{Findings, Obj};
+use crate::pod::Pod;
+use crate::rules::{RUN_AS_NON_ROOT, RUN_AS_USER};
+
+const NON_ROOT_HINT: &str = "The image must then run as a numeric non-root user: set USER 1000 \
+     (or any non-zero id) in its Dockerfile, or securityContext.runAsUser, or the kubelet \
+     refuses to start it.";
+
+/// runAsNonRoot: the pod sets `runAsNonRoot: true` and no container sets
+/// `false`, or every container sets `true` itself. User-namespace pods pass
+/// from v1.35; Windows pods are not exempt.
+///
+/// An explicit `false` is fixed where it is written. A container that sets
+/// nothing while the pod sets nothing is fixed at pod level: the pod's value
+/// reaches exactly the containers that set none (and ephemeral debug
+/// containers added later).
+pub fn run_as_non_root(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
+    if ctx.minor >= 35 && pod.user_namespace {
+        return;
+    }
+    let pod_value = pod
+        .security_context
+        .as_ref()
+        .and_then(|sc| sc.bool("runAsNonRoot", out));
+    let pod_ptr = pod.security_ptr(&["runAsNonRoot"]);
+    if pod_value == Some(false) {
+        out.push(
+            violation(RUN_AS_NON_ROOT)
+                .at(pod_ptr.as_str())
+                .found(&json!(false))
+                .message("pod must not set securityContext.runAsNonRoot=false")
+                .fix_set(pod_ptr.as_str(), json!(true))
+                .hint(NON_ROOT_HINT),
+        );
+    }
+    for c in &pod.containers {
+        let value = c
+            .security_context
+            .as_ref()
+            .and_then(|sc| sc.bool("runAsNonRoot", out));
+        let ptr = c.security_ptr(&["runAsNonRoot"]);
+        match value {
+            Some(true) => {}
+            Some(false) => out.push(
+                violation(RUN_AS_NON_ROOT)
+                    .at(ptr.as_str())
+                    .found(&json!(false))
+                    .message(format!(
+                        "{} must not set securityContext.runAsNonRoot=false",
+                        c.describe()
+                    ))
+                    .fix_set(ptr.as_str(), json!(true))
+                    .hint(NON_ROOT_HINT),
+            ),
+            // An explicit `false` on the pod is reported above; its fix
+            // covers this container too.
+            None if pod_value.is_none() => out.push(
+                violation(RUN_AS_NON_ROOT)
+                    .at(ptr.as_str())
+                    .message(format!(
+                        "{} may run as root: neither it nor the pod sets \
+                         securityContext.runAsNonRoot=true",
+                        c.describe()
+                    ))
+                    .fix_set(pod_ptr.as_str(), json!(true))
+                    .hint(NON_ROOT_HINT),
+            ),
+            None => {}
+        }
+    }
+}
+
+/// runAsUser (v1.23): neither the pod nor a container sets `runAsUser: 0`.
+/// User-namespace pods pass from v1.35. No machine fix: which user id the
+/// image works with is the developer's call.
+pub fn run_as_user(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
+    if ctx.minor >= 35 && pod.user_namespace {
+        return;
+    }
+    let check = |sc: &Obj<'_>, who: String, out: &mut Findings| {
+        if sc.int("runAsUser", out) == Some(0) {
+            let ptr = sc.at("runAsUser");
+            out.push(
+                violation(RUN_AS_USER)
+                    .at(ptr.as_str())
+                    .found(&json!(0))
+                    .message(format!("{who} must not set runAsUser=0"))
+                    .hint(
+                        "Pick a non-zero user id the image works with (many images document one, \
+                         e.g. 101 for nginx-unprivileged or 65532 for distroless \"nonroot\"), set \
+                         it here, and make sure the files the program writes are owned by that \
+                         user or group (securityContext.fsGroup helps for volumes). If the image \
+                         only works as root, it needs a rootless variant.",
+                    ),
+            );
+        }
+    };
+    if let Some(sc) = &pod.security_context {
+        check(sc, "pod".to_owned(), out);
+    }
+    for c in &pod.containers {
+        if let Some(sc) = &c.security_context {
+            check(sc, c.describe(), out);
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! seccompProfile_baseline and seccompProfile_restricted, both reported as
+//! the `seccomp` rule.
+
+use counsel_policy::{Violation, json, violation};
+
+use super::Ctx;
+use crate::fields::{Findings, Obj};
+use crate::pod::Pod;
+use crate::rules::SECCOMP;
+
+/// The annotation that set the pod's seccomp profile before v1.19.
+const POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";
+/// Prefix of the per-container annotation (suffix: the container's name).
+const CONTAINER_ANNOTATION_PREFIX: &str = "container.seccomp.security.alpha.kubernetes.io/";
+
+/// The outcome of looking at one `seccompProfile`.
+enum Profile<'a> {
+    /// Not set.
+    Nil,
+    /// `RuntimeDefault` or `Localhost`.
+    Allowed,
+    /// Set with any other type (missing type counts as `""`).
+    Forbidden(Obj<'a>),
+}
+
+fn profile<'a>(sc: Option<&Obj<'a>>, out: &mut Findings) -> Profile<'a> {
+    let Some(profile) = sc.and_then(|sc| sc.object("seccompProfile", out)) else {
+        return Profile::Nil;
+    };
+    match profile.str("type", out) {
+        Some("RuntimeDefault" | "Localhost") => Profile::Allowed,
+        _ => Profile::Forbidden(profile),
+    }
+}
+
+/// A violation for a set profile with a forbidden type, fixed in place: type
+/// `RuntimeDefault`, and no `localhostProfile` (which only `Localhost` takes).
+fn forbidden(profile: &Obj<'_>, who: &str, out: &mut Findings) -> Violation {
+    let ptr = profile.at("type");
+    let shown = profile.str("type", out).unwrap_or("");
+    let v = violation(SECCOMP)
+        .at(ptr.as_str())
+        .found_opt(profile.value("type"))
+        .message(format!(
+            "{who} must not set securityContext.seccompProfile.type to {shown:?}"
+        ))
+        .fix_set(ptr.as_str(), json!("RuntimeDefault"));
+    if profile.value("localhostProfile").is_some() {
+        v.fix_remove(profile.at("localhostProfile").as_str())
+    } else {
+        v
+    }
+}
+
+/// seccompProfile_baseline. From v1.19: a set profile, on the pod or any
+/// container, has type `RuntimeDefault` or `Localhost`. Before v1.19 only
+/// the alpha annotations are checked.
+pub fn baseline(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
+    if ctx.minor < 19 {
+        return annotations(pod, out);
+    }
+    if let Profile::Forbidden(p) = profile(pod.security_context.as_ref(), out) {
+        let v = forbidden(&p, "pod", out);
+        out.push(v);
+    }
+    for c in &pod.containers {
+        if let Profile::Forbidden(p) = profile(c.security_context.as_ref(), out) {
+            let v = forbidden(&p, &c.describe(), out);
+            out.push(v);
+        }
+    }
+}
+
+/// Before v1.19: the pod annotation and each visited container's annotation
+/// must be `runtime/default`, `docker/default` or `localhost/...`.
+fn annotations(pod: &Pod<'_>, out: &mut Findings) {
+    let mut keys = vec![POD_ANNOTATION.to_owned()];
+    for c in &pod.containers {
+        let key = format!("{CONTAINER_ANNOTATION_PREFIX}{}", c.name);
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    for key in keys {
+        let Some(annotation) = pod.annotations.iter().find(|a| a.key == key) else {
+            continue;
+        };
+        let value = annotation.value;
+        if matches!(value, "runtime/default" | "docker/default") || value.starts_with("localhost/")
+        {
+            continue;
+        }
+        out.push(
+            violation(SECCOMP)
+                .at(annotation.ptr.as_str())
+                .found(&json!(value))
+                .message(format!(
+                    "annotation {key}={value:?} sets a forbidden seccomp profile"
+                ))
+                .fix_set(annotation.ptr.as_str(), json!("runtime/default")),
+        );
+    }
+}
+
+/// seccompProfile_restricted (v1.19; Windows pods exempt from v1.25): the pod
+/// sets an allowed profile, or every container does, and nobody sets a
+/// forbidden one. A container without a profile under a pod without one is
+/// fixed at pod level, which reaches exactly the containers that set none.
+pub fn restricted(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
+    if pod.windows && ctx.minor >= 25 {
+        return;
+    }
+    let pod_profile = profile(pod.security_context.as_ref(), out);
+    if let Profile::Forbidden(p) = &pod_profile {
+        let v = forbidden(p, "pod", out);
+        out.push(v);
+    }
+    let pod_type = pod.security_ptr(&["seccompProfile", "type"]);
+    for c in &pod.containers {
+        match profile(c.security_context.as_ref(), out) {
+            Profile::Allowed => {}
+            Profile::Forbidden(p) => {
+                let v = forbidden(&p, &c.describe(), out);
+                out.push(v);
+            }
+            // A forbidden pod profile is reported above, and its fix covers
+            // this container too.
+            Profile::Nil if matches!(pod_profile, Profile::Nil) => {
+                let ptr = c.security_ptr(&["seccompProfile", "type"]);
+                out.push(
+                    violation(SECCOMP)
+                        .at(ptr.as_str())
+                        .message(format!(
+                            "{} has no seccomp profile: neither it nor the pod sets \
+                             securityContext.seccompProfile.type to \"RuntimeDefault\" or \
+                             \"Localhost\"",
+                            c.describe()
+                        ))
+                        .fix_set(pod_type.as_str(), json!("RuntimeDefault")),
+                );
+            }
+            Profile::Nil => {}
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! The rule catalog: one rule per Pod Security Standards control, with the
+//! reason a developer who has never heard of the standards understands.
+
+use counsel_policy::{Rule, Severity};
+
+/// `securityContext.privileged`.
+pub const PRIVILEGED: &str = "privileged";
+/// `securityContext.allowPrivilegeEscalation` (restricted).
+pub const ALLOW_PRIVILEGE_ESCALATION: &str = "allow-privilege-escalation";
+/// `runAsNonRoot` (restricted).
+pub const RUN_AS_NON_ROOT: &str = "run-as-non-root";
+/// `runAsUser: 0` (restricted).
+pub const RUN_AS_USER: &str = "run-as-user";
+/// `securityContext.capabilities` (baseline adds; restricted drop ALL).
+pub const CAPABILITIES: &str = "capabilities";
+/// `seccompProfile` (baseline: not Unconfined; restricted: must be set).
+pub const SECCOMP: &str = "seccomp";
+/// `hostNetwork`, `hostPID`, `hostIPC`.
+pub const HOST_NAMESPACES: &str = "host-namespaces";
+/// `hostPath` volumes (baseline; at restricted `restricted-volumes` covers them).
+pub const HOST_PATH_VOLUMES: &str = "host-path-volumes";
+/// `ports[*].hostPort`.
+pub const HOST_PORTS: &str = "host-ports";
+/// `host` of httpGet/tcpSocket probes and lifecycle hooks.
+pub const PROBE_HOST: &str = "probe-host";
+/// AppArmor profile fields and annotations.
+pub const APP_ARMOR: &str = "app-armor";
+/// `seLinuxOptions`.
+pub const SE_LINUX: &str = "se-linux";
+/// `securityContext.procMount`.
+pub const PROC_MOUNT: &str = "proc-mount";
+/// `securityContext.sysctls`.
+pub const SYSCTLS: &str = "sysctls";
+/// Volume types (restricted).
+pub const RESTRICTED_VOLUMES: &str = "restricted-volumes";
+/// `windowsOptions.hostProcess`.
+pub const WINDOWS_HOST_PROCESS: &str = "windows-host-process";
+
+const BASELINE_DOCS: &str =
+    "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline";
+const RESTRICTED_DOCS: &str =
+    "https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted";
+
+/// Every rule this policy reports (the SDK appends `invalid-field`).
+pub fn catalog() -> Vec<Rule> {
+    vec![
+        Rule::new(
+            PRIVILEGED,
+            "Containers must not run privileged",
+            "A privileged container can do anything root on the node can: it sees every device, \
+             can mount the node's disks and load kernel modules. Whoever gets code running in it \
+             (through a bug in your app or a poisoned dependency) owns the node and every pod on it.",
+        )
+        .docs(BASELINE_DOCS)
+        .severity(Severity::Critical),
+        Rule::new(
+            ALLOW_PRIVILEGE_ESCALATION,
+            "Containers must set allowPrivilegeEscalation: false",
+            "Unless it is false, a process can gain more privileges than it started with, for \
+             example through a setuid program such as sudo or su in the image. An attacker who \
+             gets a shell as your app's user can then become root in the container, the first \
+             step out of it. A normal app loses nothing when it is false.",
+        )
+        .docs(RESTRICTED_DOCS)
+        .severity(Severity::Medium),
+        Rule::new(
+            RUN_AS_NON_ROOT,
+            "Containers must run as a non-root user (runAsNonRoot: true)",
+            "Many images run as root unless told otherwise, and root in a container is the same \
+             user id as root on the node: any escape (a kernel bug, a mounted socket, a shared \
+             file) lands as root on the node. With runAsNonRoot: true the kubelet refuses to \
+             start a container whose user is root.",
+        )
+        .docs(RESTRICTED_DOCS)
+        .severity(Severity::Medium),
+        Rule::new(
+            RUN_AS_USER,
+            "Containers must not run as user id 0 (root)",
+            "runAsUser: 0 runs the container as root, the same user id as root on the node, so an \
+             attacker who breaks out of the container or reaches a file shared with the node does \
+             so as root. Any other user id keeps a compromise contained.",
+        )
+        .docs(RESTRICTED_DOCS)
+        .severity(Severity::High),
+        Rule::new(
+            CAPABILITIES,
+            "Containers must not add powerful Linux capabilities (restricted: drop ALL)",
+            "Capabilities are slices of root's power: SYS_ADMIN is nearly full root, NET_ADMIN \
+             rewires the network, SYS_PTRACE reads other processes' memory. Each one is a tool for \
+             an attacker who gets code running in your container. Baseline forbids adding \
+             dangerous ones; restricted requires dropping ALL and adding back at most \
+             NET_BIND_SERVICE (ports below 1024).",
+        )
+        .docs(BASELINE_DOCS)
+        .severity(Severity::High),
+        Rule::new(
+            SECCOMP,
+            "Containers must run with the RuntimeDefault or a Localhost seccomp profile",
+            "Seccomp filters the kernel system calls a container may make. Unconfined, an \
+             attacker in your container can reach hundreds of rarely used system calls, which is \
+             where most container-escape kernel bugs live. RuntimeDefault blocks those and does \
+             not affect normal apps; restricted requires it to be set explicitly.",
+        )
+        .docs(RESTRICTED_DOCS)
+        .severity(Severity::High),
+        Rule::new(
+            HOST_NAMESPACES,
+            "Pods must not share the node's network, process or IPC namespace",
+            "hostNetwork lets the pod see the node's network traffic and reach services that \
+             listen only on the node; hostPID lets it see and signal every process on the node \
+             and read their environment, secrets included; hostIPC lets it read other processes' \
+             shared memory. Each removes a wall between your pod and everything else on the node.",
+        )
+        .docs(BASELINE_DOCS)
+        .severity(Severity::High),
+        Rule::new(
+            HOST_PATH_VOLUMES,
+            "Pods must not mount directories of the node (hostPath volumes)",
+            "A hostPath volume hands the container a directory of the node itself. Depending on \
+             the path, an attacker in the container reads other pods' secrets or the kubelet's \
+             credentials, or talks to the container runtime's socket, and from there takes over \
+             the node.",
+        )
+        .docs(BASELINE_DOCS)
+        .severity(Severity::Critical),
+        Rule::new(
+            HOST_PORTS,
+            "Containers must not open ports on the node (hostPort)",
+            "A hostPort opens the port on the node's own address, outside the Services and \
+             NetworkPolicies that guard your pod, and pins the pod to nodes where the port is \
+             free. Anyone who can reach the node reaches your container.",
+        )
+        .docs(BASELINE_DOCS)
+        .severity(Severity::Medium),
+        Rule::new(
+            PROBE_HOST,
+            "Probes and lifecycle hooks must not name another host",
+            "The kubelet runs httpGet and tcpSocket probes and hooks from the node, with the \
+             node's network access. With `host` set it connects wherever you say, including \
+             places your pod itself cannot reach (the node's localhost, cloud metadata \
+             endpoints), which an attacker can use to probe or hit them. Without `host` the \
+             kubelet checks the pod's own address, which is what a probe is for.",
+        )
+        .docs(BASELINE_DOCS)
+        .severity(Severity::Medium),
+        Rule::new(
+            APP_ARMOR,
+            "Pods must not turn off or replace the default AppArmor profile",
+            "AppArmor is a kernel guard that limits which files, mounts and capabilities a \
+             container's processes can use. Unconfined removes that guard, so an attacker in your \
+             container meets one barrier less on the way to the node. RuntimeDefault or a profile \
+             installed on the node (Localhost) keep it.",
+        )
+        .docs(BASELINE_DOCS)
+        .severity(Severity::High),
+        Rule::new(
+            SE_LINUX,
+            "Pods must not set a custom SELinux type, user or role",
+            "SELinux labels decide which files and processes of the node a container may touch. \
+             A custom type such as spc_t (super-privileged container), user or role lifts that \
+             confinement, so a compromised container reaches what belongs to the node and other \
+             pods. Only the container types and the level may be set.",
+        )
+        .docs(BASELINE_DOCS)
+        .severity(Severity::High),
+        Rule::new(
+            PROC_MOUNT,
+            "Containers must use the default, masked /proc",
+            "The container runtime hides or makes read-only the sensitive parts of /proc (kernel \
+             keys, timers, sysrq-trigger and more). procMount: Unmasked shows them to the \
+             container, giving an attacker there insight into, and levers on, the node's kernel.",
+        )
+        .docs(BASELINE_DOCS)
+        .severity(Severity::High),
+        Rule::new(
+            SYSCTLS,
+            "Pods may set only the safe, pod-scoped sysctls",
+            "Sysctls are kernel settings. The allowed ones affect only the pod's own network \
+             namespace; any other changes the kernel for every pod on the node (memory, \
+             scheduling, networking), so one pod can degrade or attack its neighbours.",
+        )
+        .docs(BASELINE_DOCS)
+        .severity(Severity::Medium),
+        Rule::new(
+            RESTRICTED_VOLUMES,
+            "Pods may use only pod-scoped volume types (configMap, secret, emptyDir, PVC, ...)",
+            "Volume types other than configMap, csi, downwardAPI, emptyDir, ephemeral, image, \
+             persistentVolumeClaim, projected and secret reach outside the pod: the node's files, \
+             or network storage mounted with the node's credentials and no Kubernetes access \
+             control. An attacker in your container could read or overwrite data that belongs to \
+             others.",
+        )
+        .docs(RESTRICTED_DOCS)
+        .severity(Severity::Medium),
+        Rule::new(
+            WINDOWS_HOST_PROCESS,
+            "Windows pods must not run HostProcess containers",
+            "A Windows HostProcess container runs directly on the node, with the node's network \
+             and file system, as a node administrator: the Windows twin of a privileged \
+             container. Whoever controls it controls the node.",
+        )
+        .docs(BASELINE_DOCS)
+        .severity(Severity::Critical),
+    ]
+}

@@ -1,0 +1,248 @@
+//! Write Counsel admission policies in plain Rust.
+//!
+//! A Counsel policy is a WebAssembly component implementing
+//! `wit/counsel.wit`. With this crate it is an ordinary Rust type: implement
+//! [`Policy`], call [`export_policy!`], and `policies/build.sh` turns the crate
+//! into `policies/dist/<name>.wasm`. The same code compiles natively, so rules
+//! are unit-tested with plain `cargo test` and the helpers in `testing`.
+//!
+//! What a developer sees is what the policy returns, so every
+//! [`Violation`] says what is wrong (`message`), where (`path`, an RFC 6901
+//! JSON Pointer, and the `found` value), how to fix it (`fixes`, edits a
+//! machine can apply) and, through the rule in the catalog, why ops care and
+//! where to read more.
+//!
+//! # A complete policy
+//!
+//! `policies/read-only-root/Cargo.toml`:
+//!
+//! ```toml
+//! [package]
+//! name = "read-only-root"
+//! version.workspace = true
+//! edition.workspace = true
+//!
+//! [lib]
+//! crate-type = ["cdylib", "rlib"]
+//!
+//! [dependencies]
+//! counsel-policy.workspace = true
+//! serde = { workspace = true }
+//! ```
+//!
+//! `policies/read-only-root/src/lib.rs`:
+//!
+//! ```
+//! use counsel_policy::{
+//!     export_policy, field, json, violation, workload, Metadata, Policy, Request, Rule,
+//!     Severity, Verdict,
+//! };
+//! use serde::Deserialize;
+//!
+//! /// The rule, declared once: the catalog entry ops can reword in configuration.
+//! const READ_ONLY_ROOT: Rule = Rule::new(
+//!     "read-only-root-filesystem",
+//!     "Containers must mount their root filesystem read-only",
+//!     "An attacker who gets into a container with a writable root filesystem can \
+//!      replace its binaries and keep a foothold that survives until the pod is deleted.",
+//! )
+//! .docs("https://kubernetes.io/docs/tasks/configure-pod-container/security-context/")
+//! .severity(Severity::Medium);
+//!
+//! /// Settings ops may give in Counsel's configuration.
+//! #[derive(Debug, Default, Deserialize)]
+//! #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+//! pub struct Settings {
+//!     /// Containers (by name) allowed to write to their root filesystem.
+//!     exempt_containers: Vec<String>,
+//! }
+//!
+//! pub struct ReadOnlyRoot;
+//!
+//! impl Policy for ReadOnlyRoot {
+//!     type Settings = Settings;
+//!
+//!     fn metadata() -> Metadata {
+//!         Metadata {
+//!             name: "read-only-root".into(),
+//!             version: env!("CARGO_PKG_VERSION").into(),
+//!             description: "Containers mount their root filesystem read-only.".into(),
+//!             kinds: workload::kinds(),
+//!             rules: vec![READ_ONLY_ROOT],
+//!         }
+//!     }
+//!
+//!     fn validate_settings(settings: &Settings) -> Result<(), String> {
+//!         match settings.exempt_containers.iter().position(|name| name.is_empty()) {
+//!             Some(i) => Err(format!("setting `exemptContainers[{i}]` is empty; give a container name")),
+//!             None => Ok(()),
+//!         }
+//!     }
+//!
+//!     fn validate(request: &Request, settings: &Settings) -> Verdict {
+//!         let mut verdict = Verdict::default();
+//!         let Some(object) = request.object() else {
+//!             return verdict; // DELETE: nothing to check
+//!         };
+//!         let found = workload::pod_specs(object);
+//!         verdict.extend(found.problems);
+//!         for spec in &found.specs {
+//!             verdict.extend(spec.container_problems());
+//!             for container in spec.containers() {
+//!                 if settings.exempt_containers.iter().any(|n| n == container.name) {
+//!                     continue;
+//!                 }
+//!                 // A wrongly typed field is reported, never a panic.
+//!                 let context = match field::object(container.container, "securityContext", &container.pointer) {
+//!                     Ok(context) => context,
+//!                     Err(problem) => { verdict.push(problem); continue; }
+//!                 };
+//!                 let sc_pointer = container.pointer_to(&["securityContext"]);
+//!                 let value = context.and_then(|sc| field::get(sc, "readOnlyRootFilesystem"));
+//!                 if value.and_then(|v| v.as_bool()) != Some(true) {
+//!                     let path = container.pointer_to(&["securityContext", "readOnlyRootFilesystem"]);
+//!                     verdict.push(
+//!                         violation(READ_ONLY_ROOT.id)
+//!                             .at(&path)
+//!                             .message(format!("{} can write to its root filesystem", container.label()))
+//!                             .found_opt(value)
+//!                             .fix_set(&path, json!(true))
+//!                             .hint("Mount an emptyDir where the program must write (e.g. /tmp)."),
+//!                     );
+//!                 }
+//!             }
+//!         }
+//!         verdict
+//!     }
+//! }
+//!
+//! export_policy!(ReadOnlyRoot);
+//!
+//! // The unit tests, in the same file under #[cfg(test)]:
+//! use counsel_policy::testing::{apply_fixes, check, check_object, rule_ids};
+//!
+//! let manifest = r#"
+//! apiVersion: apps/v1
+//! kind: Deployment
+//! metadata: {name: web, namespace: shop}
+//! spec:
+//!   template:
+//!     spec:
+//!       containers:
+//!         - name: app
+//!           image: registry.example.com/web:1.4
+//!         - name: cache
+//!           image: redis:7
+//!           securityContext: {readOnlyRootFilesystem: true}
+//! "#;
+//! let verdict = check::<ReadOnlyRoot>(manifest, "{}");
+//! assert_eq!(rule_ids(&verdict), ["read-only-root-filesystem"]);
+//! let v = &verdict.violations[0];
+//! assert_eq!(v.path, "/spec/template/spec/containers/0/securityContext/readOnlyRootFilesystem");
+//! assert_eq!(v.message, r#"container "app" can write to its root filesystem"#);
+//! assert_eq!(v.found, None);
+//!
+//! // Applying the fixes makes the object pass.
+//! let fixed = apply_fixes(&counsel_policy::testing::yaml(manifest), &verdict);
+//! assert!(check_object::<ReadOnlyRoot>(&fixed, "{}").violations.is_empty());
+//!
+//! // Settings are honoured, and bad ones are refused with the setting's name.
+//! assert!(check::<ReadOnlyRoot>(manifest, r#"{"exemptContainers": ["app"]}"#).passed());
+//! assert_eq!(
+//!     counsel_policy::testing::settings_error::<ReadOnlyRoot>(r#"{"exemptContainers": [""]}"#),
+//!     "setting `exemptContainers[0]` is empty; give a container name",
+//! );
+//! ```
+//!
+//! # Building
+//!
+//! `policies/build.sh` builds every policy crate in the `policies/`
+//! workspace for `wasm32-unknown-unknown`, turns each core module into a
+//! component, and writes `policies/dist/<name>.wasm` with a record of the
+//! hash of its inputs beside it.
+
+// The generated bindings name this crate by its path, also from inside it.
+extern crate self as counsel_policy;
+
+pub mod catalog;
+pub mod field;
+#[doc(hidden)]
+pub mod guest;
+pub mod log;
+pub mod request;
+pub mod settings;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
+pub mod verdict;
+pub mod workload;
+
+pub use catalog::{INVALID_FIELD, Metadata, Rule, Severity};
+pub use counsel_edit::{Edit, pointer};
+pub use request::{Operation, Request, RequestError};
+pub use serde_json::{self, Value, json};
+pub use settings::{NoSettings, SettingsError};
+pub use verdict::{Verdict, Violation, invalid_field, violation};
+
+/// A Counsel policy.
+///
+/// Implement it on a plain (usually empty) type and export that type with
+/// [`export_policy!`]. See the crate docs for a complete example.
+pub trait Policy {
+    /// The settings ops may configure, read from JSON. `{}` (no settings)
+    /// gives `Default::default()`; use [`NoSettings`] for a policy without
+    /// settings.
+    type Settings: serde::de::DeserializeOwned + Default;
+
+    /// Name, version, default kinds and rule catalog. The built-in
+    /// [`INVALID_FIELD`] rule is added by the SDK.
+    fn metadata() -> Metadata;
+
+    /// Checks the parsed settings beyond their types; the error names the
+    /// bad setting and says what is allowed.
+    fn validate_settings(settings: &Self::Settings) -> Result<(), String> {
+        let _ = settings;
+        Ok(())
+    }
+
+    /// Validates one request. Report every broken rule, not only the first.
+    fn validate(request: &Request, settings: &Self::Settings) -> Verdict;
+}
+
+/// Exports a [`Policy`] type as the Counsel policy component.
+///
+/// On wasm32 this emits the component's exports (`metadata`,
+/// `validate-settings`, `validate`). Natively it only checks that the type
+/// implements [`Policy`], so the crate still builds for unit tests. Use it
+/// once, in the policy crate's `lib.rs`.
+#[macro_export]
+macro_rules! export_policy {
+    ($policy:ty) => {
+        const _: fn() = $crate::guest::assert_policy::<$policy>;
+
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            struct CounselPolicyExports;
+
+            impl $crate::guest::Guest for CounselPolicyExports {
+                fn metadata() -> $crate::guest::Metadata {
+                    $crate::guest::metadata::<$policy>()
+                }
+
+                fn validate_settings(
+                    settings: ::std::string::String,
+                ) -> ::std::result::Result<(), ::std::string::String> {
+                    $crate::guest::validate_settings::<$policy>(&settings)
+                }
+
+                fn validate(
+                    request: ::std::string::String,
+                    settings: ::std::string::String,
+                ) -> $crate::guest::Verdict {
+                    $crate::guest::validate::<$policy>(&request, &settings)
+                }
+            }
+
+    $crate::guest::__export_policy_world!(CounselPolicyExports with_types_in $crate::guest);
+        };
+    };
+}

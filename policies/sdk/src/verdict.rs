@@ -1,0 +1,209 @@
+//! What a policy answers: violations (built with [`violation`]) and warnings.
+
+use counsel_edit::Edit;
+use serde_json::Value;
+
+use crate::catalog::INVALID_FIELD;
+use crate::request::type_name;
+
+/// One broken rule at one place in the object.
+///
+/// Build it with [`violation`]:
+///
+/// ```
+/// use counsel_policy::{json, violation, Edit};
+///
+/// let path = "/spec/containers/0/securityContext/privileged";
+/// let v = violation("privileged")
+///     .at(path)
+///     .message(r#"container "app" runs privileged"#)
+///     .found(&json!(true))
+///     .fix_set(path, json!(false));
+/// assert_eq!(v.rule, "privileged");
+/// assert_eq!(v.found, Some(json!(true)));
+/// assert_eq!(v.fixes, [Edit::set(path, json!(false))]);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// The rule's id in the catalog.
+    pub rule: String,
+    /// One line about this object, naming the thing at fault.
+    pub message: String,
+    /// JSON Pointer to the offending field (where it should be, if missing).
+    pub path: String,
+    /// The value found at `path`; `None` when the field is missing.
+    pub found: Option<Value>,
+    /// Edits that, applied together in order, fix this violation.
+    pub fixes: Vec<Edit>,
+    /// What a person should do when no machine fix exists, or extra context.
+    pub hint: Option<String>,
+}
+
+/// Starts a violation of `rule` (at the object's root until [`Violation::at`]).
+pub fn violation(rule: &str) -> Violation {
+    Violation {
+        rule: rule.to_owned(),
+        message: String::new(),
+        path: String::new(),
+        found: None,
+        fixes: Vec::new(),
+        hint: None,
+    }
+}
+
+impl Violation {
+    /// Sets the JSON Pointer of the offending field.
+    pub fn at(mut self, pointer: impl Into<String>) -> Self {
+        self.path = pointer.into();
+        self
+    }
+
+    /// Sets the one-line message.
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
+    /// Records the value found at the path.
+    pub fn found(mut self, value: &Value) -> Self {
+        self.found = Some(value.clone());
+        self
+    }
+
+    /// Records the value found at the path, or that it is missing.
+    pub fn found_opt(mut self, value: Option<&Value>) -> Self {
+        self.found = value.cloned();
+        self
+    }
+
+    /// Adds a fix: set `pointer` to `value` (creating missing parents).
+    pub fn fix_set(mut self, pointer: impl Into<String>, value: Value) -> Self {
+        self.fixes.push(Edit::set(pointer, value));
+        self
+    }
+
+    /// Adds a fix: remove `pointer`.
+    pub fn fix_remove(mut self, pointer: impl Into<String>) -> Self {
+        self.fixes.push(Edit::remove(pointer));
+        self
+    }
+
+    /// Sets the hint for a person.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// The built-in `invalid-field` violation: `found` at `pointer` is not
+/// `expected` (`an object`, `an array`, `a boolean`, `a string`, ...).
+pub fn invalid_field(pointer: &str, found: &Value, expected: &str) -> Violation {
+    violation(INVALID_FIELD.id)
+        .at(pointer)
+        .message(format!(
+            "`{pointer}` must be {expected}, but it is {}",
+            type_name(found)
+        ))
+        .found(found)
+        .hint(format!(
+            "Kubernetes expects {expected} here; correct the manifest so it can be checked."
+        ))
+}
+
+/// The outcome of validating one object.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Verdict {
+    /// Every broken rule, never only the first.
+    pub violations: Vec<Violation>,
+    /// Advice not tied to a rule, shown to the developer as is.
+    pub warnings: Vec<String>,
+}
+
+impl Verdict {
+    /// Adds a violation.
+    pub fn push(&mut self, violation: Violation) {
+        self.violations.push(violation);
+    }
+
+    /// Adds a warning.
+    pub fn warn(&mut self, warning: impl Into<String>) {
+        self.warnings.push(warning.into());
+    }
+
+    /// Whether the object passes (no violations; warnings do not count).
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+impl Extend<Violation> for Verdict {
+    fn extend<I: IntoIterator<Item = Violation>>(&mut self, violations: I) {
+        self.violations.extend(violations);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn builder_fills_every_field_in_order() {
+        let v = violation("no-latest")
+            .at("/spec/containers/1/image")
+            .message(r#"container "web" uses the tag "latest""#)
+            .found(&json!("nginx:latest"))
+            .fix_set("/spec/containers/1/image", json!("nginx:1.27"))
+            .fix_remove("/metadata/annotations/x")
+            .hint("Pin a version.");
+        assert_eq!(
+            v,
+            Violation {
+                rule: "no-latest".into(),
+                message: r#"container "web" uses the tag "latest""#.into(),
+                path: "/spec/containers/1/image".into(),
+                found: Some(json!("nginx:latest")),
+                fixes: vec![
+                    Edit::set("/spec/containers/1/image", json!("nginx:1.27")),
+                    Edit::remove("/metadata/annotations/x"),
+                ],
+                hint: Some("Pin a version.".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn found_opt_records_absence() {
+        let v = violation("r").found(&json!(1)).found_opt(None);
+        assert_eq!(v.found, None);
+        let v = violation("r").found_opt(Some(&json!(false)));
+        assert_eq!(v.found, Some(json!(false)));
+    }
+
+    #[test]
+    fn invalid_field_names_pointer_and_both_types() {
+        let v = invalid_field("/spec/containers", &json!({"name": "app"}), "an array");
+        assert_eq!(v.rule, "invalid-field");
+        assert_eq!(v.path, "/spec/containers");
+        assert_eq!(
+            v.message,
+            "`/spec/containers` must be an array, but it is an object"
+        );
+        assert_eq!(v.found, Some(json!({"name": "app"})));
+        assert!(v.fixes.is_empty());
+    }
+
+    #[test]
+    fn verdict_collects_violations_and_warnings() {
+        let mut verdict = Verdict::default();
+        assert!(verdict.passed());
+        verdict.warn("image pulled from docker.io");
+        assert!(verdict.passed());
+        verdict.push(violation("a"));
+        verdict.extend([violation("b"), violation("c")]);
+        let rules: Vec<_> = verdict.violations.iter().map(|v| v.rule.as_str()).collect();
+        assert_eq!(rules, ["a", "b", "c"]);
+        assert_eq!(verdict.warnings, ["image pulled from docker.io"]);
+        assert!(!verdict.passed());
+    }
+}
