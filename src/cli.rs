@@ -61,7 +61,10 @@ impl PolicyArgs {
             None => Config::builtin(),
         };
         let options = EngineOptions {
-            cache_dir: self.cache_dir.clone().or_else(counsel::engine::default_cache_dir),
+            cache_dir: self
+                .cache_dir
+                .clone()
+                .or_else(counsel::engine::default_cache_dir),
             ..EngineOptions::default()
         };
         let engine = Engine::new(options).context("starting the policy engine")?;

@@ -91,9 +91,12 @@ impl Module {
     pub fn read(&self) -> std::io::Result<std::borrow::Cow<'static, [u8]>> {
         match self {
             Module::Path(path) => std::fs::read(path).map(Into::into),
-            Module::Bundled(name) => bundled(name)
-                .map(Into::into)
-                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, format!("no bundled policy {name:?}"))),
+            Module::Bundled(name) => bundled(name).map(Into::into).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("no bundled policy {name:?}"),
+                )
+            }),
         }
     }
 }

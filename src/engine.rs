@@ -61,7 +61,11 @@ pub fn default_cache_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|dir| !dir.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|home| PathBuf::from(home).join(".cache")))?;
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|home| PathBuf::from(home).join(".cache"))
+        })?;
     Some(base.join("counsel").join("compiled"))
 }
 
@@ -121,7 +125,9 @@ pub enum LoadError {
         reason: String,
     },
     /// Its memory limit exceeds what the engine was configured for.
-    #[error("policy {policy}: a memory limit of {requested} bytes is over the engine's maximum of {maximum} bytes")]
+    #[error(
+        "policy {policy}: a memory limit of {requested} bytes is over the engine's maximum of {maximum} bytes"
+    )]
     MemoryLimit {
         /// The policy's configured name.
         policy: String,
@@ -205,7 +211,7 @@ impl Engine {
             .max_memory_size(usize::try_from(options.max_memory).unwrap_or(usize::MAX))
             // Most of the cost of a fresh instance is page faults on fresh
             // memory; keeping the first pages resident avoids them.
-            .linear_memory_keep_resident(2 * 1024 * 1024)
+            .linear_memory_keep_resident(8 * 1024 * 1024)
             .table_keep_resident(64 * 1024);
         let mut config = Config::new();
         config
@@ -213,13 +219,17 @@ impl Engine {
             .epoch_interruption(true)
             .parallel_compilation(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        let wasmtime = wasmtime::Engine::new(&config).map_err(|e| EngineError::Configure(format!("{e:#}")))?;
+        let wasmtime =
+            wasmtime::Engine::new(&config).map_err(|e| EngineError::Configure(format!("{e:#}")))?;
         let mut linker = Linker::new(&wasmtime);
         bindings::Policy::add_to_linker::<State, HasSelf<State>>(&mut linker, |state| state)
             .map_err(|e| EngineError::Configure(format!("{e:#}")))?;
-        let cache = options.cache_dir.map(|dir| cache::Cache::new(dir, &wasmtime));
-        let ticker = Ticker::start(wasmtime.clone())
-            .map_err(|e| EngineError::Configure(format!("could not start the deadline clock: {e}")))?;
+        let cache = options
+            .cache_dir
+            .map(|dir| cache::Cache::new(dir, &wasmtime));
+        let ticker = Ticker::start(wasmtime.clone()).map_err(|e| {
+            EngineError::Configure(format!("could not start the deadline clock: {e}"))
+        })?;
         Ok(Engine {
             wasmtime,
             linker,

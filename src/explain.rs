@@ -66,14 +66,24 @@ impl ObjectRef {
             api_version: text("/apiVersion"),
             kind: text("/kind"),
             name,
-            namespace: namespace.map(str::to_owned).or_else(|| Some(text("/metadata/namespace")).filter(|ns| !ns.is_empty())),
+            namespace: namespace
+                .map(str::to_owned)
+                .or_else(|| Some(text("/metadata/namespace")).filter(|ns| !ns.is_empty())),
         }
     }
 
     /// `Deployment shop/web`, `Namespace shop`, `Pod web-*`.
     pub fn describe(&self) -> String {
-        let kind = if self.kind.is_empty() { "object" } else { &self.kind };
-        let name = if self.name.is_empty() { "(unnamed)" } else { &self.name };
+        let kind = if self.kind.is_empty() {
+            "object"
+        } else {
+            &self.kind
+        };
+        let name = if self.name.is_empty() {
+            "(unnamed)"
+        } else {
+            &self.name
+        };
         match &self.namespace {
             Some(ns) => format!("{kind} {ns}/{name}"),
             None => format!("{kind} {name}"),
@@ -117,7 +127,12 @@ pub struct Finding {
 
 impl Finding {
     /// Explains one violation, applying ops' overrides of the rule.
-    pub fn new(policy: &PolicyConfig, rule: &Rule, violation: Violation, object: Option<&Value>) -> Finding {
+    pub fn new(
+        policy: &PolicyConfig,
+        rule: &Rule,
+        violation: Violation,
+        object: Option<&Value>,
+    ) -> Finding {
         let overrides = policy.rules.get(&rule.id);
         let field = field_path(&violation.path, object);
         Finding {
@@ -130,8 +145,12 @@ impl Finding {
             pointer: violation.path,
             field,
             found: violation.found,
-            why: overrides.and_then(|o| o.why.clone()).unwrap_or_else(|| rule.why.clone()),
-            docs: overrides.and_then(|o| o.docs.clone()).or_else(|| rule.docs.clone()),
+            why: overrides
+                .and_then(|o| o.why.clone())
+                .unwrap_or_else(|| rule.why.clone()),
+            docs: overrides
+                .and_then(|o| o.docs.clone())
+                .or_else(|| rule.docs.clone()),
             contact: policy.contact.clone(),
             fixes: violation.fixes,
             hint: violation.hint,
@@ -145,7 +164,9 @@ impl Finding {
 
     /// The found value as compact JSON, or `(not set)`.
     pub fn found_text(&self) -> String {
-        self.found.as_ref().map_or_else(|| "(not set)".to_owned(), Value::to_string)
+        self.found
+            .as_ref()
+            .map_or_else(|| "(not set)".to_owned(), Value::to_string)
     }
 
     /// The fixes as readable edits (`set spec...privileged: false`), joined
@@ -234,7 +255,10 @@ impl Report {
     /// policy failed under `failurePolicy: fail`.
     pub fn allowed(&self) -> bool {
         self.findings_in(Mode::Enforce).next().is_none()
-            && self.failures.iter().all(|f| f.failure_policy == FailurePolicy::Ignore)
+            && self
+                .failures
+                .iter()
+                .all(|f| f.failure_policy == FailurePolicy::Ignore)
     }
 
     /// `Deployment shop/web violates 2 rules:`, counting enforced findings.

@@ -10,7 +10,10 @@ use crate::request::Request;
 /// `default_kinds`, must see `request`.
 pub fn matches(matcher: &Match, default_kinds: &[String], request: &Request) -> bool {
     matcher.operations.contains(&request.operation)
-        && kind_matches(matcher.kinds.as_deref().unwrap_or(default_kinds), &request.kind.kind)
+        && kind_matches(
+            matcher.kinds.as_deref().unwrap_or(default_kinds),
+            &request.kind.kind,
+        )
         && namespace_matches(matcher, request.namespace.as_deref())
         && labels_match(matcher, request.subject())
 }
@@ -48,8 +51,14 @@ fn labels_match(matcher: &Match, object: Option<&Value>) -> bool {
         .and_then(|o| o.pointer("/metadata/labels"))
         .and_then(Value::as_object);
     let label = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
-    matcher.match_labels.iter().all(|(key, value)| label(key) == Some(value.as_str()))
-        && matcher.match_expressions.iter().all(|e| expression_matches(e, label(&e.key)))
+    matcher
+        .match_labels
+        .iter()
+        .all(|(key, value)| label(key) == Some(value.as_str()))
+        && matcher
+            .match_expressions
+            .iter()
+            .all(|e| expression_matches(e, label(&e.key)))
 }
 
 fn expression_matches(expression: &LabelExpression, value: Option<&str>) -> bool {
@@ -89,9 +98,15 @@ mod tests {
         let pods = vec!["Pod".to_owned()];
         assert!(!matches(&matcher(), &pods, &deployment));
         assert!(matches(&matcher(), &[], &deployment));
-        let configured = Match { kinds: Some(vec!["Deployment".into()]), ..matcher() };
+        let configured = Match {
+            kinds: Some(vec!["Deployment".into()]),
+            ..matcher()
+        };
         assert!(matches(&configured, &pods, &deployment));
-        let any = Match { kinds: Some(vec!["*".into()]), ..matcher() };
+        let any = Match {
+            kinds: Some(vec!["*".into()]),
+            ..matcher()
+        };
         assert!(matches(&any, &pods, &deployment));
     }
 
@@ -109,13 +124,36 @@ mod tests {
             exclude_namespaces: vec!["team-infra".into()],
             ..matcher()
         };
-        assert!(matches(&m, &[], &request("Pod", Some("team-shop"), json!({}))));
-        assert!(!matches(&m, &[], &request("Pod", Some("team-infra"), json!({}))));
-        assert!(!matches(&m, &[], &request("Pod", Some("default"), json!({}))));
+        assert!(matches(
+            &m,
+            &[],
+            &request("Pod", Some("team-shop"), json!({}))
+        ));
+        assert!(!matches(
+            &m,
+            &[],
+            &request("Pod", Some("team-infra"), json!({}))
+        ));
+        assert!(!matches(
+            &m,
+            &[],
+            &request("Pod", Some("default"), json!({}))
+        ));
         assert!(!matches(&m, &[], &request("Namespace", None, json!({}))));
-        let exclude_only = Match { exclude_namespaces: vec!["kube-system".into()], ..matcher() };
-        assert!(matches(&exclude_only, &[], &request("Namespace", None, json!({}))));
-        assert!(!matches(&exclude_only, &[], &request("Pod", Some("kube-system"), json!({}))));
+        let exclude_only = Match {
+            exclude_namespaces: vec!["kube-system".into()],
+            ..matcher()
+        };
+        assert!(matches(
+            &exclude_only,
+            &[],
+            &request("Namespace", None, json!({}))
+        ));
+        assert!(!matches(
+            &exclude_only,
+            &[],
+            &request("Pod", Some("kube-system"), json!({}))
+        ));
     }
 
     #[test]
@@ -129,8 +167,16 @@ mod tests {
             }],
             ..matcher()
         };
-        assert!(matches(&m, &[], &request("Pod", Some("a"), json!({"tier": "web"}))));
-        assert!(!matches(&m, &[], &request("Pod", Some("a"), json!({"tier": "web", "legacy": "1"}))));
+        assert!(matches(
+            &m,
+            &[],
+            &request("Pod", Some("a"), json!({"tier": "web"}))
+        ));
+        assert!(!matches(
+            &m,
+            &[],
+            &request("Pod", Some("a"), json!({"tier": "web", "legacy": "1"}))
+        ));
         assert!(!matches(&m, &[], &request("Pod", Some("a"), json!({}))));
         let not_in = Match {
             match_expressions: vec![LabelExpression {
@@ -141,6 +187,10 @@ mod tests {
             ..matcher()
         };
         assert!(matches(&not_in, &[], &request("Pod", Some("a"), json!({}))));
-        assert!(!matches(&not_in, &[], &request("Pod", Some("a"), json!({"env": "dev"}))));
+        assert!(!matches(
+            &not_in,
+            &[],
+            &request("Pod", Some("a"), json!({"env": "dev"}))
+        ));
     }
 }

@@ -138,7 +138,11 @@ impl Request {
     /// Builds the request `counsel check` makes for a manifest document:
     /// the resource and API group come from the object itself, the namespace
     /// too, else `default_namespace` (as `kubectl apply -n` does).
-    pub fn for_manifest(object: Value, operation: Operation, default_namespace: Option<&str>) -> Request {
+    pub fn for_manifest(
+        object: Value,
+        operation: Operation,
+        default_namespace: Option<&str>,
+    ) -> Request {
         let api_version = object
             .get("apiVersion")
             .and_then(Value::as_str)
@@ -169,8 +173,16 @@ impl Request {
         };
         Request {
             uid: String::new(),
-            kind: GroupVersionKind { group: group.clone(), version: version.clone(), kind },
-            resource: GroupVersionResource { group, version, resource },
+            kind: GroupVersionKind {
+                group: group.clone(),
+                version: version.clone(),
+                kind,
+            },
+            resource: GroupVersionResource {
+                group,
+                version,
+                resource,
+            },
             sub_resource: None,
             request_kind: None,
             request_resource: None,
@@ -201,7 +213,11 @@ fn plural(kind: &str) -> String {
     {
         return format!("{stem}ies");
     }
-    if lower.ends_with("ss") || lower.ends_with('x') || lower.ends_with("ch") || lower.ends_with("sh") {
+    if lower.ends_with("ss")
+        || lower.ends_with('x')
+        || lower.ends_with("ch")
+        || lower.ends_with("sh")
+    {
         return format!("{lower}es");
     }
     format!("{lower}s")

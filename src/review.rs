@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use crate::config::{Config, ConfigError, PolicyConfig};
 use crate::engine::{Engine, Policy};
-use crate::explain::{Evaluation, Finding, ObjectRef, Outcome, PolicyFailure, PolicyWarning, Report};
+use crate::explain::{
+    Evaluation, Finding, ObjectRef, Outcome, PolicyFailure, PolicyWarning, Report,
+};
 use crate::matching;
 use crate::request::Request;
 
@@ -52,7 +54,10 @@ impl Reviewer {
         for policy_config in &config.policies {
             policies.push(load_policy(config, policy_config, &engine)?);
         }
-        Ok(Reviewer { policies, _engine: engine })
+        Ok(Reviewer {
+            policies,
+            _engine: engine,
+        })
     }
 
     /// The configured policy names, in order.
@@ -62,13 +67,21 @@ impl Reviewer {
 
     /// The loaded policy of that name.
     pub fn policy(&self, name: &str) -> Option<&Policy> {
-        self.policies.iter().find(|p| p.config.name == name).map(|p| &p.policy)
+        self.policies
+            .iter()
+            .find(|p| p.config.name == name)
+            .map(|p| &p.policy)
     }
 
     /// Reviews a request. A failing policy never makes this fail: it is
     /// reported as a [`PolicyFailure`]. `budget` bounds the time all
     /// policies together may take (e.g. below the API server's timeout).
-    pub fn review(&self, request: &Request, scope: Scope<'_>, budget: Option<Duration>) -> Result<Report, ReviewError> {
+    pub fn review(
+        &self,
+        request: &Request,
+        scope: Scope<'_>,
+        budget: Option<Duration>,
+    ) -> Result<Report, ReviewError> {
         if let Scope::Policy(name) = scope
             && !self.policies.iter().any(|p| p.config.name == name)
         {
@@ -87,7 +100,11 @@ impl Reviewer {
         let mut request_json = None;
         for loaded in &self.policies {
             if matches!(scope, Scope::Policy(name) if name != loaded.config.name)
-                || !matching::matches(&loaded.config.matcher, &loaded.policy.metadata().kinds, request)
+                || !matching::matches(
+                    &loaded.config.matcher,
+                    &loaded.policy.metadata().kinds,
+                    request,
+                )
             {
                 continue;
             }
@@ -96,20 +113,34 @@ impl Reviewer {
             });
             let remaining = budget.map(|b| b.saturating_sub(started.elapsed()));
             let began = Instant::now();
-            let outcome = match loaded.policy.evaluate(request_json, &loaded.settings, remaining) {
+            let outcome = match loaded
+                .policy
+                .evaluate(request_json, &loaded.settings, remaining)
+            {
                 Ok(verdict) => {
-                    let outcome = if verdict.violations.is_empty() { Outcome::Pass } else { Outcome::Violations };
+                    let outcome = if verdict.violations.is_empty() {
+                        Outcome::Pass
+                    } else {
+                        Outcome::Violations
+                    };
                     let metadata = loaded.policy.metadata();
                     for violation in verdict.violations {
                         // The engine has checked that every rule is in the catalog.
                         if let Some(rule) = metadata.rule(&violation.rule) {
-                            report.findings.push(Finding::new(&loaded.config, rule, violation, subject));
+                            report.findings.push(Finding::new(
+                                &loaded.config,
+                                rule,
+                                violation,
+                                subject,
+                            ));
                         }
                     }
-                    report.warnings.extend(verdict.warnings.into_iter().map(|message| PolicyWarning {
-                        policy: loaded.config.name.clone(),
-                        message,
-                    }));
+                    report
+                        .warnings
+                        .extend(verdict.warnings.into_iter().map(|message| PolicyWarning {
+                            policy: loaded.config.name.clone(),
+                            message,
+                        }));
                     outcome
                 }
                 Err(failure) => {
@@ -133,7 +164,11 @@ impl Reviewer {
     }
 }
 
-fn load_policy(config: &Config, policy: &PolicyConfig, engine: &Engine) -> Result<Loaded, ConfigError> {
+fn load_policy(
+    config: &Config,
+    policy: &PolicyConfig,
+    engine: &Engine,
+) -> Result<Loaded, ConfigError> {
     let error = |line: Option<usize>, message: String| ConfigError {
         origin: config.origin.clone(),
         line: line.or(policy.line),
@@ -143,23 +178,38 @@ fn load_policy(config: &Config, policy: &PolicyConfig, engine: &Engine) -> Resul
         .module
         .read()
         .map_err(|e| error(None, format!("module: cannot read {}: {e}", policy.module)))?;
-    let loaded = engine.load(&policy.name, &bytes, policy.limits).map_err(|e| ConfigError {
-        origin: config.origin.clone(),
-        line: policy.line,
-        message: format!("{e} (module {})", policy.module),
-    })?;
+    let loaded = engine
+        .load(&policy.name, &bytes, policy.limits)
+        .map_err(|e| ConfigError {
+            origin: config.origin.clone(),
+            line: policy.line,
+            message: format!("{e} (module {})", policy.module),
+        })?;
     let settings = policy.settings.to_string();
     match loaded.validate_settings(&settings) {
         Ok(Ok(())) => {}
         Ok(Err(message)) => return Err(error(None, format!("settings: {message}"))),
-        Err(failure) => return Err(error(None, format!("settings could not be checked: the policy {failure}"))),
+        Err(failure) => {
+            return Err(error(
+                None,
+                format!("settings could not be checked: the policy {failure}"),
+            ));
+        }
     }
     for (id, rule) in &policy.rules {
         if loaded.metadata().rule(id).is_none() {
-            let known: Vec<&str> = loaded.metadata().rules.iter().map(|r| r.id.as_str()).collect();
+            let known: Vec<&str> = loaded
+                .metadata()
+                .rules
+                .iter()
+                .map(|r| r.id.as_str())
+                .collect();
             return Err(error(
                 rule.line,
-                format!("rules: the policy has no rule {id:?}; its rules are {}", known.join(", ")),
+                format!(
+                    "rules: the policy has no rule {id:?}; its rules are {}",
+                    known.join(", ")
+                ),
             ));
         }
     }

@@ -46,6 +46,7 @@ mod text;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -145,8 +146,9 @@ pub struct Document {
     pub span: Span,
     /// Every node written in the text, in text order, by JSON Pointer.
     nodes: Vec<(String, NodeSpan)>,
-    /// Position in `nodes` of each pointer.
-    lookup: HashMap<String, usize>,
+    /// Position in `nodes` of each pointer, built on the first lookup (most
+    /// documents are never asked).
+    lookup: OnceLock<HashMap<String, usize>>,
 }
 
 /// The answer of [`Document::locate`].
@@ -170,7 +172,13 @@ impl Document {
     /// `/spec/containers/0/name` a field; `~1` stands for `/`, `~0` for `~`).
     /// `None` when no such node is written in the text.
     pub fn node(&self, pointer: &str) -> Option<&NodeSpan> {
-        self.lookup
+        let lookup = self.lookup.get_or_init(|| {
+            let pointers = self.nodes.iter().enumerate();
+            pointers
+                .map(|(i, (pointer, _))| (pointer.clone(), i))
+                .collect()
+        });
+        lookup
             .get(pointer)
             .and_then(|&i| self.nodes.get(i))
             .map(|(_, node)| node)
@@ -228,17 +236,12 @@ impl Document {
     }
 
     fn new(index: usize, value: Value, span: Span, nodes: Vec<(String, NodeSpan)>) -> Self {
-        let lookup = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, (pointer, _))| (pointer.clone(), i))
-            .collect();
         Document {
             index,
             value,
             span,
             nodes,
-            lookup,
+            lookup: OnceLock::new(),
         }
     }
 }

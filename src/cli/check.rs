@@ -104,13 +104,18 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let mut checked = Vec::new();
     for (file_index, file) in files.iter().enumerate() {
         for object in inputs::objects(file_index, file, &mut errors) {
-            let request = Request::for_manifest(object.value.clone(), operation, args.namespace.as_deref());
+            let request =
+                Request::for_manifest(object.value.clone(), operation, args.namespace.as_deref());
             // Scope::All never names a policy, so review cannot fail here.
             let report = reviewer.review(&request, Scope::All, None)?;
             checked.push(Checked { object, report });
         }
     }
-    let outcome = Outcome { files, checked, errors };
+    let outcome = Outcome {
+        files,
+        checked,
+        errors,
+    };
     let stdout = std::io::stdout();
     let color = match args.color {
         ColorChoice::Always => true,

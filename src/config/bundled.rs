@@ -3,10 +3,20 @@
 //! test command rebuilds from source and checks.
 
 /// Bundled policies by name, as `builtin:NAME` refers to them.
-pub const BUNDLED: &[(&str, &[u8])] = &[(
-    "container-security",
-    include_bytes!("../../policies/dist/container-security.wasm"),
-)];
+pub const BUNDLED: &[(&str, &[u8])] = &[
+    (
+        "pod-security",
+        include_bytes!("../../policies/dist/pod-security.wasm"),
+    ),
+    (
+        "workload-hygiene",
+        include_bytes!("../../policies/dist/workload-hygiene.wasm"),
+    ),
+    (
+        "container-security",
+        include_bytes!("../../policies/dist/container-security.wasm"),
+    ),
+];
 
 /// The component of a bundled policy.
 pub fn bundled(name: &str) -> Option<&'static [u8]> {

@@ -6,16 +6,22 @@ use std::time::Duration;
 /// Parses `<number><unit>` with unit `ms`, `s` or `m`.
 pub fn duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration; write e.g. \"250ms\", \"2s\" or \"1m\""))?;
+    let number: u64 = number.parse().map_err(|_| {
+        format!("{text:?} is not a duration; write e.g. \"250ms\", \"2s\" or \"1m\"")
+    })?;
     let duration = match unit {
         "ms" => Duration::from_millis(number),
         "s" => Duration::from_secs(number),
         "m" => Duration::from_secs(number.saturating_mul(60)),
-        _ => return Err(format!("{text:?} has no known unit; write e.g. \"250ms\", \"2s\" or \"1m\"")),
+        _ => {
+            return Err(format!(
+                "{text:?} has no known unit; write e.g. \"250ms\", \"2s\" or \"1m\""
+            ));
+        }
     };
     if duration.is_zero() {
         return Err("a duration of zero leaves the policy no time to run".into());
@@ -27,7 +33,9 @@ pub fn duration(text: &str) -> Result<Duration, String> {
 /// `Gi` (powers of 1024) or `k`, `M`, `G` (powers of 1000).
 pub fn bytes(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: u64 = number
         .parse()
@@ -40,7 +48,11 @@ pub fn bytes(text: &str) -> Result<u64, String> {
         "k" => 1_000,
         "M" => 1_000_000,
         "G" => 1_000_000_000,
-        _ => return Err(format!("{text:?} has no known unit; write e.g. \"64Mi\" or \"1Gi\"")),
+        _ => {
+            return Err(format!(
+                "{text:?} has no known unit; write e.g. \"64Mi\" or \"1Gi\""
+            ));
+        }
     };
     number
         .checked_mul(factor)
@@ -71,7 +83,10 @@ mod tests {
         assert_eq!(bytes("1Gi"), Ok(1 << 30));
         assert_eq!(bytes("1000"), Ok(1000));
         assert_eq!(bytes("2M"), Ok(2_000_000));
-        assert_eq!(bytes("64MB"), Err("\"64MB\" has no known unit; write e.g. \"64Mi\" or \"1Gi\"".into()));
+        assert_eq!(
+            bytes("64MB"),
+            Err("\"64MB\" has no known unit; write e.g. \"64Mi\" or \"1Gi\"".into())
+        );
         assert!(bytes("99999999999999999999Gi").is_err());
     }
 }

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
-    Config, ConfigError, FailurePolicy, LabelExpression, Limits, Match, Mode, Module, Origin, PolicyConfig,
-    RuleOverride, bundled, quantity,
+    Config, ConfigError, FailurePolicy, LabelExpression, Limits, Match, Mode, Module, Origin,
+    PolicyConfig, RuleOverride, bundled, quantity,
 };
 use crate::request::Operation;
 use crate::source::{self, Document};
@@ -120,7 +120,12 @@ pub(super) fn parse(text: &str, origin: Origin, base: &Path) -> Result<Config, C
     };
     let document = match documents.as_slice() {
         [document] => document,
-        [] => return Err(reporter.error("", "the configuration is empty; it needs a `policies:` list".into())),
+        [] => {
+            return Err(reporter.error(
+                "",
+                "the configuration is empty; it needs a `policies:` list".into(),
+            ));
+        }
         [_, second, ..] => {
             return Err(ConfigError {
                 origin: origin.clone(),
@@ -134,14 +139,17 @@ pub(super) fn parse(text: &str, origin: Origin, base: &Path) -> Result<Config, C
     let mut policies = Vec::with_capacity(file.policies.len());
     for (index, entry) in file.policies.into_iter().enumerate() {
         let pointer = format!("/policies/{index}");
-        let label = entry
-            .get("name")
-            .and_then(Value::as_str)
-            .map_or_else(|| format!("policy #{}", index + 1), |name| format!("policy {name:?}"));
+        let label = entry.get("name").and_then(Value::as_str).map_or_else(
+            || format!("policy #{}", index + 1),
+            |name| format!("policy {name:?}"),
+        );
         let raw: RawPolicy = deserialize(entry, &pointer, &reporter, &format!("{label}: "))?;
         let policy = check(raw, &pointer, &label, base, &reporter)?;
         if !names.insert(policy.name.clone()) {
-            return Err(reporter.error(&format!("{pointer}/name"), format!("{label} is configured twice; policy names must be unique")));
+            return Err(reporter.error(
+                &format!("{pointer}/name"),
+                format!("{label} is configured twice; policy names must be unique"),
+            ));
         }
         policies.push(policy);
     }
@@ -160,39 +168,58 @@ fn deserialize<T: serde::de::DeserializeOwned>(
         for segment in error.path().iter() {
             match segment {
                 serde_path_to_error::Segment::Seq { index } => at.push_str(&format!("/{index}")),
-                serde_path_to_error::Segment::Map { key } => at = counsel_edit::pointer::push(&at, key),
-                serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
+                serde_path_to_error::Segment::Map { key } => {
+                    at = counsel_edit::pointer::push(&at, key)
+                }
+                serde_path_to_error::Segment::Enum { .. }
+                | serde_path_to_error::Segment::Unknown => {}
             }
         }
-        // serde reports an unknown field at its parent; point at the field.
-        if let Some(name) = error
-            .inner()
-            .to_string()
-            .strip_prefix("unknown field `")
-            .and_then(|rest| rest.split_once('`'))
-            .map(|(name, _)| name.to_owned())
-        {
-            at = counsel_edit::pointer::push(&at, &name);
-        }
         let field = error.path().to_string();
-        let field = if field == "." { String::new() } else { format!("{field}: ") };
+        let field = if field == "." {
+            String::new()
+        } else {
+            format!("{field}: ")
+        };
         reporter.error(&at, format!("{prefix}{field}{}", error.inner()))
     })
 }
 
-fn check(raw: RawPolicy, pointer: &str, label: &str, base: &Path, reporter: &Reporter<'_>) -> Result<PolicyConfig, ConfigError> {
+fn check(
+    raw: RawPolicy,
+    pointer: &str,
+    label: &str,
+    base: &Path,
+    reporter: &Reporter<'_>,
+) -> Result<PolicyConfig, ConfigError> {
     let field_error = |field: &str, message: String| {
         let path = field.replace('.', "/");
-        reporter.error(&format!("{pointer}/{path}"), format!("{label}: {field}: {message}"))
+        reporter.error(
+            &format!("{pointer}/{path}"),
+            format!("{label}: {field}: {message}"),
+        )
     };
     if raw.name.is_empty() || raw.name.contains(['/', ' ']) {
-        return Err(field_error("name", "a policy name must be non-empty, without '/' or spaces".into()));
+        return Err(field_error(
+            "name",
+            "a policy name must be non-empty, without '/' or spaces".into(),
+        ));
     }
     let module = match raw.module.strip_prefix(BUILTIN_PREFIX) {
         Some(name) => {
-            let Some(&(name, _)) = super::BUNDLED.iter().find(|(bundled, _)| *bundled == name) else {
-                let known: Vec<_> = super::BUNDLED.iter().map(|(name, _)| format!("{BUILTIN_PREFIX}{name}")).collect();
-                return Err(field_error("module", format!("there is no bundled policy {name:?}; bundled are {}", known.join(", "))));
+            let Some(&(name, _)) = super::BUNDLED.iter().find(|(bundled, _)| *bundled == name)
+            else {
+                let known: Vec<_> = super::BUNDLED
+                    .iter()
+                    .map(|(name, _)| format!("{BUILTIN_PREFIX}{name}"))
+                    .collect();
+                return Err(field_error(
+                    "module",
+                    format!(
+                        "there is no bundled policy {name:?}; bundled are {}",
+                        known.join(", ")
+                    ),
+                ));
             };
             debug_assert!(bundled(name).is_some());
             Module::Bundled(name)
@@ -200,7 +227,10 @@ fn check(raw: RawPolicy, pointer: &str, label: &str, base: &Path, reporter: &Rep
         None => {
             let path = base.join(&raw.module);
             if !path.is_file() {
-                return Err(field_error("module", format!("{} does not exist or is not a file", path.display())));
+                return Err(field_error(
+                    "module",
+                    format!("{} does not exist or is not a file", path.display()),
+                ));
             }
             Module::Path(path)
         }
@@ -222,7 +252,10 @@ fn check(raw: RawPolicy, pointer: &str, label: &str, base: &Path, reporter: &Rep
     }
     let mut rules = raw.rules;
     for (id, rule) in &mut rules {
-        rule.line = reporter.line(&counsel_edit::pointer::push(&format!("{pointer}/rules"), id));
+        rule.line = reporter.line(&counsel_edit::pointer::push(
+            &format!("{pointer}/rules"),
+            id,
+        ));
     }
     Ok(PolicyConfig {
         name: raw.name,
@@ -231,7 +264,10 @@ fn check(raw: RawPolicy, pointer: &str, label: &str, base: &Path, reporter: &Rep
         mode: raw.mode.unwrap_or(Mode::Enforce),
         matcher: Match {
             kinds: raw.matcher.kinds,
-            operations: raw.matcher.operations.unwrap_or_else(|| vec![Operation::Create, Operation::Update]),
+            operations: raw
+                .matcher
+                .operations
+                .unwrap_or_else(|| vec![Operation::Create, Operation::Update]),
             include_namespaces: raw.matcher.namespaces.include,
             exclude_namespaces: raw.matcher.namespaces.exclude,
             match_labels: raw.matcher.object_selector.match_labels,

@@ -75,7 +75,10 @@ impl counsel::policy::host::Host for State {
             types::LogLevel::Error => tracing::error!(policy, "{message}"),
         }
         if self.log_lines == MAX_LOG_LINES {
-            tracing::warn!(policy, "policy wrote {MAX_LOG_LINES} log lines; further lines of this evaluation are dropped");
+            tracing::warn!(
+                policy,
+                "policy wrote {MAX_LOG_LINES} log lines; further lines of this evaluation are dropped"
+            );
         }
     }
 }

@@ -64,33 +64,51 @@ impl Policy {
     /// the policy's own explanation of what is wrong with them.
     pub fn validate_settings(&self, settings: &str) -> Result<Result<(), String>, Failure> {
         self.runner
-            .call(self.runner.limits.timeout, |policy, store| policy.call_validate_settings(store, settings))
+            .call(self.runner.limits.timeout, |policy, store| {
+                policy.call_validate_settings(store, settings)
+            })
     }
 
     /// Validates one request (`AdmissionRequest` JSON) with the given
     /// settings (JSON). `budget` narrows the policy's own deadline, e.g. to
     /// what is left of the API server's timeout.
-    pub fn evaluate(&self, request: &str, settings: &str, budget: Option<Duration>) -> Result<Verdict, Failure> {
-        let timeout = budget.map_or(self.runner.limits.timeout, |b| b.min(self.runner.limits.timeout));
-        let verdict = self
-            .runner
-            .call(timeout, |policy, store| policy.call_validate(store, request, settings))?;
+    pub fn evaluate(
+        &self,
+        request: &str,
+        settings: &str,
+        budget: Option<Duration>,
+    ) -> Result<Verdict, Failure> {
+        let timeout = budget.map_or(self.runner.limits.timeout, |b| {
+            b.min(self.runner.limits.timeout)
+        });
+        let verdict = self.runner.call(timeout, |policy, store| {
+            policy.call_validate(store, request, settings)
+        })?;
         verdict::verdict(verdict, &self.metadata, self.runner.limits.verdict_size)
     }
 }
 
 /// See [`Engine::load`].
-pub(super) fn load(engine: &Engine, name: &str, bytes: &[u8], limits: Limits) -> Result<Policy, LoadError> {
+pub(super) fn load(
+    engine: &Engine,
+    name: &str,
+    bytes: &[u8],
+    limits: Limits,
+) -> Result<Policy, LoadError> {
     check_header(name, bytes)?;
     let sha256 = hex::encode(Sha256::digest(bytes));
-    let cached = engine.cache.as_ref().and_then(|cache| cache.load(&engine.wasmtime, &sha256));
+    let cached = engine
+        .cache
+        .as_ref()
+        .and_then(|cache| cache.load(&engine.wasmtime, &sha256));
     let (component, compiled_from) = match cached {
         Some(component) => (component, CompiledFrom::Cache),
         None => {
-            let component = Component::new(&engine.wasmtime, bytes).map_err(|e| LoadError::Compile {
-                policy: name.into(),
-                reason: format!("is not a valid component: {e:#}"),
-            })?;
+            let component =
+                Component::new(&engine.wasmtime, bytes).map_err(|e| LoadError::Compile {
+                    policy: name.into(),
+                    reason: format!("is not a valid component: {e:#}"),
+                })?;
             if let Some(cache) = &engine.cache {
                 cache.store(&sha256, &component);
             }
@@ -102,7 +120,10 @@ pub(super) fn load(engine: &Engine, name: &str, bytes: &[u8], limits: Limits) ->
         policy: name.into(),
         reason: format!("does not implement the counsel:policy world: {e:#}"),
     };
-    let instance_pre = engine.linker.instantiate_pre(&component).map_err(not_a_policy)?;
+    let instance_pre = engine
+        .linker
+        .instantiate_pre(&component)
+        .map_err(not_a_policy)?;
     let pre = bindings::PolicyPre::new(instance_pre).map_err(not_a_policy)?;
     let runner = Runner {
         name: name.into(),
@@ -110,12 +131,21 @@ pub(super) fn load(engine: &Engine, name: &str, bytes: &[u8], limits: Limits) ->
         engine: engine.wasmtime.clone(),
         pre,
     };
-    let metadata_error = |reason: String| LoadError::Metadata { policy: name.into(), reason };
+    let metadata_error = |reason: String| LoadError::Metadata {
+        policy: name.into(),
+        reason,
+    };
     let metadata = runner
         .call(limits.timeout, |policy, store| policy.call_metadata(store))
         .map_err(|failure| metadata_error(failure.to_string()))?;
-    let metadata = verdict::metadata(metadata).map_err(|reason| metadata_error(format!("is invalid: {reason}")))?;
-    tracing::debug!(policy = name, ?compiled_from, rules = metadata.rules.len(), "policy loaded");
+    let metadata = verdict::metadata(metadata)
+        .map_err(|reason| metadata_error(format!("is invalid: {reason}")))?;
+    tracing::debug!(
+        policy = name,
+        ?compiled_from,
+        rules = metadata.rules.len(),
+        "policy loaded"
+    );
     Ok(Policy {
         runner,
         metadata,
@@ -132,7 +162,9 @@ fn check_header(name: &str, bytes: &[u8]) -> Result<(), LoadError> {
         Some([0, b'a', b's', b'm', 0x01, 0, 0, 0]) => {
             "is a core WebAssembly module, not a component; build policies with policies/build.sh, which turns modules into components"
         }
-        Some([0, b'a', b's', b'm', ..]) => "is WebAssembly of an unsupported version; Counsel needs a component",
+        Some([0, b'a', b's', b'm', ..]) => {
+            "is WebAssembly of an unsupported version; Counsel needs a component"
+        }
         _ => "is not WebAssembly (it does not start with the \\0asm magic bytes)",
     };
     Err(LoadError::NotAComponent {
@@ -143,14 +175,20 @@ fn check_header(name: &str, bytes: &[u8]) -> Result<(), LoadError> {
 
 /// Every import must be an interface of a compatible version of the
 /// contract: that is both the version check and the sandbox's front door.
-fn check_imports(name: &str, component: &Component, engine: &wasmtime::Engine) -> Result<(), LoadError> {
+fn check_imports(
+    name: &str,
+    component: &Component,
+    engine: &wasmtime::Engine,
+) -> Result<(), LoadError> {
     let ours = semver::Version::parse(CONTRACT_VERSION).expect("CONTRACT_VERSION is semver");
     for (import, _) in component.component_type().imports(engine) {
         let forbidden = || LoadError::ForbiddenImport {
             policy: name.into(),
             import: import.into(),
         };
-        let Some((interface, version)) = import.strip_prefix(CONTRACT_PACKAGE).and_then(|rest| rest.split_once('@'))
+        let Some((interface, version)) = import
+            .strip_prefix(CONTRACT_PACKAGE)
+            .and_then(|rest| rest.split_once('@'))
         else {
             return Err(forbidden());
         };
@@ -191,7 +229,8 @@ impl Runner {
             .pre
             .instantiate(&mut store)
             .map_err(|error| self.failure(&error, store.data(), timeout, Failure::Instantiate))?;
-        f(&instance, &mut store).map_err(|error| self.failure(&error, store.data(), timeout, Failure::Trap))
+        f(&instance, &mut store)
+            .map_err(|error| self.failure(&error, store.data(), timeout, Failure::Trap))
     }
 
     /// Names the cause of `error`; `otherwise` wraps causes that are
@@ -209,6 +248,12 @@ impl Runner {
         match error.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => Failure::Deadline(timeout),
             Some(Trap::StackOverflow) => Failure::StackOverflow,
+            // Compiled Rust keeps its stack in linear memory, below the data:
+            // runaway recursion runs off its bottom rather than overflowing
+            // the wasm stack.
+            Some(trap @ Trap::MemoryOutOfBounds) => Failure::Trap(format!(
+                "{trap} (in a Rust policy usually runaway recursion that overflowed its stack)"
+            )),
             Some(trap) => Failure::Trap(trap.to_string()),
             None => otherwise(format!("{error:#}")),
         }

@@ -110,14 +110,22 @@ pub(super) fn metadata(guest: wit::Metadata) -> Result<Metadata, String> {
     let mut seen = HashSet::new();
     let mut rules = Vec::with_capacity(guest.rules.len());
     for rule in guest.rules {
-        if rule.id.is_empty() || !rule.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        if rule.id.is_empty()
+            || !rule
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
             return Err(format!(
                 "its rule catalog has the id {:?}; rule ids are non-empty and use only letters, digits and '-'",
                 rule.id
             ));
         }
         if !seen.insert(rule.id.clone()) {
-            return Err(format!("its rule catalog lists the rule {:?} twice", rule.id));
+            return Err(format!(
+                "its rule catalog lists the rule {:?} twice",
+                rule.id
+            ));
         }
         rules.push(Rule {
             id: rule.id,
@@ -153,7 +161,10 @@ pub(super) fn verdict(
 ) -> Result<Verdict, Failure> {
     let size = size_of(&guest);
     if size > size_limit {
-        return Err(Failure::VerdictTooLarge { size, limit: size_limit });
+        return Err(Failure::VerdictTooLarge {
+            size,
+            limit: size_limit,
+        });
     }
     let violations = guest
         .violations
@@ -161,15 +172,25 @@ pub(super) fn verdict(
         .enumerate()
         .map(|(index, violation)| self::violation(index, violation, metadata))
         .collect::<Result<_, _>>()?;
-    Ok(Verdict { violations, warnings: guest.warnings })
+    Ok(Verdict {
+        violations,
+        warnings: guest.warnings,
+    })
 }
 
-fn violation(index: usize, guest: wit::Violation, metadata: &Metadata) -> Result<Violation, Failure> {
+fn violation(
+    index: usize,
+    guest: wit::Violation,
+    metadata: &Metadata,
+) -> Result<Violation, Failure> {
     if metadata.rule(&guest.rule).is_none() {
         return Err(Failure::UnknownRule(guest.rule));
     }
-    let malformed = |what: String| Failure::Malformed(format!("violation {index} (rule {:?}): {what}", guest.rule));
-    check_pointer(&guest.path).map_err(|e| malformed(format!("path {:?} is not a JSON Pointer: {e}", guest.path)))?;
+    let malformed = |what: String| {
+        Failure::Malformed(format!("violation {index} (rule {:?}): {what}", guest.rule))
+    };
+    check_pointer(&guest.path)
+        .map_err(|e| malformed(format!("path {:?} is not a JSON Pointer: {e}", guest.path)))?;
     let found = guest
         .found
         .as_deref()
@@ -180,14 +201,24 @@ fn violation(index: usize, guest: wit::Violation, metadata: &Metadata) -> Result
         .into_iter()
         .map(|edit| match edit {
             wit::Edit::Set(set) => {
-                check_pointer(&set.path)
-                    .map_err(|e| malformed(format!("fix path {:?} is not a JSON Pointer: {e}", set.path)))?;
-                let value = json(&set.value).map_err(|e| malformed(format!("fix value for {:?} is not JSON: {e}", set.path)))?;
-                Ok(Edit::Set { path: set.path, value })
+                check_pointer(&set.path).map_err(|e| {
+                    malformed(format!(
+                        "fix path {:?} is not a JSON Pointer: {e}",
+                        set.path
+                    ))
+                })?;
+                let value = json(&set.value).map_err(|e| {
+                    malformed(format!("fix value for {:?} is not JSON: {e}", set.path))
+                })?;
+                Ok(Edit::Set {
+                    path: set.path,
+                    value,
+                })
             }
             wit::Edit::Remove(path) => {
-                check_pointer(&path)
-                    .map_err(|e| malformed(format!("fix path {path:?} is not a JSON Pointer: {e}")))?;
+                check_pointer(&path).map_err(|e| {
+                    malformed(format!("fix path {path:?} is not a JSON Pointer: {e}"))
+                })?;
                 Ok(Edit::Remove { path })
             }
         })

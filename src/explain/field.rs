@@ -20,11 +20,17 @@ pub fn field_path(path: &str, object: Option<&Value>) -> String {
         let is_index = match node {
             Some(Value::Array(_)) => true,
             Some(_) => false,
-            None => token == "-" || (!token.is_empty() && token.bytes().all(|b| b.is_ascii_digit())),
+            None => {
+                token == "-" || (!token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()))
+            }
         };
         if is_index {
             out.push_str(&format!("[{token}]"));
-        } else if !token.is_empty() && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        } else if !token.is_empty()
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
             if !out.is_empty() {
                 out.push('.');
             }
@@ -48,17 +54,30 @@ mod tests {
 
     #[test]
     fn indices_and_keys() {
-        let object = json!({"spec": {"containers": [{"name": "app"}]}, "metadata": {"labels": {"0": "x"}}});
+        let object =
+            json!({"spec": {"containers": [{"name": "app"}]}, "metadata": {"labels": {"0": "x"}}});
         assert_eq!(
-            field_path("/spec/containers/0/securityContext/privileged", Some(&object)),
+            field_path(
+                "/spec/containers/0/securityContext/privileged",
+                Some(&object)
+            ),
             "spec.containers[0].securityContext.privileged"
         );
-        assert_eq!(field_path("/metadata/labels/0", Some(&object)), "metadata.labels.0");
         assert_eq!(
-            field_path("/metadata/annotations/container.apparmor.security.beta.kubernetes.io~1app", Some(&object)),
+            field_path("/metadata/labels/0", Some(&object)),
+            "metadata.labels.0"
+        );
+        assert_eq!(
+            field_path(
+                "/metadata/annotations/container.apparmor.security.beta.kubernetes.io~1app",
+                Some(&object)
+            ),
             "metadata.annotations[\"container.apparmor.security.beta.kubernetes.io/app\"]"
         );
-        assert_eq!(field_path("/spec/volumes/2/hostPath", None), "spec.volumes[2].hostPath");
+        assert_eq!(
+            field_path("/spec/volumes/2/hostPath", None),
+            "spec.volumes[2].hostPath"
+        );
         assert_eq!(field_path("", Some(&object)), "");
         assert_eq!(field_path("not-a-pointer", None), "not-a-pointer");
     }

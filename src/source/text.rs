@@ -1,6 +1,8 @@
 //! Where things are in the text: byte offsets, lines and columns, and the
 //! few places where the parser's spans need a look at the text itself.
 
+use std::cell::Cell;
+
 use super::{Position, Span};
 
 /// Maps the parser's positions (character indexes into the text it was fed)
@@ -13,6 +15,10 @@ pub(crate) struct TextIndex<'a> {
     /// Byte offset in `text` of each character index the parser reports (plus
     /// one past the end). `None` when the two coincide: ASCII text fed as is.
     char_offsets: Option<Vec<usize>>,
+    /// Whether every column is a byte count.
+    ascii: bool,
+    /// The line found last: positions are mostly asked for in text order.
+    last_line: Cell<usize>,
 }
 
 impl<'a> TextIndex<'a> {
@@ -48,6 +54,8 @@ impl<'a> TextIndex<'a> {
             text,
             line_starts,
             char_offsets,
+            ascii: text.is_ascii(),
+            last_line: Cell::new(0),
         }
     }
 
@@ -66,15 +74,23 @@ impl<'a> TextIndex<'a> {
     /// Line and column of a byte offset.
     pub(crate) fn position(&self, offset: usize) -> Position {
         let offset = offset.min(self.text.len());
-        let line_index = self
-            .line_starts
-            .partition_point(|&start| start <= offset)
-            .saturating_sub(1);
-        let line_start = self.line_starts.get(line_index).copied().unwrap_or(0);
+        let starts = &self.line_starts;
+        let cached = self.last_line.get();
+        let in_cached_line = starts.get(cached).is_some_and(|&start| start <= offset)
+            && starts.get(cached + 1).is_none_or(|&next| offset < next);
+        let line_index = if in_cached_line {
+            cached
+        } else {
+            let found = starts
+                .partition_point(|&start| start <= offset)
+                .saturating_sub(1);
+            self.last_line.set(found);
+            found
+        };
+        let line_start = starts.get(line_index).copied().unwrap_or(0);
         let column = match self.text.get(line_start.min(offset)..offset) {
-            Some(before) if before.is_ascii() => before.len(),
-            Some(before) => before.chars().count(),
-            None => offset.saturating_sub(line_start),
+            Some(before) if !self.ascii => before.chars().count(),
+            _ => offset.saturating_sub(line_start),
         };
         Position {
             offset,

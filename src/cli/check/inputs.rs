@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use counsel::explain::Report;
-use counsel::source;
+use counsel::source::{self, Document, Located, Span};
 use serde_json::Value;
 
 use super::File;
@@ -125,7 +125,11 @@ fn parse(name: String, text: String, errors: &mut Vec<InputError>) -> File {
             Vec::new()
         }
     };
-    File { name, text, documents }
+    File {
+        name,
+        text,
+        documents,
+    }
 }
 
 /// The objects of a file: each document, or each item of a `List`. A
@@ -138,8 +142,17 @@ pub fn objects(file_index: usize, file: &File, errors: &mut Vec<InputError>) -> 
         match &document.value {
             Value::Null => continue,
             Value::Object(map) if is_list(map) => {
-                let items = map.get("items").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-                candidates.extend(items.iter().enumerate().map(|(i, item)| (format!("/items/{i}"), item)));
+                let items = map
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                candidates.extend(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, item)| (format!("/items/{i}"), item)),
+                );
             }
             value => candidates.push((String::new(), value)),
         }
@@ -154,15 +167,24 @@ pub fn objects(file_index: usize, file: &File, errors: &mut Vec<InputError>) -> 
                 }
             };
             let Some(map) = value.as_object() else {
-                errors.push(error("this document is not a Kubernetes object (a mapping with apiVersion and kind)".into()));
+                errors.push(error(
+                    "this document is not a Kubernetes object (a mapping with apiVersion and kind)"
+                        .into(),
+                ));
                 continue;
             };
             let missing: Vec<&str> = ["apiVersion", "kind"]
                 .into_iter()
-                .filter(|key| !map.get(*key).is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty())))
+                .filter(|key| {
+                    map.get(*key)
+                        .is_none_or(|v| v.as_str().is_none_or(str::is_empty))
+                })
                 .collect();
             if !missing.is_empty() {
-                errors.push(error(format!("this object has no {}; it cannot be checked", missing.join(" and "))));
+                errors.push(error(format!(
+                    "this object has no {}; it cannot be checked",
+                    missing.join(" and ")
+                )));
                 continue;
             }
             objects.push(Object {
@@ -178,5 +200,22 @@ pub fn objects(file_index: usize, file: &File, errors: &mut Vec<InputError>) -> 
 
 /// `kind: List` (or `DeploymentList` and the like) with an `items` array.
 fn is_list(map: &serde_json::Map<String, Value>) -> bool {
-    map.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) && map.get("items").is_some_and(Value::is_array)
+    map.get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.ends_with("List"))
+        && map.get("items").is_some_and(Value::is_array)
+}
+
+/// Where a diagnostic about `pointer` points: the whole `key: value` of the
+/// field, or when the field is missing, its nearest existing parent.
+pub fn point(document: &Document, pointer: &str) -> (Span, Located) {
+    let located = document.locate(pointer);
+    let span = match document.node(&located.pointer) {
+        Some(node) => Span {
+            start: node.key.unwrap_or(node.value).start,
+            end: node.value.end,
+        },
+        None => located.span,
+    };
+    (span, located)
 }

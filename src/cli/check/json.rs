@@ -5,11 +5,15 @@ use counsel::explain::Finding;
 use serde_json::{Value, json};
 
 use super::Outcome;
-use super::inputs::Checked;
+use super::inputs::{self, Checked};
 
 /// Renders the whole outcome as pretty-printed JSON.
 pub fn render(outcome: &Outcome) -> String {
-    let results: Vec<Value> = outcome.checked.iter().map(|checked| result(outcome, checked)).collect();
+    let results: Vec<Value> = outcome
+        .checked
+        .iter()
+        .map(|checked| result(outcome, checked))
+        .collect();
     let errors: Vec<Value> = outcome
         .errors
         .iter()
@@ -29,8 +33,11 @@ fn result(outcome: &Outcome, checked: &Checked) -> Value {
         .findings
         .iter()
         .map(|finding| {
-            let located = document.locate(&format!("{}{}", checked.object.prefix, finding.pointer));
-            violation(finding, located.span.start.line, located.span.start.column)
+            let (span, _) = inputs::point(
+                document,
+                &format!("{}{}", checked.object.prefix, finding.pointer),
+            );
+            violation(finding, span.start.line, span.start.column)
         })
         .collect();
     let failures: Vec<Value> = report

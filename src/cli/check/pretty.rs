@@ -8,7 +8,7 @@ use counsel::config::{FailurePolicy, Mode};
 use counsel::explain::{Finding, field_path};
 use counsel::source::Span;
 
-use super::inputs::{Checked, InputError};
+use super::inputs::{self, Checked, InputError};
 use super::{File, Outcome};
 
 /// A location in a file, and what to say under the caret.
@@ -24,7 +24,11 @@ struct Style {
 
 impl Style {
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
     }
     fn level(&self, mode: Mode) -> String {
         match mode {
@@ -64,9 +68,18 @@ pub fn render(outcome: &Outcome, color: bool) -> String {
                     style.level(Mode::Warn)
                 }
             };
-            let _ = writeln!(out, "{level}: {}: {}", checked.report.object.describe(), failure.sentence());
+            let _ = writeln!(
+                out,
+                "{level}: {}: {}",
+                checked.report.object.describe(),
+                failure.sentence()
+            );
             let place = object_place(checked, file);
-            let _ = writeln!(out, "  --> {}:{}:{}\n", file.name, place.span.start.line, place.span.start.column);
+            let _ = writeln!(
+                out,
+                "  --> {}:{}:{}\n",
+                file.name, place.span.start.line, place.span.start.column
+            );
         }
         for warning in &checked.report.warnings {
             warnings += 1;
@@ -90,8 +103,23 @@ fn input_error(out: &mut String, style: &Style, error: &InputError, outcome: &Ou
         (Some(line), Some(column)) => {
             let _ = writeln!(out, "  --> {}:{line}:{column}", error.file);
             if let Some(file) = outcome.files.iter().find(|f| f.name == error.file) {
-                let point = counsel::source::Position { offset: 0, line, column };
-                snippet(out, style, &Place { file, span: Span { start: point, end: point }, label: String::new() });
+                let point = counsel::source::Position {
+                    offset: 0,
+                    line,
+                    column,
+                };
+                snippet(
+                    out,
+                    style,
+                    &Place {
+                        file,
+                        span: Span {
+                            start: point,
+                            end: point,
+                        },
+                        label: String::new(),
+                    },
+                );
             }
             out.push('\n');
         }
@@ -101,7 +129,13 @@ fn input_error(out: &mut String, style: &Style, error: &InputError, outcome: &Ou
     }
 }
 
-fn finding_block(out: &mut String, style: &Style, checked: &Checked, file: &File, finding: &Finding) {
+fn finding_block(
+    out: &mut String,
+    style: &Style,
+    checked: &Checked,
+    file: &File,
+    finding: &Finding,
+) {
     let object = Some(&checked.object.value);
     let _ = writeln!(
         out,
@@ -112,12 +146,20 @@ fn finding_block(out: &mut String, style: &Style, checked: &Checked, file: &File
         finding.message
     );
     let place = finding_place(checked, file, finding);
-    let _ = writeln!(out, "  --> {}:{}:{}", file.name, place.span.start.line, place.span.start.column);
+    let _ = writeln!(
+        out,
+        "  --> {}:{}:{}",
+        file.name, place.span.start.line, place.span.start.column
+    );
     snippet(out, style, &place);
     let note = |out: &mut String, key: &str, value: &str| {
         let _ = writeln!(out, "   = {}: {value}", style.paint("1", key));
     };
-    note(out, "field", &format!("{} (found: {})", finding.field, finding.found_text()));
+    note(
+        out,
+        "field",
+        &format!("{} (found: {})", finding.field, finding.found_text()),
+    );
     note(out, "why", &finding.why);
     if let Some(fix) = finding.fix_summary(object) {
         note(out, "fix", &fix);
@@ -139,15 +181,7 @@ fn finding_block(out: &mut String, style: &Style, checked: &Checked, file: &File
 fn finding_place<'a>(checked: &Checked, file: &'a File, finding: &Finding) -> Place<'a> {
     let document = &file.documents[checked.object.document];
     let pointer = format!("{}{}", checked.object.prefix, finding.pointer);
-    let located = document.locate(&pointer);
-    let node = document.node(&located.pointer);
-    let span = match node {
-        Some(node) => Span {
-            start: node.key.unwrap_or(node.value).start,
-            end: node.value.end,
-        },
-        None => located.span,
-    };
+    let (span, located) = inputs::point(document, &pointer);
     let label = if located.exact {
         format!("found: {}", finding.found_text())
     } else {
@@ -185,9 +219,22 @@ fn snippet(out: &mut String, style: &Style, place: &Place<'_>) {
     let carets = "^".repeat(end.saturating_sub(start).max(1));
     let bar = style.paint("1;34", "|");
     let _ = writeln!(out, "{gutter} {bar}");
-    let _ = writeln!(out, "{} {bar} {line}", style.paint("1;34", &line_number.to_string()));
-    let label = if place.label.is_empty() { String::new() } else { format!(" {}", place.label) };
-    let _ = writeln!(out, "{gutter} {bar} {}{}", " ".repeat(start), style.paint("1;31", &format!("{carets}{label}")));
+    let _ = writeln!(
+        out,
+        "{} {bar} {line}",
+        style.paint("1;34", &line_number.to_string())
+    );
+    let label = if place.label.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", place.label)
+    };
+    let _ = writeln!(
+        out,
+        "{gutter} {bar} {}{}",
+        " ".repeat(start),
+        style.paint("1;31", &format!("{carets}{label}"))
+    );
     let _ = writeln!(out, "{gutter} {bar}");
 }
 
@@ -200,7 +247,10 @@ fn summary(errors: usize, warnings: usize, notes: usize, outcome: &Outcome) -> S
     }
     let mut line = format!("{} in {}", parts.join(", "), plural(objects, "object"));
     if !outcome.errors.is_empty() {
-        line.push_str(&format!("; {} could not be checked", plural(outcome.errors.len(), "input")));
+        line.push_str(&format!(
+            "; {} could not be checked",
+            plural(outcome.errors.len(), "input")
+        ));
     }
     line
 }

@@ -1,0 +1,260 @@
+//! `counsel check` as a developer runs it: the real binary, the bundled
+//! policies, files on disk; asserting the text, the JSON and the exit code.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+const PRIVILEGED: &str = include_str!("../examples/deployment-privileged.yaml");
+
+/// A Deployment that meets the restricted Pod Security Standard and the
+/// hygiene rules.
+const CLEAN: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      securityContext:
+        runAsNonRoot: true
+        seccompProfile: {type: RuntimeDefault}
+      containers:
+        - name: api
+          image: registry.example.com/api:1.4.2@sha256:0f5e2c3a4b6d8e9f00112233445566778899aabbccddeeff0011223344556677
+          resources:
+            requests: {cpu: 100m, memory: 128Mi}
+            limits: {memory: 256Mi}
+          livenessProbe: {httpGet: {path: /healthz, port: 8080}}
+          readinessProbe: {httpGet: {path: /ready, port: 8080}}
+          securityContext:
+            allowPrivilegeEscalation: false
+            capabilities: {drop: [ALL]}
+";
+
+fn counsel(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_counsel"))
+        .args(args)
+        .current_dir(dir)
+        .env("COUNSEL_CACHE_DIR", dir.join(".cache"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("counsel runs");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("counsel finishes")
+}
+
+fn files(entries: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in entries {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    dir
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("utf-8")
+}
+
+#[test]
+fn a_privileged_deployment_is_shown_at_its_line_with_why_and_fix() {
+    let dir = files(&[("deploy.yaml", PRIVILEGED)]);
+    let output = counsel(dir.path(), &["check", "-f", "deploy.yaml"], None);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    let expected = "\
+error[pod-security/privileged]: Deployment shop/web: container \"app\" runs privileged
+  --> deploy.yaml:22:13
+   |
+22 |             privileged: true
+   |             ^^^^^^^^^^^^^^^^ found: true
+   |
+   = field: spec.template.spec.containers[0].securityContext.privileged (found: true)
+   = why: A privileged container can do anything root on the node can: it sees every device, can mount the node's disks and load kernel modules. Whoever gets code running in it (through a bug in your app or a poisoned dependency) owns the node and every pod on it.
+   = fix: set spec.template.spec.containers[0].securityContext.privileged: false
+";
+    assert!(text.starts_with(expected), "{text}");
+    // A missing field points at its nearest parent that exists.
+    assert!(
+        text.contains(
+            "  --> deploy.yaml:21:11\n   |\n21 |           securityContext:\n   |           ^^^^^^^^^^^^^^^^ allowPrivilegeEscalation is not set\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("warning[workload-hygiene/liveness-probe]: Deployment shop/web: container \"app\" has no liveness probe\n"), "{text}");
+    assert!(
+        text.ends_with("5 errors, 6 warnings in 2 objects\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn clean_input_passes() {
+    let service =
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n";
+    let dir = files(&[
+        ("app/deploy.yaml", CLEAN),
+        ("app/nested/service.yml", service),
+        ("app/notes.txt", "not yaml: ["),
+    ]);
+    let output = counsel(dir.path(), &["check", "-f", "app"], None);
+    assert_eq!(stdout(&output), "0 errors, 0 warnings in 2 objects\n");
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn broken_yaml_names_file_line_and_column() {
+    let dir = files(&[(
+        "bad.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [web\n",
+    )]);
+    let output = counsel(dir.path(), &["check", "-f", "bad.yaml"], None);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    let first = text.lines().nth(1).expect("location line");
+    assert!(first.starts_with("  --> bad.yaml:"), "{text}");
+    let location: Vec<&str> = first.trim_start_matches("  --> ").split(':').collect();
+    assert_eq!(location.len(), 3, "{first}");
+    assert!(
+        location[1].parse::<usize>().is_ok() && location[2].parse::<usize>().is_ok(),
+        "{first}"
+    );
+    assert!(
+        text.ends_with("0 errors, 0 warnings in 0 objects; 1 input could not be checked\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_document_without_kind_is_reported_and_the_others_still_checked() {
+    let text = format!("apiVersion: v1\nmetadata: {{name: x}}\n---\n{CLEAN}");
+    let dir = files(&[("mixed.yaml", &text)]);
+    let output = counsel(dir.path(), &["check", "-f", "mixed.yaml"], None);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(
+        text.starts_with(
+            "error: this object has no kind; it cannot be checked\n  --> mixed.yaml:1:1\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("0 errors, 0 warnings in 1 object; 1 input could not be checked\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_output_has_the_documented_shape() {
+    let dir = files(&[("deploy.yaml", PRIVILEGED)]);
+    let output = counsel(
+        dir.path(),
+        &["check", "-f", "deploy.yaml", "--output", "json"],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let document: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let results = document["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2);
+    let deployment = &results[0];
+    assert_eq!(deployment["file"], "deploy.yaml");
+    assert_eq!(deployment["document"], 0);
+    assert_eq!(deployment["kind"], "Deployment");
+    assert_eq!(deployment["name"], "web");
+    assert_eq!(deployment["namespace"], "shop");
+    assert_eq!(deployment["allowed"], false);
+    let privileged = &deployment["violations"][0];
+    assert_eq!(
+        privileged,
+        &json!({
+            "policy": "pod-security",
+            "rule": "privileged",
+            "mode": "enforce",
+            "severity": "critical",
+            "message": "container \"app\" runs privileged",
+            "path": "/spec/template/spec/containers/0/securityContext/privileged",
+            "field": "spec.template.spec.containers[0].securityContext.privileged",
+            "line": 22,
+            "column": 13,
+            "found": true,
+            "why": privileged["why"],
+            "docs": "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
+            "fixes": [{"op": "set", "path": "/spec/template/spec/containers/0/securityContext/privileged", "value": false}],
+            "hint": privileged["hint"],
+        })
+    );
+    assert!(
+        privileged["why"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("A privileged container"))
+    );
+    let service = &results[1];
+    assert_eq!(
+        (
+            service["kind"].as_str(),
+            service["document"].as_u64(),
+            service["allowed"].as_bool()
+        ),
+        (Some("Service"), Some(1), Some(true))
+    );
+    assert_eq!(service["violations"], json!([]));
+    assert_eq!(document["errors"], json!([]));
+}
+
+#[test]
+fn list_items_and_stdin_are_checked() {
+    let list = format!(
+        "{{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n  {}\n]}}\n",
+        serde_json::to_string(&json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "dev"},
+            "spec": {"hostNetwork": true, "containers": [{"name": "c", "image": "busybox:1.36"}]}}))
+        .expect("json")
+    );
+    let dir = files(&[]);
+    let output = counsel(dir.path(), &["check", "-f", "-", "-o", "json"], Some(&list));
+    let document: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let pod = &document["results"][0];
+    assert_eq!(pod["file"], "-");
+    assert_eq!(pod["kind"], "Pod");
+    let host_network = pod["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .find(|v| v["rule"] == "host-namespaces")
+        .expect("hostNetwork is reported");
+    assert_eq!(host_network["path"], "/spec/hostNetwork");
+    assert_eq!(host_network["line"], 2);
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn namespace_flag_and_kube_system_exclusion() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: busybox:1.36, securityContext: {privileged: true}}]\n";
+    let dir = files(&[("pod.yaml", pod)]);
+    let output = counsel(
+        dir.path(),
+        &["check", "-f", "pod.yaml", "-n", "kube-system"],
+        None,
+    );
+    assert_eq!(stdout(&output), "0 errors, 0 warnings in 1 object\n");
+    assert_eq!(output.status.code(), Some(0));
+    let output = counsel(dir.path(), &["check", "-f", "pod.yaml", "-n", "team"], None);
+    assert!(stdout(&output).starts_with(
+        "error[pod-security/privileged]: Pod team/p: container \"c\" runs privileged\n"
+    ));
+}
