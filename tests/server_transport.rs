@@ -11,14 +11,16 @@ mod harness;
 use std::collections::BTreeMap;
 
 use client::{Protocol, TlsClient, http_get};
-use harness::{Harness, clean_deployment, module, privileged_deployment, review};
+use harness::{
+    Harness, clean_deployment, container_security_config, module, privileged_deployment, review,
+};
 use serde_json::{Value, json};
 
 const JSON: Option<&str> = Some("application/json");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_protocols_are_negotiated_and_the_uid_is_echoed() {
-    let server = Harness::start(None).await;
+    let server = Harness::start(Some(&container_security_config())).await;
     for (protocol, alpn) in [
         (Protocol::Http1, &b"http/1.1"[..]),
         (Protocol::Http2, &b"h2"[..]),
@@ -55,7 +57,7 @@ async fn both_protocols_are_negotiated_and_the_uid_is_echoed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_requests_get_precise_errors() {
-    let server = Harness::start(None).await;
+    let server = Harness::start(Some(&container_security_config())).await;
     let client = server.client(Protocol::Http2);
     let good = review("u-1", "CREATE", Some(&clean_deployment()), None);
     let mut no_uid: Value = serde_json::from_slice(&good).expect("JSON");
@@ -398,7 +400,7 @@ async fn metrics_expose_evaluations_latency_failures_policies_and_reloads() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_reviews_are_all_answered_correctly() {
-    let server = Harness::start(None).await;
+    let server = Harness::start(Some(&container_security_config())).await;
     let mut tasks = Vec::new();
     for i in 0..200 {
         let protocol = if i % 2 == 0 {
@@ -464,8 +466,10 @@ async fn client_certificates_are_required_with_a_client_ca() {
     let dir = tempfile::tempdir().expect("dir");
     let ca_path = dir.path().join("client-ca.crt");
     std::fs::write(&ca_path, &ca).expect("written");
-    let server =
-        Harness::start_with(None, |options| options.client_ca = Some(ca_path.clone())).await;
+    let server = Harness::start_with(Some(&container_security_config()), |options| {
+        options.client_ca = Some(ca_path.clone())
+    })
+    .await;
     let body = review("u-mtls", "CREATE", Some(&clean_deployment()), None);
 
     let anonymous = server.client(Protocol::Http2);

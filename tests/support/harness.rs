@@ -197,3 +197,13 @@ pub fn clean_deployment() -> Value {
         }
     })
 }
+
+/// A configuration with only the bundled container-security policy,
+/// enforced: three rules, so tests can count on exact answers whatever the
+/// built-in configuration holds.
+pub fn container_security_config() -> String {
+    format!(
+        "policies:\n  - name: container-security\n    module: {}\n    mode: enforce\n",
+        module("container-security").display()
+    )
+}
