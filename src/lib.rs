@@ -17,11 +17,14 @@
 //! - [`engine`] runs policy components under limits (wasmtime);
 //! - [`explain`] turns verdicts into explanations;
 //! - [`review`] ties match, evaluate and explain together for one request;
-//! - [`patch`] turns fixes into an RFC 6902 JSON Patch for the mutating webhook.
+//! - [`patch`] turns fixes into an RFC 6902 JSON Patch for the mutating webhook;
+//! - [`server`] is the HTTPS webhook that answers AdmissionReviews with
+//!   those explanations, and [`certs`] makes and loads its certificates.
 //!
 //! The command line (`counsel check`, `counsel serve`, ...) lives in the
 //! binary and renders reports for the terminal or AdmissionReview.
 
+pub mod certs;
 pub mod config;
 pub mod engine;
 pub mod explain;
@@ -29,4 +32,5 @@ pub mod matching;
 pub mod patch;
 pub mod request;
 pub mod review;
+pub mod server;
 pub mod source;
