@@ -178,12 +178,18 @@ impl Finding {
         let edits: Vec<String> = self
             .fixes
             .iter()
-            .map(|edit| match edit {
-                Edit::Set { path, value } => format!("set {}: {value}", field_path(path, object)),
-                Edit::Remove { path } => format!("remove {}", field_path(path, object)),
-            })
+            .map(|edit| describe_edit(edit, object))
             .collect();
         Some(edits.join("; "))
+    }
+}
+
+/// One edit as a developer reads it: `set spec.containers[0].securityContext.privileged: false`
+/// or `remove spec.hostNetwork`; paths are named against `object`.
+pub fn describe_edit(edit: &Edit, object: Option<&Value>) -> String {
+    match edit {
+        Edit::Set { path, value } => format!("set {}: {value}", field_path(path, object)),
+        Edit::Remove { path } => format!("remove {}", field_path(path, object)),
     }
 }
 

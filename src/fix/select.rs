@@ -1,0 +1,109 @@
+//! Which fixes to apply to one object: every fix of the chosen findings,
+//! each edit once, except where two findings disagree about one field.
+//! `counsel check --fix` and the mutating webhook both choose here.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use counsel_edit::Edit;
+use serde_json::Value;
+
+use crate::explain::{Finding, describe_edit, field_path};
+
+/// The fixes chosen for one object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection<'a> {
+    /// The edits to apply, in the findings' order, each once.
+    pub edits: Vec<Edit>,
+    /// The findings whose fixes are all in `edits`.
+    pub fixed: Vec<&'a Finding>,
+    /// Fields that findings disagree about; none of those findings' fixes
+    /// is in `edits`.
+    pub conflicts: Vec<Conflict>,
+}
+
+/// Two or more findings that want different things at one field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conflict {
+    /// The field, as a JSON Pointer.
+    pub pointer: String,
+    /// The field as a developer reads it.
+    pub field: String,
+    /// Each finding's label (`[policy/rule]`) and what it wants there
+    /// (`set spec...privileged: false`).
+    pub wants: Vec<(String, String)>,
+}
+
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let wants: Vec<String> = self
+            .wants
+            .iter()
+            .map(|(label, edit)| format!("{label} wants to {edit}"))
+            .collect();
+        write!(
+            f,
+            "fixes disagree about {}: {}; none of them is applied",
+            self.field,
+            wants.join(", ")
+        )
+    }
+}
+
+/// Chooses the fixes of `findings` for `object` (the object they are about,
+/// for readable field names). Findings without fixes are left out.
+pub fn select<'a>(
+    findings: impl IntoIterator<Item = &'a Finding>,
+    object: Option<&Value>,
+) -> Selection<'a> {
+    let findings: Vec<&Finding> = findings
+        .into_iter()
+        .filter(|finding| !finding.fixes.is_empty())
+        .collect();
+    // Every distinct edit of each pointer, with the findings that want it.
+    let mut by_pointer: BTreeMap<&str, Vec<(usize, &Edit)>> = BTreeMap::new();
+    for (i, finding) in findings.iter().enumerate() {
+        for edit in &finding.fixes {
+            by_pointer.entry(edit.path()).or_default().push((i, edit));
+        }
+    }
+    let mut excluded = vec![false; findings.len()];
+    let mut conflicts = Vec::new();
+    for (pointer, wanted) in &by_pointer {
+        let first = wanted[0].1;
+        if wanted.iter().all(|(_, edit)| *edit == first) {
+            continue;
+        }
+        let mut wants = Vec::new();
+        for (i, edit) in wanted {
+            excluded[*i] = true;
+            let entry = (findings[*i].label(), describe_edit(edit, object));
+            if !wants.contains(&entry) {
+                wants.push(entry);
+            }
+        }
+        conflicts.push(Conflict {
+            pointer: (*pointer).to_owned(),
+            field: field_path(pointer, object),
+            wants,
+        });
+    }
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut fixed = Vec::new();
+    for (i, finding) in findings.into_iter().enumerate() {
+        if excluded[i] {
+            continue;
+        }
+        for edit in &finding.fixes {
+            if !edits.contains(edit) {
+                edits.push(edit.clone());
+            }
+        }
+        fixed.push(finding);
+    }
+    Selection {
+        edits,
+        fixed,
+        conflicts,
+    }
+}
