@@ -120,6 +120,10 @@ pub enum Mode {
     Warn,
     /// Allow it silently; record it for ops.
     Audit,
+    /// Allow it, and let the mutating webhook (`/mutate`) apply the
+    /// violation's machine fix, telling the developer what it changed.
+    /// Violations without a machine fix are warnings.
+    Fix,
 }
 
 impl Mode {
@@ -129,6 +133,7 @@ impl Mode {
             Mode::Enforce => "enforce",
             Mode::Warn => "warn",
             Mode::Audit => "audit",
+            Mode::Fix => "fix",
         }
     }
 }

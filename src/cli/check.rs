@@ -1,6 +1,7 @@
 //! `counsel check`: what the cluster would say on `kubectl apply`, before
 //! the developer runs it, pointing at the lines of their own files.
 
+mod fix;
 mod inputs;
 mod json;
 mod pretty;
@@ -42,6 +43,16 @@ pub struct CheckArgs {
     /// When to colour the output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Make the machine fixes of enforce, warn and fix-mode violations in
+    /// the files themselves (audit findings are left alone), then check
+    /// again and report what is left for a person. Only the fixed fields
+    /// change: comments, order, indentation and quoting stay as written.
+    /// Files are replaced atomically; standard input cannot be fixed.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: print the changes as a unified diff and change nothing.
+    #[arg(long, requires = "fix")]
+    pub dry_run: bool,
 }
 
 /// Output formats of `counsel check`.
@@ -81,6 +92,42 @@ pub struct Outcome {
     pub checked: Vec<Checked>,
     /// Every file, document or object that could not be checked.
     pub errors: Vec<InputError>,
+    /// What `--fix` did, before `checked` was made of the fixed files.
+    pub fixes: Option<Fixes>,
+}
+
+/// What `--fix` did.
+pub struct Fixes {
+    /// Per file it looked at.
+    pub files: Vec<fix::FileFix>,
+    /// Whether the files were left as they were (`--dry-run`).
+    pub dry_run: bool,
+}
+
+impl Fixes {
+    /// Violations fixed in all files.
+    pub fn fixed(&self) -> usize {
+        self.files.iter().map(|f| f.fixed).sum()
+    }
+
+    /// Files changed (or that would be).
+    pub fn changed_files(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| !f.diff.is_empty() && f.write_error.is_none())
+            .count()
+    }
+}
+
+impl Outcome {
+    /// Violations of the modes `--fix` fixes that are still there.
+    pub fn need_a_person(&self) -> usize {
+        self.checked
+            .iter()
+            .flat_map(|c| &c.report.findings)
+            .filter(|f| fix::FIXED_MODES.contains(&f.mode))
+            .count()
+    }
 }
 
 /// One input file.
@@ -95,26 +142,60 @@ pub struct File {
 
 /// Runs `counsel check`.
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    if args.fix && args.files.iter().any(|file| file.as_os_str() == "-") {
+        anyhow::bail!(
+            "--fix rewrites files in place, so it cannot fix standard input (-); save the manifest to a file and run counsel check --fix -f FILE"
+        );
+    }
     let reviewer = args.policies.load()?;
     let operation = match args.operation {
         OperationArg::Create => Operation::Create,
         OperationArg::Update => Operation::Update,
     };
-    let (files, mut errors) = inputs::read(&args.files);
-    let mut checked = Vec::new();
-    for (file_index, file) in files.iter().enumerate() {
-        for object in inputs::objects(file_index, file, &mut errors) {
-            let request =
-                Request::for_manifest(object.value.clone(), operation, args.namespace.as_deref());
-            // Scope::All never names a policy, so review cannot fail here.
-            let report = reviewer.review(&request, Scope::All, None)?;
-            checked.push(Checked { object, report });
+    let (mut files, read_errors) = inputs::read(&args.files);
+    let review_all = |files: &[File]| -> anyhow::Result<(Vec<Checked>, Vec<InputError>)> {
+        let mut errors = read_errors.clone();
+        let mut checked = Vec::new();
+        for (file_index, file) in files.iter().enumerate() {
+            for object in inputs::objects(file_index, file, &mut errors) {
+                let request = Request::for_manifest(
+                    object.value.clone(),
+                    operation,
+                    args.namespace.as_deref(),
+                );
+                // Scope::All never names a policy, so review cannot fail here.
+                let report = reviewer.review(&request, Scope::All, None)?;
+                checked.push(Checked { object, report });
+            }
         }
+        Ok((checked, errors))
+    };
+    let (mut checked, mut errors) = review_all(&files)?;
+    let mut fixes = None;
+    if args.fix {
+        let fixed = fix::fix_files(&mut files, &checked, args.dry_run);
+        // What is left is what the fixed files say.
+        (checked, errors) = review_all(&files)?;
+        for file in &fixed {
+            if let Some(problem) = &file.write_error {
+                errors.push(InputError {
+                    file: files[file.file].name.clone(),
+                    line: None,
+                    column: None,
+                    message: format!("cannot write the fixed file, left as it was: {problem}"),
+                });
+            }
+        }
+        fixes = Some(Fixes {
+            files: fixed,
+            dry_run: args.dry_run,
+        });
     }
     let outcome = Outcome {
         files,
         checked,
         errors,
+        fixes,
     };
     let stdout = std::io::stdout();
     let color = match args.color {

@@ -4,8 +4,8 @@
 use counsel::explain::Finding;
 use serde_json::{Value, json};
 
-use super::Outcome;
 use super::inputs::{self, Checked};
+use super::{Fixes, Outcome};
 
 /// Renders the whole outcome as pretty-printed JSON.
 pub fn render(outcome: &Outcome) -> String {
@@ -19,7 +19,10 @@ pub fn render(outcome: &Outcome) -> String {
         .iter()
         .map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message}))
         .collect();
-    let document = json!({"results": results, "errors": errors});
+    let mut document = json!({"results": results, "errors": errors});
+    if let Some(fixes) = &outcome.fixes {
+        document["fix"] = fix(fixes, outcome);
+    }
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
     text.push('\n');
     text
@@ -86,5 +89,38 @@ fn violation(finding: &Finding, line: usize, column: usize) -> Value {
         "docs": finding.docs,
         "fixes": finding.fixes,
         "hint": finding.hint,
+    })
+}
+
+/// What `--fix` did: counts, and per file the fixed rules, the diff and
+/// what was left for a person.
+fn fix(fixes: &Fixes, outcome: &Outcome) -> Value {
+    let files: Vec<Value> = fixes
+        .files
+        .iter()
+        .filter(|file| !file.diff.is_empty() || !file.left.is_empty())
+        .map(|file| {
+            let left: Vec<Value> = file
+                .left
+                .iter()
+                .map(
+                    |left| json!({"object": left.object, "line": left.line, "reason": left.reason}),
+                )
+                .collect();
+            json!({
+                "file": outcome.files[file.file].name,
+                "fixed": file.fixed,
+                "rules": file.fixed_labels,
+                "diff": file.diff,
+                "leftForAPerson": left,
+                "writeError": file.write_error,
+            })
+        })
+        .collect();
+    json!({
+        "dryRun": fixes.dry_run,
+        "fixed": fixes.fixed(),
+        "needAPerson": outcome.need_a_person(),
+        "files": files,
     })
 }

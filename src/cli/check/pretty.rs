@@ -9,7 +9,7 @@ use counsel::explain::{Finding, field_path};
 use counsel::source::Span;
 
 use super::inputs::{self, Checked, InputError};
-use super::{File, Outcome};
+use super::{File, Fixes, Outcome};
 
 /// A location in a file, and what to say under the caret.
 struct Place<'a> {
@@ -33,7 +33,7 @@ impl Style {
     fn level(&self, mode: Mode) -> String {
         match mode {
             Mode::Enforce => self.paint("1;31", "error"),
-            Mode::Warn => self.paint("1;33", "warning"),
+            Mode::Warn | Mode::Fix => self.paint("1;33", "warning"),
             Mode::Audit => self.paint("1;36", "note"),
         }
     }
@@ -43,19 +43,29 @@ impl Style {
 pub fn render(outcome: &Outcome, color: bool) -> String {
     let style = Style { color };
     let mut out = String::new();
+    if let Some(fixes) = &outcome.fixes {
+        fix_section(&mut out, &style, fixes, outcome);
+    }
     for error in &outcome.errors {
         input_error(&mut out, &style, error, outcome);
     }
     let (mut errors, mut warnings, mut notes) = (0, 0, 0);
+    // A dry run's findings would point at lines of text that is not on disk.
+    let detailed = !outcome.fixes.as_ref().is_some_and(|fixes| fixes.dry_run);
     for checked in &outcome.checked {
         let file = &outcome.files[checked.object.file];
         for finding in &checked.report.findings {
             match finding.mode {
                 Mode::Enforce => errors += 1,
-                Mode::Warn => warnings += 1,
+                Mode::Warn | Mode::Fix => warnings += 1,
                 Mode::Audit => notes += 1,
             }
-            finding_block(&mut out, &style, checked, file, finding);
+            if detailed {
+                finding_block(&mut out, &style, checked, file, finding);
+            }
+        }
+        if !detailed {
+            continue;
         }
         for failure in &checked.report.failures {
             let level = match failure.failure_policy {
@@ -94,7 +104,64 @@ pub fn render(outcome: &Outcome, color: bool) -> String {
         }
     }
     let _ = writeln!(out, "{}", summary(errors, warnings, notes, outcome));
+    if let Some(fixes) = &outcome.fixes {
+        let _ = writeln!(out, "{}", fix_summary(fixes, outcome));
+    }
     out
+}
+
+/// The diffs (dry run) or one line per fixed file, then what was left for a
+/// person and why.
+fn fix_section(out: &mut String, style: &Style, fixes: &Fixes, outcome: &Outcome) {
+    for file in &fixes.files {
+        let name = &outcome.files[file.file].name;
+        if fixes.dry_run {
+            out.push_str(&file.diff);
+            if !file.diff.is_empty() && !file.diff.ends_with('\n') {
+                out.push('\n');
+            }
+        } else if file.fixed > 0 && file.write_error.is_none() {
+            let _ = writeln!(
+                out,
+                "{}: {name}: {} ({})\n",
+                style.paint("1;32", "fixed"),
+                plural(file.fixed, "violation"),
+                file.fixed_labels.join(", ")
+            );
+        }
+        for left in &file.left {
+            let _ = writeln!(
+                out,
+                "{}: {}: {}\n  --> {name}:{}\n",
+                style.level(Mode::Warn),
+                left.object,
+                left.reason,
+                left.line
+            );
+        }
+    }
+}
+
+/// `fixed 3 violations in 1 file; 2 need a person`.
+fn fix_summary(fixes: &Fixes, outcome: &Outcome) -> String {
+    let files = plural(fixes.changed_files(), "file");
+    let left = outcome.need_a_person();
+    if fixes.dry_run {
+        format!(
+            "dry run: would fix {} in {files} (nothing was written); {left} would need a person",
+            plural(fixes.fixed(), "violation")
+        )
+    } else {
+        format!(
+            "fixed {} in {files}; {left} {} a person",
+            plural(fixes.fixed(), "violation"),
+            if left == 1 { "needs" } else { "need" }
+        )
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 fn input_error(out: &mut String, style: &Style, error: &InputError, outcome: &Outcome) {
@@ -162,7 +229,17 @@ fn finding_block(
     );
     note(out, "why", &finding.why);
     if let Some(fix) = finding.fix_summary(object) {
-        note(out, "fix", &fix);
+        if finding.mode == Mode::Fix {
+            note(
+                out,
+                "fix",
+                &format!(
+                    "{fix} (fix mode: the webhook makes this change on admission; counsel check --fix makes it here)"
+                ),
+            );
+        } else {
+            note(out, "fix", &fix);
+        }
     }
     if let Some(hint) = &finding.hint {
         note(out, "hint", hint);

@@ -26,7 +26,13 @@ const MIN_MESSAGE_CHARS: usize = 40;
 /// violations by descending severity, then policies that failed under
 /// `failurePolicy: ignore`, then the policies' own advice.
 pub fn warnings(report: &Report, subject: Option<&Value>) -> Vec<String> {
-    let mut findings: Vec<&Finding> = report.findings_in(Mode::Warn).collect();
+    // Fix-mode findings are warnings wherever their fix is not applied (by
+    // `/validate`, or when a fix-mode violation has no machine fix).
+    let mut findings: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|finding| matches!(finding.mode, Mode::Warn | Mode::Fix))
+        .collect();
     // Stable: equal severities keep the report's order.
     findings.sort_by_key(|finding| std::cmp::Reverse(finding.severity));
     let mut all: Vec<String> = findings
