@@ -32,7 +32,8 @@ use crate::source::{self, Document};
 
 pub use select::{Conflict, Selection, select};
 
-/// The edits for one object of a file.
+/// Edits of one object of a file, made or refused as a unit (one object's
+/// fixes, or one finding's).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectFix {
     /// The document's [`Document::index`] in the stream.
@@ -44,14 +45,14 @@ pub struct ObjectFix {
     pub edits: Vec<Edit>,
 }
 
-/// What became of one object's edits.
+/// What became of one unit of edits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ObjectOutcome {
     /// The text was changed and means exactly what the edits say.
     Fixed,
     /// The text already said what the edits say.
     Unchanged,
-    /// Nothing was changed for this object, for this reason.
+    /// Nothing was changed for these edits, for this reason.
     Refused(String),
 }
 

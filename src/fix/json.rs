@@ -6,27 +6,25 @@ use serde::Serialize;
 use serde_json::Value;
 use serde_json::ser::{PrettyFormatter, Serializer};
 
+use super::layout::Layout;
+
 /// `value` as JSON. With `pretty`, a non-empty collection is spread over
-/// lines indented by `indent` spaces per level, starting from column `base`
-/// (the column of the line it begins on), with `newline` between lines.
-pub(super) fn render(
-    value: &Value,
-    pretty: bool,
-    base: usize,
-    indent: usize,
-    newline: &str,
-) -> String {
+/// lines indented as the file indents, starting from column `base` (the
+/// column of the line it begins on); otherwise it is one line, spaced as the
+/// file is (`{"a": 1}` or `{"a":1}`).
+pub(super) fn render(value: &Value, pretty: bool, base: usize, layout: &Layout) -> String {
     if !pretty || super::render::is_inline(value) {
-        return compact(value);
+        return compact(value, layout.json_spaced);
     }
-    let unit = " ".repeat(indent);
+    let newline = layout.newline;
+    let unit = " ".repeat(layout.indent);
     let mut out = Vec::new();
     let mut serializer =
         Serializer::with_formatter(&mut out, PrettyFormatter::with_indent(unit.as_bytes()));
     if value.serialize(&mut serializer).is_err() {
-        return compact(value);
+        return compact(value, true);
     }
-    let text = String::from_utf8(out).unwrap_or_else(|_| compact(value));
+    let text = String::from_utf8(out).unwrap_or_else(|_| compact(value, true));
     let pad = " ".repeat(base);
     text.split('\n')
         .enumerate()
@@ -43,21 +41,25 @@ pub(super) fn render(
 
 /// A string as a JSON key.
 pub(super) fn key(name: &str) -> String {
-    compact(&Value::String(name.to_owned()))
+    Value::String(name.to_owned()).to_string()
 }
 
-/// One line, with a blank after `:` and `,` as people write JSON by hand.
-fn compact(value: &Value) -> String {
+/// One line; `spaced` puts a blank after `:` and `,` as people write JSON by
+/// hand, otherwise there is none, as machines write it.
+fn compact(value: &Value, spaced: bool) -> String {
+    if !spaced {
+        return value.to_string();
+    }
     match value {
         Value::Object(map) => {
             let members: Vec<String> = map
                 .iter()
-                .map(|(name, member)| format!("{}: {}", key(name), compact(member)))
+                .map(|(name, member)| format!("{}: {}", key(name), compact(member, true)))
                 .collect();
             format!("{{{}}}", members.join(", "))
         }
         Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(compact).collect();
+            let items: Vec<String> = items.iter().map(|item| compact(item, true)).collect();
             format!("[{}]", items.join(", "))
         }
         scalar => scalar.to_string(),
@@ -80,6 +82,8 @@ mod tests {
             render(&value, true, 4, 2, "\r\n"),
             "{\r\n      \"a\": {},\r\n      \"b\": [\r\n        1,\r\n        \"x\"\r\n      ]\r\n    }"
         );
-        assert_eq!(render(&json!("y\"es"), true, 0, 2, "\n"), r#""y\"es""#);
+        assert_eq!(render(&json!("y\"es"), true, 0, &layout), r#""y\"es""#);
+        layout.json_spaced = false;
+        assert_eq!(render(&value, false, 0, &layout), r#"{"a":{},"b":[1,"x"]}"#);
     }
 }

@@ -15,6 +15,8 @@ pub(super) struct Layout {
     pub(super) newline: &'static str,
     /// Whether the file is JSON (every value is then written as JSON).
     pub(super) json: bool,
+    /// Whether JSON puts a blank after `:` and `,` (not when minified).
+    pub(super) json_spaced: bool,
     /// Columns a nested mapping's keys sit right of its parent's key (YAML),
     /// or a member right of its container's line (JSON).
     pub(super) indent: usize,
@@ -70,6 +72,7 @@ impl Layout {
         Layout {
             newline: text::newline_of(text),
             json,
+            json_spaced: !json || text.contains("\": ") || text.contains("\" : "),
             indent,
             sequence_indent: sequence_indents.most_common().unwrap_or(indent),
             item_indent: item_indents.most_common().filter(|&n| n >= 2).unwrap_or(2),

@@ -200,6 +200,7 @@ mod tests {
         let layout = Layout {
             newline: "\n",
             json: false,
+            json_spaced: true,
             indent: 2,
             sequence_indent: 0,
             item_indent: 2,

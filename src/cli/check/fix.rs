@@ -54,7 +54,7 @@ pub fn fix_files(files: &mut [File], checked: &[Checked], dry_run: bool) -> Vec<
             ..FileFix::default()
         };
         let mut objects = Vec::new();
-        // Per object to fix: the labels of its fixed findings, its name and line.
+        // Per unit of edits: the finding's label, its object's name and line.
         let mut about = Vec::new();
         for checked in checked.iter().filter(|c| c.object.file == index) {
             let object = &checked.object;
@@ -76,40 +76,33 @@ pub fn fix_files(files: &mut [File], checked: &[Checked], dry_run: bool) -> Vec<
                     reason: conflict.to_string(),
                 });
             }
-            if selection.edits.is_empty() {
-                continue;
+            // Each finding's fixes are a unit, made or refused on its own, so
+            // that one fix the editor must leave alone does not hold back the others.
+            for finding in selection.fixed {
+                objects.push(ObjectFix {
+                    document: document.index,
+                    prefix: object.prefix.clone(),
+                    edits: finding.fixes.clone(),
+                });
+                about.push((finding.label(), name.clone(), line));
             }
-            objects.push(ObjectFix {
-                document: document.index,
-                prefix: object.prefix.clone(),
-                edits: selection.edits,
-            });
-            about.push((
-                selection
-                    .fixed
-                    .iter()
-                    .map(|f| f.label())
-                    .collect::<Vec<_>>(),
-                name,
-                line,
-            ));
         }
         if objects.is_empty() {
             results.push(result);
             continue;
         }
         let fixed = fix::fix_text(&file.text, &file.documents, &objects);
-        for (outcome, (labels, object, line)) in fixed.outcomes.iter().zip(about) {
+        for (outcome, (label, object, line)) in fixed.outcomes.iter().zip(about) {
             match outcome {
-                ObjectOutcome::Fixed => {
-                    result.fixed += labels.len();
-                    result.fixed_labels.extend(labels);
+                // Unchanged: an earlier finding made the same edit.
+                ObjectOutcome::Fixed | ObjectOutcome::Unchanged => {
+                    result.fixed += 1;
+                    result.fixed_labels.push(label);
                 }
-                ObjectOutcome::Unchanged => {}
                 ObjectOutcome::Refused(reason) => result.left.push(LeftOut {
                     object,
                     line,
-                    reason: format!("not fixed: {reason}"),
+                    reason: format!("{label} not fixed: {reason}"),
                 }),
             }
         }

@@ -18,7 +18,7 @@ impl Editor<'_> {
         let written = if self.layout.json {
             let base = self.line_indent(node.key.unwrap_or(span).start.offset);
             let pretty = self.parent_spreads(path);
-            json::render(value, pretty, base, self.layout.indent, self.layout.newline)
+            json::render(value, pretty, base, self.layout)
         } else if render::is_inline(value) {
             let replaced = matches!(
                 node.style,
@@ -54,11 +54,14 @@ impl Editor<'_> {
         let newline = self.layout.newline;
         let entry = |column: usize, pretty: bool| -> String {
             let value = if self.layout.json {
-                json::render(value, pretty, column, self.layout.indent, newline)
+                json::render(value, pretty, column, self.layout)
             } else {
                 render::flow(value)
             };
             match name {
+                Some(name) if self.layout.json && !self.layout.json_spaced => {
+                    format!("{}:{value}", json::key(name))
+                }
                 Some(name) if self.layout.json => format!("{}: {value}", json::key(name)),
                 Some(name) => format!("{}: {value}", render::key(name)),
                 None => value,
@@ -101,8 +104,10 @@ impl Editor<'_> {
         let separator = if first.line > span.start.line {
             let column = first.column - 1;
             format!(",{newline}{}{}", " ".repeat(column), entry(column, true))
-        } else {
+        } else if self.layout.json_spaced {
             format!(", {}", entry(0, false))
+        } else {
+            format!(",{}", entry(0, false))
         };
         Ok(TextEdit::insert(last.value.end.offset, separator))
     }

@@ -1,0 +1,333 @@
+//! `counsel check --fix` on a corpus of messy manifests (`tests/fix/`): the
+//! real binary with the bundled policies rewrites each file, and the result
+//! must be exactly its golden file (`NAME.fixed.EXT`), change only lines
+//! where a fix applies, stay put on a second run, and pass `counsel check`
+//! except for what the table below says is left for a person.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use counsel::source;
+use serde_json::Value;
+
+/// Per input file: the enforced rules still broken after fixing, by object
+/// name (hint-only rules, and fixes the editor leaves alone).
+const LEFT_FOR_A_PERSON: &[(&str, &[(&str, &[&str])])] = &[
+    (
+        "anchors.yaml",
+        &[(
+            "workers",
+            &[
+                "privileged",
+                "privileged",
+                "allow-privilege-escalation",
+                "allow-privilege-escalation",
+                "capabilities",
+                "capabilities",
+            ],
+        )],
+    ),
+    ("multi.yaml", &[("nightly", &["run-as-user"])]),
+];
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fix")
+}
+
+/// The corpus inputs, by name.
+fn inputs() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(corpus())
+        .expect("tests/fix")
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| {
+            !name.contains(".fixed.") && (name.ends_with(".yaml") || name.ends_with(".json"))
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+fn golden(name: &str) -> String {
+    let (stem, extension) = name.rsplit_once('.').expect("an extension");
+    std::fs::read_to_string(corpus().join(format!("{stem}.fixed.{extension}")))
+        .expect("golden file")
+}
+
+fn counsel(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_counsel"))
+        .args(args)
+        .current_dir(dir)
+        .env("COUNSEL_CACHE_DIR", dir.join(".cache"))
+        .env_remove("COUNSEL_CONFIG")
+        .output()
+        .expect("counsel runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("utf-8")
+}
+
+/// A temporary directory holding a copy of the input.
+fn copy(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(corpus().join(name), dir.path().join(name)).expect("copy");
+    dir
+}
+
+#[test]
+fn every_file_is_fixed_exactly_as_its_golden_file_and_a_second_run_changes_nothing() {
+    let names = inputs();
+    assert!(names.len() >= 7, "the corpus is there: {names:?}");
+    for name in &names {
+        let dir = copy(name);
+        let path = dir.path().join(name);
+        let first = counsel(dir.path(), &["check", "--fix", "-f", name]);
+        let report = text(&first.stdout);
+        let fixed = std::fs::read_to_string(&path).expect("read back");
+        assert_eq!(fixed, golden(name), "{name}: the fixed text\n{report}");
+        assert!(
+            report.contains(&format!("fixed: {name}: ")),
+            "{name}: says what it fixed:\n{report}"
+        );
+        let second = counsel(dir.path(), &["check", "--fix", "-f", name]);
+        let again = text(&second.stdout);
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            fixed,
+            "{name}: idempotent"
+        );
+        assert!(
+            again.contains("\nfixed 0 violations in 0 files;"),
+            "{name}: the second run fixes nothing:\n{again}"
+        );
+        assert_eq!(first.status.code(), second.status.code(), "{name}");
+    }
+}
+
+#[test]
+fn every_fixed_object_passes_except_what_is_left_for_a_person() {
+    for name in inputs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(&name), golden(&name)).expect("write");
+        let output = counsel(dir.path(), &["check", "-o", "json", "-f", &name]);
+        let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        assert_eq!(report["errors"], serde_json::json!([]), "{name}");
+        let expected: &[(&str, &[&str])] = LEFT_FOR_A_PERSON
+            .iter()
+            .find(|(file, _)| *file == name)
+            .map_or(&[], |(_, left)| left);
+        let results = report["results"].as_array().expect("results");
+        assert!(!results.is_empty(), "{name}");
+        for result in results {
+            let object = result["name"].as_str().expect("name");
+            let left: Vec<&str> = result["violations"]
+                .as_array()
+                .expect("violations")
+                .iter()
+                .filter(|v| v["mode"] == "enforce")
+                .map(|v| v["rule"].as_str().expect("rule"))
+                .collect();
+            let wanted = expected
+                .iter()
+                .find(|(o, _)| *o == object)
+                .map_or(&[][..], |(_, rules)| rules);
+            assert_eq!(left, wanted, "{name}: {object} after fixing");
+            assert_eq!(result["allowed"], wanted.is_empty(), "{name}: {object}");
+        }
+        let fully_fixed = expected.is_empty();
+        assert_eq!(
+            output.status.code(),
+            Some(if fully_fixed { 0 } else { 1 }),
+            "{name}"
+        );
+    }
+}
+
+/// The lines each fix may touch in the original: the field's own lines; for
+/// a field that is missing, the last line or two of its nearest written
+/// parent (new lines go after its last entry, and JSON adds a comma there);
+/// and the line of the parent's key (`key: {}` when the last member goes).
+fn allowed_lines(findings: &Value, documents: &[source::Document]) -> Vec<(usize, usize)> {
+    let mut regions = Vec::new();
+    let mut items_seen = std::collections::HashMap::new();
+    for result in findings["results"].as_array().expect("results") {
+        let index = result["document"].as_u64().expect("document") as usize;
+        let document = &documents[index];
+        let prefix = if document.value["kind"]
+            .as_str()
+            .is_some_and(|k| k.ends_with("List"))
+        {
+            let item = items_seen.entry(index).or_insert(0);
+            *item += 1;
+            format!("/items/{}", *item - 1)
+        } else {
+            String::new()
+        };
+        for violation in result["violations"].as_array().expect("violations") {
+            for edit in violation["fixes"].as_array().expect("fixes") {
+                let pointer = format!("{prefix}{}", edit["path"].as_str().expect("path"));
+                let located = document.locate(&pointer);
+                let node = located.node;
+                let first = node.key.or(node.dash).unwrap_or(node.value).start.line;
+                let last = node.value.end.line;
+                if located.exact {
+                    regions.push((first, last));
+                } else {
+                    regions.push((first.max(last.saturating_sub(1)), last));
+                }
+                if let Some((parent, _)) = counsel_edit::pointer::parent(&located.pointer)
+                    && let Some(parent) = document.node(parent)
+                {
+                    let line = parent.key.unwrap_or(parent.value).start.line;
+                    regions.push((line, line));
+                }
+            }
+        }
+    }
+    regions
+}
+
+#[test]
+fn the_dry_run_diff_is_the_change_and_touches_only_fixed_fields() {
+    for name in inputs() {
+        let dir = copy(&name);
+        let original = std::fs::read_to_string(dir.path().join(&name)).expect("read");
+        let output = counsel(
+            dir.path(),
+            &["check", "--fix", "--dry-run", "-o", "json", "-f", &name],
+        );
+        let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(&name)).expect("read"),
+            original,
+            "{name}: a dry run changes nothing"
+        );
+        let diff = report["fix"]["files"][0]["diff"].as_str().expect("a diff");
+        let expected = similar::TextDiff::from_lines(&original, &golden(&name))
+            .unified_diff()
+            .context_radius(3)
+            .header(&name, &format!("{name} (fixed)"))
+            .to_string();
+        assert_eq!(diff, expected, "{name}: the diff is the change --fix makes");
+        // Where the change is, line by line, against where the fixes are.
+        let findings = counsel(dir.path(), &["check", "-o", "json", "-f", &name]);
+        let findings: Value = serde_json::from_slice(&findings.stdout).expect("JSON");
+        let documents = source::parse(&original).expect("parses");
+        let regions = allowed_lines(&findings, &documents);
+        let inside = |line: usize| {
+            regions
+                .iter()
+                .any(|&(first, last)| first <= line && line <= last)
+        };
+        for op in similar::TextDiff::from_lines(&original, &golden(&name)).ops() {
+            let (tag, old) = (op.tag(), op.old_range());
+            match tag {
+                similar::DiffTag::Equal => {}
+                similar::DiffTag::Insert => {
+                    // Lines inserted after line `old.start` (1-based) of the original.
+                    assert!(
+                        inside(old.start) || inside(old.start + 1),
+                        "{name}: lines inserted after line {} where no fix applies",
+                        old.start
+                    );
+                }
+                similar::DiffTag::Delete | similar::DiffTag::Replace => {
+                    for line in old.start + 1..=old.end {
+                        assert!(
+                            inside(line),
+                            "{name}: line {line} changed where no fix applies"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn standard_input_cannot_be_fixed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = counsel(dir.path(), &["check", "--fix", "-f", "-"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        "error: --fix rewrites files in place, so it cannot fix standard input (-); save the manifest to a file and run counsel check --fix -f FILE\n"
+    );
+    let output = counsel(dir.path(), &["check", "--dry-run", "-f", "x.yaml"]);
+    assert_eq!(output.status.code(), Some(2), "--dry-run needs --fix");
+}
+
+#[test]
+fn a_broken_file_is_left_alone_and_permissions_are_kept() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = copy("pod.json");
+    let broken = "apiVersion: v1\nkind: Pod\nspec: {containers: [\n";
+    std::fs::write(dir.path().join("broken.yaml"), broken).expect("write");
+    let pod = dir.path().join("pod.json");
+    std::fs::set_permissions(&pod, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let output = counsel(
+        dir.path(),
+        &["check", "--fix", "-f", "broken.yaml", "pod.json"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "an input could not be checked"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("broken.yaml")).expect("read"),
+        broken
+    );
+    assert_eq!(
+        std::fs::read_to_string(&pod).expect("read"),
+        golden("pod.json")
+    );
+    let mode = std::fs::metadata(&pod).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(".counsel-fix-"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "no temporary files left: {leftovers:?}"
+    );
+    let report = text(&output.stdout);
+    assert!(
+        report.starts_with("fixed: pod.json: 6 violations"),
+        "{report}"
+    );
+    assert!(report.contains("  --> broken.yaml:4:1"), "{report}");
+}
+
+#[test]
+fn fixes_that_disagree_are_not_applied_and_the_conflict_is_named() {
+    let config = "policies:\n  - name: baseline\n    module: builtin:pod-security\n    settings: {level: baseline}\n  - name: restricted\n    module: builtin:pod-security\n    settings: {level: restricted}\n";
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: caps, namespace: shop}\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: app\n      image: registry.example.com/app:1.0\n      securityContext:\n        allowPrivilegeEscalation: false\n        capabilities:\n          drop: [ALL]\n          add: [SYS_ADMIN, CHOWN]\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("counsel.yaml"), config).expect("write");
+    std::fs::write(dir.path().join("pod.yaml"), pod).expect("write");
+    let output = counsel(
+        dir.path(),
+        &["check", "--fix", "-c", "counsel.yaml", "-f", "pod.yaml"],
+    );
+    let report = text(&output.stdout);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pod.yaml")).expect("read"),
+        pod
+    );
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        report.starts_with(
+            "warning: Pod shop/caps: fixes disagree about spec.containers[0].securityContext.capabilities.add: \
+             [baseline/capabilities] wants to set spec.containers[0].securityContext.capabilities.add: [\"CHOWN\"], \
+             [restricted/capabilities] wants to remove spec.containers[0].securityContext.capabilities.add; none of them is applied\n  --> pod.yaml:1\n"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.ends_with("fixed 0 violations in 0 files; 3 need a person\n"),
+        "{report}"
+    );
+}
