@@ -1,7 +1,8 @@
 //! The HTTPS admission webhook (`counsel serve`).
 //!
 //! Two listeners: the webhook itself (TLS; `POST /validate`,
-//! `POST /validate/{policy}`) and a plain-HTTP ops listener (`/healthz`,
+//! `POST /validate/{policy}`, and for policies in `fix` mode `POST /mutate`,
+//! `POST /mutate/{policy}`) and a plain-HTTP ops listener (`/healthz`,
 //! `/readyz`, `/metrics`) for the kubelet and Prometheus. Both are bound by
 //! [`Server::bind`] and served by [`Server::run`] until its shutdown future
 //! completes; then in-flight reviews are drained.
@@ -12,6 +13,7 @@
 pub mod admission;
 mod listener;
 pub mod metrics;
+pub mod mutate;
 mod ops;
 mod policies;
 mod pool;

@@ -29,9 +29,28 @@ pub struct Conflict {
     pub pointer: String,
     /// The field as a developer reads it.
     pub field: String,
-    /// Each finding's label (`[policy/rule]`) and what it wants there
+    /// Each finding's label (`[policy/rule]`) and the edit it wants there
     /// (`set spec...privileged: false`).
     pub wants: Vec<(String, String)>,
+    /// Each finding's label and, in short, what it wants (`sets false`, `removes it`).
+    pub brief: Vec<(String, String)>,
+}
+
+impl Conflict {
+    /// One short line, for places with little room (webhook warnings):
+    /// `fixes disagree about F: [a/r] sets ["CHOWN"], [b/s] removes it; none is applied`.
+    pub fn brief(&self) -> String {
+        let wants: Vec<String> = self
+            .brief
+            .iter()
+            .map(|(label, what)| format!("{label} {what}"))
+            .collect();
+        format!(
+            "fixes disagree about {}: {}; none is applied",
+            self.field,
+            wants.join(", ")
+        )
+    }
 }
 
 impl fmt::Display for Conflict {
@@ -75,17 +94,24 @@ pub fn select<'a>(
             continue;
         }
         let mut wants = Vec::new();
+        let mut brief = Vec::new();
         for (i, edit) in wanted {
             excluded[*i] = true;
             let entry = (findings[*i].label(), describe_edit(edit, object));
             if !wants.contains(&entry) {
                 wants.push(entry);
+                let what = match edit {
+                    Edit::Set { value, .. } => format!("sets {value}"),
+                    Edit::Remove { .. } => "removes it".to_owned(),
+                };
+                brief.push((findings[*i].label(), what));
             }
         }
         conflicts.push(Conflict {
             pointer: (*pointer).to_owned(),
             field: field_path(pointer, object),
             wants,
+            brief,
         });
     }
     let mut edits: Vec<Edit> = Vec::new();

@@ -16,9 +16,13 @@ use serde_json::Value;
 
 use crate::config::{FailurePolicy, Mode};
 use crate::explain::{ObjectRef, Report};
+use crate::server::mutate::Mutation;
 
 pub use message::{CHECK_LOCALLY, denial_message, finding_block, found_clause};
-pub use warnings::{MAX_TOTAL_BYTES, MAX_WARNING_CHARS, finding_warning, left_out_line, warnings};
+pub use warnings::{
+    MAX_TOTAL_BYTES, MAX_WARNING_CHARS, applied_warning, finding_warning, left_out_line,
+    mutation_warnings, warnings,
+};
 
 /// Kubernetes' limit on the name part of an audit annotation key.
 const MAX_ANNOTATION_KEY: usize = 63;
@@ -68,6 +72,20 @@ pub fn encode_report(uid: &str, report: &Report, subject: Option<&Value>) -> Adm
         response.warnings = Some(warnings);
     }
     response.audit_annotations = audit_annotations(report);
+    response
+}
+
+/// The response of `/mutate`: the report's decision, and warnings that say
+/// what each applied fix changed and why (the patch itself goes into the
+/// review by [`review_json_with_patch`]). `subject` is the incoming object.
+pub fn encode_mutation(
+    uid: &str,
+    mutation: &Mutation,
+    subject: Option<&Value>,
+) -> AdmissionResponse {
+    let mut response = encode_report(uid, &mutation.report, subject);
+    let warnings = mutation_warnings(mutation, subject);
+    response.warnings = (!warnings.is_empty()).then_some(warnings);
     response
 }
 
@@ -248,4 +266,31 @@ fn empty_response(uid: &str) -> AdmissionResponse {
 pub fn review_json(response: AdmissionResponse) -> Vec<u8> {
     // Serialising plain strings, bools and maps cannot fail.
     serde_json::to_vec(&response.into_review()).unwrap_or_default()
+}
+
+/// The AdmissionReview carrying `response` and, when given, `patch` as the
+/// API server wants it: base64 of the RFC 6902 JSON, `patchType: JSONPatch`.
+/// (kube-core's own `with_patch` takes another major version of json-patch
+/// and writes the bytes as a JSON array.)
+pub fn review_json_with_patch(
+    response: AdmissionResponse,
+    patch: Option<&json_patch::Patch>,
+) -> Vec<u8> {
+    let Some(patch) = patch else {
+        return review_json(response);
+    };
+    use base64::Engine as _;
+    let mut review = serde_json::to_value(response.into_review()).unwrap_or_default();
+    let encoded = serde_json::to_vec(patch).unwrap_or_default();
+    if let Some(answer) = review.get_mut("response").and_then(Value::as_object_mut) {
+        answer.insert(
+            "patch".to_owned(),
+            Value::String(base64::engine::general_purpose::STANDARD.encode(encoded)),
+        );
+        answer.insert(
+            "patchType".to_owned(),
+            Value::String("JSONPatch".to_owned()),
+        );
+    }
+    serde_json::to_vec(&review).unwrap_or_default()
 }

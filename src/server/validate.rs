@@ -1,5 +1,7 @@
 //! `POST /validate` and `POST /validate/{policy}`: one AdmissionReview in,
-//! one AdmissionReview out.
+//! one AdmissionReview out. `POST /mutate` and `POST /mutate/{policy}` answer
+//! the same way, and also apply the fixes of `fix`-mode policies as a JSON
+//! Patch (see `mutate.rs`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,8 +18,9 @@ use tracing::Instrument as _;
 
 use super::admission::{decode_review, is_json_content_type, parse_go_duration, review_budget};
 use super::metrics::Decision;
+use super::mutate::{Mutation, mutate};
 use super::pool::PoolError;
-use super::response::{Unevaluated, encode_report, encode_unevaluated, review_json};
+use super::response::{Unevaluated, encode_mutation, encode_unevaluated, review_json_with_patch};
 use super::state::{Policies, ServerState};
 use crate::explain::{ObjectRef, Outcome, Report};
 use crate::request::Request;
@@ -28,6 +31,8 @@ pub(crate) fn router(state: Arc<ServerState>) -> Router {
     Router::new()
         .route("/validate", post(validate_all))
         .route("/validate/{policy}", post(validate_one))
+        .route("/mutate", post(mutate_all))
+        .route("/mutate/{policy}", post(mutate_one))
         .fallback(not_found)
         .with_state(state)
 }
@@ -45,7 +50,7 @@ async fn validate_all(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    handle(state, None, query, headers, body).await
+    handle(state, None, Endpoint::Validate, query, headers, body).await
 }
 
 async fn validate_one(
@@ -55,26 +60,63 @@ async fn validate_one(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    handle(state, Some(policy), query, headers, body).await
+    handle(
+        state,
+        Some(policy),
+        Endpoint::Validate,
+        query,
+        headers,
+        body,
+    )
+    .await
+}
+
+async fn mutate_all(
+    State(state): State<Arc<ServerState>>,
+    Query(query): Query<ReviewQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    handle(state, None, Endpoint::Mutate, query, headers, body).await
+}
+
+async fn mutate_one(
+    State(state): State<Arc<ServerState>>,
+    Path(policy): Path<String>,
+    Query(query): Query<ReviewQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    handle(state, Some(policy), Endpoint::Mutate, query, headers, body).await
+}
+
+/// Which endpoint a review came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    /// Decide only.
+    Validate,
+    /// Decide, and apply the fixes of fix-mode policies.
+    Mutate,
 }
 
 async fn not_found() -> Response {
     plain(
         StatusCode::NOT_FOUND,
-        "no such endpoint: POST AdmissionReviews to /validate or /validate/{policy}".to_owned(),
+        "no such endpoint: POST AdmissionReviews to /validate, /validate/{policy}, /mutate or /mutate/{policy}".to_owned(),
     )
 }
 
 async fn handle(
     state: Arc<ServerState>,
     policy: Option<String>,
+    endpoint: Endpoint,
     query: ReviewQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let received = Instant::now();
     match read_review(&state, &query, &headers, body).await {
-        Ok((request, budget)) => review(&state, policy, request, received, budget).await,
+        Ok((request, budget)) => review(&state, policy, endpoint, request, received, budget).await,
         Err(rejection) => {
             state
                 .metrics()
@@ -172,6 +214,7 @@ async fn read_review(
 async fn review(
     state: &Arc<ServerState>,
     policy: Option<String>,
+    endpoint: Endpoint,
     request: Request,
     received: Instant,
     budget: std::time::Duration,
@@ -227,15 +270,29 @@ async fn review(
                     deadline.saturating_duration_since(tokio::time::Instant::now()),
                 );
                 let scope = policy.as_deref().map_or(Scope::All, Scope::Policy);
-                policies.reviewer.review(&request, scope, Some(remaining))
+                match endpoint {
+                    Endpoint::Validate => policies
+                        .reviewer
+                        .review(&request, scope, Some(remaining))
+                        .map(Mutation::unchanged),
+                    Endpoint::Mutate => {
+                        mutate(&policies.reviewer, &request, scope, Some(remaining))
+                    }
+                }
             }
         };
         let outcome = state.pool().run(deadline, work).await;
         let scope = policy.as_deref().map_or(Scope::All, Scope::Policy);
+        let mut patch = None;
         let response = match outcome {
-            Ok(Ok(report)) => {
-                record_report(state, &policies, &report);
-                encode_report(&request.uid, &report, request.subject())
+            Ok(Ok(mutation)) => {
+                record_report(state, &policies, &mutation.report);
+                if mutation.patch.is_some() {
+                    tracing::info!(fixes = mutation.applied.len(), "patched");
+                }
+                let response = encode_mutation(&request.uid, &mutation, request.subject());
+                patch = mutation.patch;
+                response
             }
             Ok(Err(error)) => {
                 // The scope was checked above; only a reload in between gets here.
@@ -288,7 +345,7 @@ async fn review(
         (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json")],
-            review_json(response),
+            review_json_with_patch(response, patch.as_ref()),
         )
             .into_response()
     }

@@ -10,9 +10,12 @@
 
 use serde_json::Value;
 
+use counsel_edit::Edit;
+
 use super::message::shorten;
 use crate::config::{FailurePolicy, Mode};
-use crate::explain::{Finding, Report};
+use crate::explain::{Finding, Report, field_path};
+use crate::server::mutate::Mutation;
 
 /// Most characters in one warning.
 pub const MAX_WARNING_CHARS: usize = 256;
@@ -26,6 +29,63 @@ const MIN_MESSAGE_CHARS: usize = 40;
 /// violations by descending severity, then policies that failed under
 /// `failurePolicy: ignore`, then the policies' own advice.
 pub fn warnings(report: &Report, subject: Option<&Value>) -> Vec<String> {
+    cap(report_warnings(report, subject))
+}
+
+/// The warnings of `/mutate`'s answer: one per applied fix, saying what it
+/// changed and why, then fixes that disagree or could not be applied, then
+/// the warnings of the report answered with; all within the limits.
+pub fn mutation_warnings(mutation: &Mutation, subject: Option<&Value>) -> Vec<String> {
+    let mut all: Vec<String> = mutation
+        .applied
+        .iter()
+        .map(|finding| applied_warning(finding, subject))
+        .collect();
+    all.extend(mutation.conflicts.iter().map(|conflict| {
+        shorten(
+            &format!("[counsel] not fixed: {}", conflict.brief()),
+            MAX_WARNING_CHARS,
+        )
+    }));
+    if let Some(why) = &mutation.not_applied {
+        all.push(shorten(
+            &format!("[counsel] fixes not applied: {why}"),
+            MAX_WARNING_CHARS,
+        ));
+    }
+    all.extend(report_warnings(&mutation.report, subject));
+    cap(all)
+}
+
+/// `[policy/rule] set spec...privileged=false: <why, its first sentence>`.
+pub fn applied_warning(finding: &Finding, subject: Option<&Value>) -> String {
+    let edits: Vec<String> = finding
+        .fixes
+        .iter()
+        .map(|edit| match edit {
+            Edit::Set { path, value } => format!("set {}={value}", field_path(path, subject)),
+            Edit::Remove { path } => format!("remove {}", field_path(path, subject)),
+        })
+        .collect();
+    let head = format!("{} {}", finding.label(), edits.join(", "));
+    let why = finding
+        .why
+        .split_once(". ")
+        .map_or(finding.why.as_str(), |(first, _)| first)
+        .trim_end_matches('.');
+    if why.is_empty() {
+        return shorten(&head, MAX_WARNING_CHARS);
+    }
+    let room = MAX_WARNING_CHARS.saturating_sub(head.chars().count() + 2);
+    if room >= MIN_MESSAGE_CHARS {
+        format!("{head}: {}", shorten(why, room))
+    } else {
+        shorten(&head, MAX_WARNING_CHARS)
+    }
+}
+
+/// Every warning of a report, uncapped.
+fn report_warnings(report: &Report, subject: Option<&Value>) -> Vec<String> {
     // Fix-mode findings are warnings wherever their fix is not applied (by
     // `/validate`, or when a fix-mode violation has no machine fix).
     let mut findings: Vec<&Finding> = report
@@ -57,7 +117,7 @@ pub fn warnings(report: &Report, subject: Option<&Value>) -> Vec<String> {
             MAX_WARNING_CHARS,
         )
     }));
-    cap(all)
+    all
 }
 
 /// `[policy/rule] message (fix: ...)`, at most 256 characters.

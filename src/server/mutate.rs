@@ -1,0 +1,111 @@
+//! What `POST /mutate` adds to a review: the machine fixes of `fix`-mode
+//! findings, applied to the incoming object and checked again.
+//!
+//! Only findings whose mode is `fix` are applied (never `warn` or
+//! `enforce`); fixes that disagree about a field are left out and named.
+//! The patched object is reviewed again: when it passes, the answer allows
+//! it with a JSON Patch against the original and the patched object's
+//! report; otherwise nothing is patched and the original report answers
+//! (the usual denial, when something enforced is broken).
+
+use std::time::{Duration, Instant};
+
+use json_patch::Patch;
+
+use crate::config::Mode;
+use crate::explain::{Finding, Report};
+use crate::fix::{Conflict, select};
+use crate::request::Request;
+use crate::review::{ReviewError, Reviewer, Scope};
+
+/// A review, with the fixes `/mutate` applies.
+#[derive(Debug, Clone)]
+pub struct Mutation {
+    /// The report the answer is made of: the patched object's when a patch
+    /// is returned, otherwise the original's.
+    pub report: Report,
+    /// The patch, when fixes were applied.
+    pub patch: Option<Patch>,
+    /// The fix-mode findings (of the original object) whose fixes the patch makes.
+    pub applied: Vec<Finding>,
+    /// Fixes not applied because they disagree.
+    pub conflicts: Vec<Conflict>,
+    /// Why fixes that could have been applied were not, when that happened.
+    pub not_applied: Option<String>,
+}
+
+impl Mutation {
+    /// A plain review: nothing applied.
+    pub fn unchanged(report: Report) -> Mutation {
+        Mutation {
+            report,
+            patch: None,
+            applied: Vec::new(),
+            conflicts: Vec::new(),
+            not_applied: None,
+        }
+    }
+}
+
+/// Reviews `request` and applies the fixes of its fix-mode findings (see
+/// the module docs). `budget` bounds both reviews together.
+pub fn mutate(
+    reviewer: &Reviewer,
+    request: &Request,
+    scope: Scope<'_>,
+    budget: Option<Duration>,
+) -> Result<Mutation, ReviewError> {
+    let started = Instant::now();
+    let report = reviewer.review(request, scope, budget)?;
+    // Only an object on its way in can be patched (not a DELETE's old object).
+    let Some(original) = request.object.as_ref() else {
+        return Ok(Mutation::unchanged(report));
+    };
+    let selection = select(report.findings_in(Mode::Fix), Some(original));
+    let conflicts = selection.conflicts.clone();
+    let applied: Vec<Finding> = selection.fixed.iter().map(|f| (*f).clone()).collect();
+    if selection.edits.is_empty() {
+        return Ok(Mutation {
+            conflicts,
+            ..Mutation::unchanged(report)
+        });
+    }
+    let refused = |report: Report, why: String| Mutation {
+        report,
+        patch: None,
+        applied: Vec::new(),
+        conflicts: conflicts.clone(),
+        not_applied: Some(why),
+    };
+    let patch = match crate::patch::json_patch(original, &selection.edits) {
+        Ok(patch) => patch,
+        Err(error) => {
+            tracing::warn!("fixes could not be made into a patch: {error}");
+            return Ok(refused(report, format!("the fixes do not apply: {error}")));
+        }
+    };
+    let mut patched = original.clone();
+    if let Err(error) = json_patch::patch(&mut patched, &patch) {
+        tracing::warn!("the patch made from fixes does not apply: {error}");
+        return Ok(refused(report, format!("the fixes do not apply: {error}")));
+    }
+    let mut patched_request = request.clone();
+    patched_request.object = Some(patched);
+    let remaining = budget.map(|b| b.saturating_sub(started.elapsed()));
+    let after = reviewer.review(&patched_request, scope, remaining)?;
+    if !after.allowed() {
+        let why = if after.failures.is_empty() {
+            "the object would still break enforced rules after them"
+        } else {
+            "a policy failed to check the fixed object"
+        };
+        return Ok(refused(report, why.to_owned()));
+    }
+    Ok(Mutation {
+        report: after,
+        patch: Some(patch),
+        applied,
+        conflicts,
+        not_applied: None,
+    })
+}

@@ -1,0 +1,198 @@
+//! `POST /mutate` over real TLS: fix-mode policies' fixes come back as a
+//! base64 JSON Patch that applies to the original object and makes it pass;
+//! each applied fix is explained in a warning; fixes that disagree, objects
+//! that would still be denied, nothing to fix, and warn/enforce policies get
+//! no patch.
+
+#[path = "support/client.rs"]
+mod client;
+#[path = "support/harness.rs"]
+mod harness;
+
+use base64::Engine as _;
+use client::Protocol;
+use harness::{Harness, clean_deployment, module, privileged_deployment, review};
+use serde_json::{Value, json};
+
+const JSON: Option<&str> = Some("application/json");
+
+fn container_security(mode: &str) -> String {
+    format!(
+        "policies:\n  - name: container-security\n    module: {}\n    mode: {mode}\n",
+        module("container-security").display()
+    )
+}
+
+async fn answer(server: &Harness, path: &str, object: &Value) -> Value {
+    let reply = server
+        .client(Protocol::Http2)
+        .post(path, JSON, review("uid-1", "CREATE", Some(object), None))
+        .await
+        .expect("answered");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()["response"].clone()
+}
+
+/// The patch of a response, decoded, and the original with it applied.
+fn patched(response: &Value, original: &Value) -> (Value, Value) {
+    assert_eq!(response["patchType"], "JSONPatch", "{response}");
+    let encoded = response["patch"].as_str().expect("a base64 patch");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .expect("base64");
+    let patch: json_patch::Patch = serde_json::from_slice(&bytes).expect("an RFC 6902 patch");
+    let mut object = original.clone();
+    json_patch::patch(&mut object, &patch).expect("the patch applies to the original");
+    (serde_json::to_value(&patch).expect("JSON"), object)
+}
+
+fn warnings(response: &Value) -> Vec<String> {
+    response["warnings"]
+        .as_array()
+        .map(|w| {
+            w.iter()
+                .map(|w| w.as_str().expect("text").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const PRIVILEGED_WHY: &str = "A privileged container has every Linux capability and sees the node's devices: whoever gets into it, through a bug in the app say, controls the node and every pod on it";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_privileged_deployment_comes_back_allowed_with_a_patch_that_makes_it_pass() {
+    let server = Harness::start(Some(&container_security("fix"))).await;
+    let original = privileged_deployment();
+    for path in ["/mutate", "/mutate/container-security"] {
+        let response = answer(&server, path, &original).await;
+        assert_eq!(response["allowed"], true, "{path}: {response}");
+        let (patch, fixed) = patched(&response, &original);
+        let container = "/spec/template/spec/containers/0";
+        assert_eq!(
+            patch,
+            json!([
+                {"op": "replace", "path": format!("{container}/securityContext/privileged"), "value": false},
+                {"op": "add", "path": format!("{container}/securityContext/allowPrivilegeEscalation"), "value": false},
+                {"op": "add", "path": "/spec/template/spec/securityContext", "value": {"runAsNonRoot": true}},
+            ]),
+            "{path}"
+        );
+        let warnings = warnings(&response);
+        let field = "spec.template.spec.containers[0].securityContext";
+        assert_eq!(warnings.len(), 3, "{warnings:#?}");
+        // The reason gives way to the limit of 256 characters per warning.
+        assert_eq!(
+            warnings[0],
+            format!(
+                "[container-security/privileged] set {field}.privileged=false: {}...",
+                &PRIVILEGED_WHY[..150]
+            )
+        );
+        assert!(
+            warnings[1].starts_with(&format!(
+                "[container-security/allow-privilege-escalation] set {field}.privileged=false, set {field}.allowPrivilegeEscalation=false: Unless allowPrivilegeEscalation is false"
+            )),
+            "{}",
+            warnings[1]
+        );
+        assert!(
+            warnings[2].starts_with(
+                "[container-security/run-as-non-root] set spec.template.spec.securityContext.runAsNonRoot=true: Root in a container is root on the node"
+            ),
+            "{}",
+            warnings[2]
+        );
+        assert!(warnings.iter().all(|w| w.chars().count() <= 256));
+        // The patched object passes: /validate has nothing to say about it.
+        let check = answer(&server, "/validate", &fixed).await;
+        assert_eq!(check["allowed"], true);
+        assert_eq!(check.get("warnings"), None, "{check}");
+        assert_eq!(check.get("patch"), None);
+    }
+    // /validate never patches; fix-mode findings are warnings there.
+    let response = answer(&server, "/validate", &original).await;
+    assert_eq!(response["allowed"], true);
+    assert_eq!(response.get("patch"), None);
+    assert_eq!(warnings(&response).len(), 3);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_still_denied_after_fixing_gets_no_patch_and_the_usual_denial() {
+    let config = format!(
+        "{}  - name: pod-security\n    module: builtin:pod-security\n    settings: {{level: restricted}}\n    mode: enforce\n",
+        container_security("fix")
+    );
+    let server = Harness::start(Some(&config)).await;
+    let original = privileged_deployment();
+    let response = answer(&server, "/mutate", &original).await;
+    assert_eq!(response["allowed"], false, "{response}");
+    assert_eq!(response.get("patch"), None);
+    assert_eq!(response.get("patchType"), None);
+    let message = response["status"]["message"].as_str().expect("a message");
+    assert!(
+        message.starts_with("Deployment shop/web violates 5 rules:\n\n[pod-security/privileged]"),
+        "{message}"
+    );
+    let warnings = warnings(&response);
+    assert_eq!(
+        warnings[0],
+        "[counsel] fixes not applied: the object would still break enforced rules after them"
+    );
+    assert!(
+        warnings[1].starts_with(
+            "[container-security/privileged] container \"app\" runs privileged (fix: set"
+        ),
+        "{warnings:#?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixes_that_disagree_are_not_applied_and_the_answer_says_why() {
+    let config = "policies:\n  - name: baseline\n    module: builtin:pod-security\n    settings: {level: baseline}\n    mode: fix\n  - name: restricted\n    module: builtin:pod-security\n    settings: {level: restricted}\n    mode: fix\n";
+    let server = Harness::start(Some(config)).await;
+    let pod = json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "caps", "namespace": "shop"},
+        "spec": {
+            "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [{"name": "app", "image": "registry.example.com/app:1.0", "securityContext": {
+                "allowPrivilegeEscalation": false,
+                "capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN", "CHOWN"]}
+            }}]
+        }
+    });
+    let response = answer(&server, "/mutate", &pod).await;
+    assert_eq!(response["allowed"], true, "{response}");
+    assert_eq!(response.get("patch"), None);
+    let warnings = warnings(&response);
+    assert_eq!(
+        warnings[0],
+        "[counsel] not fixed: fixes disagree about spec.containers[0].securityContext.capabilities.add: \
+         [baseline/capabilities] sets [\"CHOWN\"], [restricted/capabilities] removes it; none is applied"
+    );
+    assert_eq!(
+        warnings.len(),
+        4,
+        "the conflict, then the three findings: {warnings:#?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_to_fix_and_warn_or_enforce_policies_get_no_patch() {
+    let server = Harness::start(Some(&container_security("fix"))).await;
+    let response = answer(&server, "/mutate", &clean_deployment()).await;
+    assert_eq!(response["allowed"], true);
+    assert_eq!(response.get("patch"), None);
+    assert_eq!(response.get("patchType"), None);
+    assert_eq!(response.get("warnings"), None, "{response}");
+    server.stop().await;
+    for (mode, allowed) in [("warn", true), ("enforce", false)] {
+        let server = Harness::start(Some(&container_security(mode))).await;
+        let response = answer(&server, "/mutate", &privileged_deployment()).await;
+        assert_eq!(response["allowed"], allowed, "{mode}: {response}");
+        assert_eq!(response.get("patch"), None, "{mode}");
+        server.stop().await;
+    }
+}
