@@ -119,7 +119,12 @@ pub fn decode_review(body: &[u8]) -> Result<Request, DecodeError> {
 fn locate_request_error(raw: &str) -> DecodeError {
     let mut deserializer = serde_json::Deserializer::from_str(raw);
     let error = match serde_path_to_error::deserialize::<_, Request>(&mut deserializer) {
-        Ok(_) => return DecodeError::Request { path: String::new(), message: "cannot be read".to_owned() },
+        Ok(_) => {
+            return DecodeError::Request {
+                path: String::new(),
+                message: "cannot be read".to_owned(),
+            };
+        }
         Err(error) => error,
     };
     let path = error.path().to_string();
