@@ -1,7 +1,9 @@
 //! Command-line parsing and the commands themselves. This is the binary's
 //! edge: errors become messages and exit codes here.
 
+mod certs;
 mod check;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,9 +22,10 @@ pub const EXIT_ERROR: u8 = 2;
 #[derive(Debug, Parser)]
 #[command(name = "counsel", version, about, long_about = None)]
 pub struct Cli {
-    /// Log filter (tracing's env-filter syntax), e.g. `info` or `counsel=debug`.
-    #[arg(long, global = true, env = "COUNSEL_LOG", default_value = "warn")]
-    pub log: String,
+    /// Log filter (tracing's env-filter syntax), e.g. `info` or
+    /// `counsel=debug`; default `info` for serve, `warn` otherwise.
+    #[arg(long, global = true, env = "COUNSEL_LOG")]
+    pub log: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -32,6 +35,10 @@ pub struct Cli {
 pub enum Command {
     /// Check manifests against the policies, as the cluster would on apply.
     Check(check::CheckArgs),
+    /// Serve the admission webhook over HTTPS.
+    Serve(serve::ServeArgs),
+    /// Write a CA and a serving certificate, and print the caBundle.
+    Certs(certs::CertsArgs),
 }
 
 /// Options shared by every command that loads policies.
@@ -67,7 +74,11 @@ impl PolicyArgs {
 
 /// Sends logs to stderr, so that command output stays clean.
 pub fn init_logging(cli: &Cli) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+    if let Command::Serve(args) = &cli.command {
+        serve::init_logging(cli.log.as_deref().unwrap_or("info"), args.log_format);
+        return;
+    }
+    let filter = tracing_subscriber::EnvFilter::try_new(cli.log.as_deref().unwrap_or("warn"))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -79,5 +90,7 @@ pub fn init_logging(cli: &Cli) {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Certs(args) => certs::run(args),
     }
 }

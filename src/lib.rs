@@ -16,15 +16,19 @@
 //! - [`matching`] decides which policies see a request;
 //! - [`engine`] runs policy components under limits (wasmtime);
 //! - [`explain`] turns verdicts into explanations;
-//! - [`review`] ties match, evaluate and explain together for one request.
+//! - [`review`] ties match, evaluate and explain together for one request;
+//! - [`server`] is the HTTPS webhook that answers AdmissionReviews with
+//!   those explanations, and [`certs`] makes and loads its certificates.
 //!
 //! The command line (`counsel check`, `counsel serve`, ...) lives in the
 //! binary and renders reports for the terminal or AdmissionReview.
 
+pub mod certs;
 pub mod config;
 pub mod engine;
 pub mod explain;
 pub mod matching;
 pub mod request;
 pub mod review;
+pub mod server;
 pub mod source;

@@ -1,0 +1,241 @@
+//! `counsel serve`: the admission webhook.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use counsel::certs;
+use counsel::engine::{Engine, EngineOptions};
+use counsel::server::{CertificatePaths, PolicySource, ServeOptions, Server};
+
+use super::PolicyArgs;
+
+/// Where development certificates live when no certificate is given.
+const DEV_CERTS_DIR: &str = "certs";
+/// How often `counsel.yaml` is looked at for changes.
+const CONFIG_POLL_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Serve the admission webhook over HTTPS.
+///
+/// Without --tls-cert/--tls-key, a development CA and a certificate for
+/// localhost, 127.0.0.1 and ::1 are used from ./certs (generated there when
+/// absent). Certificate and configuration files are watched and reloaded
+/// when they change. SIGTERM drains in-flight reviews and exits 0.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+    /// Address of the HTTPS webhook listener.
+    #[arg(
+        long,
+        env = "COUNSEL_LISTEN",
+        default_value = "0.0.0.0:8443",
+        value_name = "ADDR"
+    )]
+    pub listen: SocketAddr,
+    /// Address of the plain-HTTP listener for /healthz, /readyz and /metrics.
+    #[arg(
+        long,
+        env = "COUNSEL_METRICS_LISTEN",
+        default_value = "0.0.0.0:9090",
+        value_name = "ADDR"
+    )]
+    pub metrics_listen: SocketAddr,
+    /// The serving certificate (PEM chain, leaf first).
+    #[arg(
+        long,
+        env = "COUNSEL_TLS_CERT",
+        requires = "tls_key",
+        value_name = "FILE"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The serving certificate's private key (PEM).
+    #[arg(
+        long,
+        env = "COUNSEL_TLS_KEY",
+        requires = "tls_cert",
+        value_name = "FILE"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// Require clients (the API server) to present a certificate signed by a
+    /// CA in this PEM bundle.
+    #[arg(long, env = "COUNSEL_CLIENT_CA", value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
+    /// Log lines as text or as JSON objects.
+    #[arg(long, env = "COUNSEL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, with the review span's fields.
+    Json,
+}
+
+/// Sends logs to stderr in the chosen format.
+pub fn init_logging(filter: &str, format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
+}
+
+/// Runs the server until SIGTERM or Ctrl-C.
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let (certificate, dev_ca) = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => (
+            CertificatePaths {
+                cert: cert.clone(),
+                key: key.clone(),
+            },
+            None,
+        ),
+        _ => {
+            let dev = certs::ensure_dev_certificates(Path::new(DEV_CERTS_DIR))
+                .context("preparing development certificates (give --tls-cert and --tls-key to use your own)")?;
+            if dev.generated {
+                tracing::info!(
+                    "generated a development CA and a certificate for localhost, 127.0.0.1 and ::1 in {DEV_CERTS_DIR}/; caBundle: base64 -w0 {}",
+                    dev.files.ca_cert.display()
+                );
+            } else {
+                tracing::info!(
+                    "using the development certificate in {DEV_CERTS_DIR}/ (CA: {}, caBundle: base64 -w0 {})",
+                    dev.files.ca_cert.display(),
+                    dev.files.ca_cert.display()
+                );
+            }
+            let ca = dev.files.ca_cert.clone();
+            (
+                CertificatePaths {
+                    cert: dev.files.cert,
+                    key: dev.files.key,
+                },
+                Some(ca),
+            )
+        }
+    };
+    let mut options = ServeOptions::new(args.listen, args.metrics_listen, certificate);
+    options.client_ca = args.client_ca.clone();
+    let engine_options = EngineOptions {
+        cache_dir: args
+            .policies
+            .cache_dir
+            .clone()
+            .or_else(counsel::engine::default_cache_dir),
+        ..EngineOptions::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve(options, engine_options, args, dev_ca))
+}
+
+async fn serve(
+    options: ServeOptions,
+    engine_options: EngineOptions,
+    args: ServeArgs,
+    dev_ca: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let server = Server::bind(options).await?;
+    let state = server.state();
+    let webhook_addr = server.webhook_addr();
+    // Kept until the server stops: dropping it would stop the server.
+    let (stop, stop_requested) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server.run(async move {
+        tokio::select! {
+            () = termination() => {}
+            _ = stop_requested => {}
+        }
+    }));
+
+    let config_path = args.policies.config.clone();
+    let loaded = tokio::task::spawn_blocking(move || {
+        let engine = Engine::new(engine_options).context("starting the policy engine")?;
+        let source = PolicySource::new(config_path, Arc::new(engine));
+        let policies = source.load()?;
+        anyhow::Ok((source, policies))
+    })
+    .await
+    .context("loading policies")?;
+    let (source, policies) = match loaded {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            let _ = stop.send(());
+            let _ = serving.await;
+            return Err(error);
+        }
+    };
+    let names: Vec<String> = policies.reviewer.policies().map(str::to_owned).collect();
+    state.set_policies(policies);
+    tracing::info!("policies loaded: {}; ready", names.join(", "));
+    print_try_it(args.log_format, webhook_addr, dev_ca.as_deref());
+    let watcher = tokio::spawn(Arc::new(source).watch(state, CONFIG_POLL_INTERVAL));
+    let result = serving.await;
+    watcher.abort();
+    drop(stop);
+    result.context("the server task failed")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on SIGTERM (Kubernetes stopping the pod) or Ctrl-C.
+async fn termination() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = terminate.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!("cannot listen for SIGTERM ({error}); stopping on Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Tells whoever started the server how to talk to it.
+fn print_try_it(format: LogFormat, webhook_addr: SocketAddr, dev_ca: Option<&Path>) {
+    let host = if webhook_addr.ip().is_unspecified() || webhook_addr.ip().is_loopback() {
+        "localhost".to_owned()
+    } else {
+        webhook_addr.ip().to_string()
+    };
+    let ca = dev_ca.map_or_else(
+        || "<your CA file>".to_owned(),
+        |path| path.display().to_string(),
+    );
+    let curl = format!(
+        "curl --cacert {ca} -H 'Content-Type: application/json' --data @examples/review-privileged.json https://{host}:{}/validate",
+        webhook_addr.port()
+    );
+    let check = "counsel check -f examples/deployment-privileged.yaml";
+    match format {
+        LogFormat::Text => eprintln!("\nTry it:\n  {curl}\n  {check}\n"),
+        LogFormat::Json => tracing::info!(curl = %curl, check = check, "try it"),
+    }
+}

@@ -1,0 +1,255 @@
+//! Reading an AdmissionReview (admission.k8s.io/v1) off the wire.
+//!
+//! The envelope is checked first (JSON, `apiVersion`, `kind`, `request`),
+//! then the `request` member is deserialised straight into
+//! [`Request`](crate::request::Request): the object stays raw JSON, exactly
+//! as the API server sent it. Every error says what is wrong and where, for
+//! whoever is calling by hand with curl.
+
+mod timeout;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+
+use crate::request::Request;
+
+pub use timeout::{parse_go_duration, review_budget};
+
+/// The only AdmissionReview version Counsel speaks.
+pub const API_VERSION: &str = "admission.k8s.io/v1";
+/// The envelope's kind.
+pub const KIND: &str = "AdmissionReview";
+
+/// Why a body is not a usable AdmissionReview. Answered with HTTP 400 and
+/// this text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// Not JSON at all, or not an object.
+    #[error("the body is not a JSON AdmissionReview: {0}")]
+    Json(String),
+    /// `apiVersion` is missing or another version.
+    #[error(
+        "apiVersion is {found}, expected \"admission.k8s.io/v1\" (Counsel speaks AdmissionReview v1 only; set admissionReviewVersions: [v1])"
+    )]
+    ApiVersion {
+        /// What was sent, quoted, or `missing`.
+        found: String,
+    },
+    /// `kind` is missing or not `AdmissionReview`.
+    #[error("kind is {found}, expected \"AdmissionReview\"")]
+    Kind {
+        /// What was sent, quoted, or `missing`.
+        found: String,
+    },
+    /// No `request` member (or `null`).
+    #[error(
+        "the AdmissionReview has no request: expected a \"request\" object with uid, kind, resource, operation and object"
+    )]
+    MissingRequest,
+    /// `request.uid` is missing or empty.
+    #[error("request.uid is missing or empty: the response must echo it")]
+    MissingUid,
+    /// A field of `request` is missing or has the wrong type.
+    #[error("request.{path}: {message}")]
+    Request {
+        /// Dotted path inside `request` (`userInfo.groups[0]`), or empty.
+        path: String,
+        /// What is wrong there.
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: Option<String>,
+    kind: Option<String>,
+    #[serde(borrow)]
+    request: Option<&'a RawValue>,
+}
+
+/// Decodes an AdmissionReview body into the request it carries.
+pub fn decode_review(body: &[u8]) -> Result<Request, DecodeError> {
+    let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
+    if first != Some(b'{') {
+        // serde would read a struct from an array; say what the body is.
+        return Err(DecodeError::Json(
+            match (first, serde_json::from_slice::<IgnoredAny>(body)) {
+                (None, _) => "the body is empty".to_owned(),
+                (_, Err(error)) => error.to_string(),
+                (Some(first), Ok(_)) => format!(
+                    "expected an object with apiVersion, kind and request, found {}",
+                    json_kind(first)
+                ),
+            },
+        ));
+    }
+    let envelope: Envelope<'_> =
+        serde_json::from_slice(body).map_err(|error| DecodeError::Json(error.to_string()))?;
+    let quoted =
+        |value: Option<String>| value.map_or_else(|| "missing".to_owned(), |v| format!("{v:?}"));
+    if envelope.api_version.as_deref() != Some(API_VERSION) {
+        return Err(DecodeError::ApiVersion {
+            found: quoted(envelope.api_version),
+        });
+    }
+    if envelope.kind.as_deref() != Some(KIND) {
+        return Err(DecodeError::Kind {
+            found: quoted(envelope.kind),
+        });
+    }
+    let raw = match envelope.request {
+        Some(raw) if raw.get() != "null" => raw,
+        _ => return Err(DecodeError::MissingRequest),
+    };
+    let mut deserializer = serde_json::Deserializer::from_str(raw.get());
+    let request: Request =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            let message = without_position(&inner);
+            if message == "missing field `uid`" && (path.is_empty() || path == ".") {
+                return DecodeError::MissingUid;
+            }
+            DecodeError::Request {
+                path: if path == "." { String::new() } else { path },
+                message,
+            }
+        })?;
+    if request.uid.is_empty() {
+        return Err(DecodeError::MissingUid);
+    }
+    Ok(request)
+}
+
+/// serde_json's message without its `at line L column C` suffix, which
+/// would point into the request member rather than the body.
+fn without_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    text.strip_suffix(&suffix)
+        .map(str::to_owned)
+        .unwrap_or(text)
+}
+
+/// What a JSON value starting with `first` is, in words.
+fn json_kind(first: u8) -> &'static str {
+    match first {
+        b'[' => "an array",
+        b'"' => "a string",
+        b't' | b'f' => "a boolean",
+        b'n' => "null",
+        _ => "a number",
+    }
+}
+
+/// Whether a `Content-Type` names JSON (`application/json`, with or without
+/// parameters, or any `application/*+json`).
+pub fn is_json_content_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn review(request: &str) -> String {
+        format!(
+            r#"{{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{request}}}"#
+        )
+    }
+
+    const MINIMAL: &str = r#"{"uid":"u-1","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"operation":"CREATE","object":{"kind":"Pod","metadata":{"name":"p"}}}"#;
+
+    #[test]
+    fn decodes_a_minimal_review_keeping_the_object_raw() {
+        let request = decode_review(review(MINIMAL).as_bytes()).expect("decodes");
+        assert_eq!(request.uid, "u-1");
+        assert_eq!(
+            request.object,
+            Some(serde_json::json!({"kind":"Pod","metadata":{"name":"p"}}))
+        );
+    }
+
+    #[test]
+    fn names_what_is_wrong() {
+        let cases: Vec<(String, &str)> = vec![
+            (
+                "{".into(),
+                "the body is not a JSON AdmissionReview: EOF while parsing an object at line 1 column 1",
+            ),
+            (
+                "[1]".into(),
+                "the body is not a JSON AdmissionReview: expected an object with apiVersion, kind and request, found an array",
+            ),
+            (
+                "  ".into(),
+                "the body is not a JSON AdmissionReview: the body is empty",
+            ),
+            (
+                r#"{"apiVersion":1}"#.into(),
+                "the body is not a JSON AdmissionReview: invalid type: integer `1`, expected a string at line 1 column 15",
+            ),
+            (
+                r#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview"}"#.into(),
+                "apiVersion is \"admission.k8s.io/v1beta1\", expected \"admission.k8s.io/v1\" (Counsel speaks AdmissionReview v1 only; set admissionReviewVersions: [v1])",
+            ),
+            (
+                r#"{"apiVersion":"admission.k8s.io/v1"}"#.into(),
+                "kind is missing, expected \"AdmissionReview\"",
+            ),
+            (
+                r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#.into(),
+                "the AdmissionReview has no request: expected a \"request\" object with uid, kind, resource, operation and object",
+            ),
+            (
+                review(r#"{"kind":{}}"#),
+                "request.uid is missing or empty: the response must echo it",
+            ),
+            (
+                review(&MINIMAL.replace(r#""operation":"CREATE""#, r#""operation":"PATCH""#)),
+                "request.operation: unknown variant `PATCH`, expected one of `CREATE`, `UPDATE`, `DELETE`, `CONNECT`",
+            ),
+            (
+                review(&MINIMAL.replace(
+                    r#""uid":"u-1","#,
+                    r#""uid":"u-1","userInfo":{"groups":[1]},"#,
+                )),
+                "request.userInfo.groups[0]: invalid type: integer `1`, expected a string",
+            ),
+        ];
+        for (body, expected) in cases {
+            let error = decode_review(body.as_bytes()).expect_err(&body);
+            assert_eq!(error.to_string(), expected, "for {body}");
+        }
+    }
+
+    #[test]
+    fn recognises_json_content_types() {
+        for yes in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/merge-patch+json",
+        ] {
+            assert!(is_json_content_type(yes), "{yes}");
+        }
+        for no in [
+            "",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "application/jsonx",
+            "text/json+xml",
+        ] {
+            assert!(!is_json_content_type(no), "{no}");
+        }
+    }
+}

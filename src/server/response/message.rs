@@ -1,0 +1,108 @@
+//! The denial message: what kubectl prints after
+//! `admission webhook "..." denied the request: `.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::config::{FailurePolicy, Mode};
+use crate::explain::{Finding, Report};
+
+/// The last line of a denial: how to see the same report locally.
+pub const CHECK_LOCALLY: &str =
+    "To see this report locally, pointing at the lines of your file: counsel check -f <file>";
+
+/// Longest found value shown in full; a found value can be a whole object.
+const MAX_FOUND_CHARS: usize = 120;
+
+/// The `status.message` of a denial: a summary line, one block per enforced
+/// violation, one line per policy that failed under `failurePolicy: fail`,
+/// and how to get the report locally. `subject` is the object under review
+/// (fix paths are rendered against it).
+pub fn denial_message(report: &Report, subject: Option<&Value>) -> String {
+    let enforced: Vec<&Finding> = report.findings_in(Mode::Enforce).collect();
+    let failed: Vec<_> = report
+        .failures
+        .iter()
+        .filter(|failure| failure.failure_policy == FailurePolicy::Fail)
+        .collect();
+    let mut message = if enforced.is_empty() {
+        let policies = if failed.len() == 1 {
+            "policy"
+        } else {
+            "policies"
+        };
+        format!(
+            "{} could not be checked: {} {policies} failed:",
+            report.object.describe(),
+            failed.len()
+        )
+    } else {
+        report.summary_line()
+    };
+    for finding in &enforced {
+        message.push_str("\n\n");
+        message.push_str(&finding_block(finding, subject));
+    }
+    for failure in &failed {
+        let _ = write!(message, "\n\n[{}] {}", failure.policy, failure.sentence());
+    }
+    if !enforced.is_empty() {
+        message.push_str("\n\n");
+        message.push_str(CHECK_LOCALLY);
+    }
+    message
+}
+
+/// One violation as a short block:
+///
+/// ```text
+/// [policy/rule] message
+///   field: path (found: value)
+///   why: ...
+///   fix: ...
+///   docs: ...
+///   contact: ...
+/// ```
+pub fn finding_block(finding: &Finding, subject: Option<&Value>) -> String {
+    let mut block = format!("{} {}", finding.label(), finding.message);
+    let _ = write!(
+        block,
+        "\n  field: {} {}",
+        finding.field,
+        found_clause(finding)
+    );
+    if !finding.why.is_empty() {
+        let _ = write!(block, "\n  why: {}", finding.why);
+    }
+    if let Some(fix) = finding.fix_summary(subject) {
+        let _ = write!(block, "\n  fix: {fix}");
+    }
+    if let Some(hint) = &finding.hint {
+        let _ = write!(block, "\n  hint: {hint}");
+    }
+    if let Some(docs) = &finding.docs {
+        let _ = write!(block, "\n  docs: {docs}");
+    }
+    if let Some(contact) = &finding.contact {
+        let _ = write!(block, "\n  contact: {contact}");
+    }
+    block
+}
+
+/// `(found: true)`, or `(not set)` for a missing field.
+pub fn found_clause(finding: &Finding) -> String {
+    match &finding.found {
+        Some(value) => format!("(found: {})", shorten(&value.to_string(), MAX_FOUND_CHARS)),
+        None => "(not set)".to_owned(),
+    }
+}
+
+/// `text` cut to at most `max` characters, ending in `...` when cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(max.saturating_sub(3)).collect();
+    format!("{kept}...")
+}

@@ -1,0 +1,170 @@
+//! What the request handlers share: the loaded policies (swapped on
+//! reload), the serving certificate, the metrics and the review pool.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, SystemTime};
+
+use super::metrics::Metrics;
+use super::pool::ReviewPool;
+use super::response::SkippedPolicy;
+use super::tls::ReloadingCertificate;
+use crate::config::Config;
+use crate::matching;
+use crate::request::Request;
+use crate::review::{Reviewer, Scope};
+
+/// A configuration and its loaded policies: what reviews run against.
+pub struct Policies {
+    /// The configuration the policies were loaded from.
+    pub config: Config,
+    /// The loaded policies.
+    pub reviewer: Reviewer,
+}
+
+impl Policies {
+    /// The policies in `scope` that would judge `request`, for answering it
+    /// per `failurePolicy` when it cannot be evaluated.
+    pub fn matching(&self, request: &Request, scope: Scope<'_>) -> Vec<SkippedPolicy> {
+        self.config
+            .policies
+            .iter()
+            .filter(|config| match scope {
+                Scope::All => true,
+                Scope::Policy(name) => config.name == name,
+            })
+            .filter(|config| {
+                let kinds = self
+                    .reviewer
+                    .policy(&config.name)
+                    .map(|policy| policy.metadata().kinds.as_slice())
+                    .unwrap_or_default();
+                matching::matches(&config.matcher, kinds, request)
+            })
+            .map(|config| SkippedPolicy {
+                policy: config.name.clone(),
+                failure_policy: config.failure_policy,
+                contact: config.contact.clone(),
+            })
+            .collect()
+    }
+
+    /// The configured mode of a policy, as its metrics label.
+    pub fn mode_of(&self, policy: &str) -> &'static str {
+        self.config
+            .policies
+            .iter()
+            .find(|config| config.name == policy)
+            .map_or("", |config| config.mode.as_str())
+    }
+}
+
+/// Limits on one HTTP request to the webhook.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLimits {
+    /// Largest accepted body; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// Longest a client may take to send the body.
+    pub body_timeout: Duration,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        RequestLimits {
+            // The API server caps objects at ~3 MiB; an AdmissionReview of an
+            // UPDATE carries two of them.
+            max_body_bytes: 4 * 1024 * 1024,
+            body_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Shared by every handler of both listeners.
+pub struct ServerState {
+    policies: RwLock<Option<Arc<Policies>>>,
+    certificate: Arc<ReloadingCertificate>,
+    metrics: Arc<Metrics>,
+    pool: ReviewPool,
+    limits: RequestLimits,
+    draining: AtomicBool,
+}
+
+impl ServerState {
+    pub(crate) fn new(
+        certificate: Arc<ReloadingCertificate>,
+        metrics: Arc<Metrics>,
+        pool: ReviewPool,
+        limits: RequestLimits,
+    ) -> Self {
+        ServerState {
+            policies: RwLock::new(None),
+            certificate,
+            metrics,
+            pool,
+            limits,
+            draining: AtomicBool::new(false),
+        }
+    }
+
+    /// Starts serving reviews with `policies` (replacing any loaded before;
+    /// reviews already running finish with the old ones).
+    pub fn set_policies(&self, policies: Policies) {
+        self.metrics
+            .set_policies_loaded(policies.reviewer.policies().count());
+        *self
+            .policies
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(policies));
+    }
+
+    /// The policies reviews run against now; `None` until loaded.
+    pub fn policies(&self) -> Option<Arc<Policies>> {
+        self.policies
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The serving certificate.
+    pub fn certificate(&self) -> &Arc<ReloadingCertificate> {
+        &self.certificate
+    }
+
+    pub(crate) fn pool(&self) -> &ReviewPool {
+        &self.pool
+    }
+
+    pub(crate) fn limits(&self) -> RequestLimits {
+        self.limits
+    }
+
+    /// Marks the server as shutting down: `/readyz` fails from now on so
+    /// load balancers stop sending new work.
+    pub(crate) fn start_draining(&self) {
+        self.draining.store(true, Ordering::Release);
+    }
+
+    /// Why the server is not ready; empty when it is.
+    pub fn readiness_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.policies().is_none() {
+            problems.push("policies are not loaded yet".to_owned());
+        }
+        let validity = self.certificate.validity();
+        let now = SystemTime::now();
+        if now < validity.not_before {
+            problems.push("the serving certificate is not valid yet".to_owned());
+        } else if now > validity.not_after {
+            problems.push("the serving certificate has expired".to_owned());
+        }
+        if self.draining.load(Ordering::Acquire) {
+            problems.push("shutting down".to_owned());
+        }
+        problems
+    }
+}
