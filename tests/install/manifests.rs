@@ -1,6 +1,9 @@
 //! Running the real `counsel` binary and finding objects in the manifests
 //! `counsel install` prints. Shared by tests/install.rs and tests/chart.rs.
 
+// Each of the two test crates uses a part.
+#![allow(dead_code)]
+
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
