@@ -361,3 +361,63 @@ fn values_yaml_and_the_readme_document_every_value() {
     }
     assert!(documented > 40, "only {documented} values found");
 }
+
+#[test]
+fn the_image_is_built_to_run_as_the_chart_runs_it() {
+    let dockerfile =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Dockerfile"))
+            .expect("Dockerfile");
+    let values = values();
+    let user = values["podSecurityContext"]["runAsUser"]
+        .as_i64()
+        .expect("runAsUser");
+    let instructions: Vec<&str> = dockerfile
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#') && !line.trim().is_empty())
+        .collect();
+    let stages = instructions
+        .iter()
+        .filter(|line| line.starts_with("FROM "))
+        .count();
+    assert_eq!(stages, 2, "a build stage and a runtime stage");
+    let runtime = instructions
+        .iter()
+        .rev()
+        .find(|line| line.starts_with("FROM "))
+        .expect("runtime stage");
+    assert!(
+        runtime.contains("distroless") && runtime.contains("nonroot"),
+        "{runtime}"
+    );
+    assert!(
+        instructions.contains(&format!("USER {user}:{user}").as_str()),
+        "USER {user}"
+    );
+    assert!(
+        instructions.contains(&"EXPOSE 8443 9090"),
+        "the ports the chart uses"
+    );
+    assert!(instructions.contains(&"ENTRYPOINT [\"/usr/local/bin/counsel\"]"));
+    assert!(
+        instructions
+            .iter()
+            .any(|line| line.contains("cargo build --release --locked --bin counsel")),
+        "builds the counsel binary"
+    );
+    // The build context carries the committed policy components that the
+    // binary embeds.
+    let ignored =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".dockerignore"))
+            .expect(".dockerignore");
+    assert!(
+        !ignored.lines().any(|line| line.starts_with("policies")),
+        "{ignored}"
+    );
+    assert!(
+        dockerfile.contains(&format!(
+            "docker build -t {}:",
+            values["image"]["repository"].as_str().expect("repository")
+        )),
+        "the Dockerfile's build line names the chart's image"
+    );
+}

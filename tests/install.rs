@@ -560,3 +560,40 @@ fn the_deployment_serves_as_deployed() {
     let installed = install(&["-n", "policy", "--name", "guard"]);
     serve::run_as_deployed(&installed, "guard.policy.svc");
 }
+
+#[test]
+fn the_ops_guide_example_configuration_is_one_counsel_accepts() {
+    let guide = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/operations.md"),
+    )
+    .expect("docs/operations.md");
+    let section = guide
+        .split("## Write a counsel.yaml")
+        .nth(1)
+        .expect("the counsel.yaml section");
+    let example = section
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a YAML example");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("counsel.yaml"), example).expect("write");
+    let installed = install_in(dir.path(), &["--config", "counsel.yaml"]);
+    assert_eq!(
+        installed.one("ConfigMap")["data"]["counsel.yaml"],
+        example,
+        "shipped as written"
+    );
+    let checked = counsel(
+        dir.path(),
+        &["check", "-c", "counsel.yaml", "-f", "-"],
+        Some(&installed.text),
+    );
+    assert_eq!(
+        checked.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}

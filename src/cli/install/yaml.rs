@@ -124,7 +124,10 @@ mod tests {
             json!({"list": [], "map": {}, "text": "#not a comment", "dash": "- x"}),
         ];
         let text = stream(&documents);
-        assert!(!text.contains("---\n{"), "written as YAML, not JSON:\n{text}");
+        assert!(
+            !text.contains("---\n{"),
+            "written as YAML, not JSON:\n{text}"
+        );
         let read: Vec<Value> = source::parse(&text)
             .expect("parses")
             .into_iter()
