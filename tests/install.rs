@@ -597,3 +597,25 @@ fn the_ops_guide_example_configuration_is_one_counsel_accepts() {
         String::from_utf8_lossy(&checked.stderr)
     );
 }
+
+#[test]
+fn kinds_the_webhook_is_not_sent_are_pointed_out() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("counsel.yaml"),
+        "policies:\n  - name: hygiene\n    module: builtin:workload-hygiene\n    \
+         match: {kinds: [Deployment, Ingress]}\n",
+    )
+    .expect("write");
+    let output = counsel(dir.path(), &["install", "--config", "counsel.yaml"], None);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "note: policy \"hygiene\" matches kind \"Ingress\", which the webhooks are not sent \
+         (they are sent Pod, ReplicationController, PodTemplate, Deployment, ReplicaSet, \
+         StatefulSet, DaemonSet, Job, CronJob); add a rule for it to the webhook configurations\n"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("kind: ValidatingWebhookConfiguration")
+    );
+}
