@@ -25,12 +25,12 @@ pub enum CertError {
     #[error("a certificate needs at least one name: give --dns NAME or --ip ADDRESS")]
     NoNames,
     /// A DNS name that cannot go into a certificate.
-    #[error("{name:?} is not a valid DNS name for a certificate: {source}")]
+    #[error("{name:?} is not a valid DNS name for a certificate: {reason}")]
     InvalidDnsName {
         /// The name as given.
         name: String,
-        /// What rcgen objected to.
-        source: rcgen::Error,
+        /// What is wrong with it.
+        reason: String,
     },
     /// Key or certificate generation failed.
     #[error("cannot generate the {what}: {source}")]

@@ -17,6 +17,7 @@
 //! - [`engine`] runs policy components under limits (wasmtime);
 //! - [`explain`] turns verdicts into explanations;
 //! - [`review`] ties match, evaluate and explain together for one request;
+//! - [`patch`] turns fixes into an RFC 6902 JSON Patch for the mutating webhook;
 //! - [`server`] is the HTTPS webhook that answers AdmissionReviews with
 //!   those explanations, and [`certs`] makes and loads its certificates.
 //!
@@ -28,6 +29,7 @@ pub mod config;
 pub mod engine;
 pub mod explain;
 pub mod matching;
+pub mod patch;
 pub mod request;
 pub mod review;
 pub mod server;

@@ -141,17 +141,45 @@ fn subject_alt_names(names: &SubjectNames) -> Result<Vec<SanType>, CertError> {
     }
     let mut sans = Vec::with_capacity(names.dns.len() + names.ips.len());
     for name in &names.dns {
+        let invalid = |reason: String| CertError::InvalidDnsName {
+            name: name.clone(),
+            reason,
+        };
+        check_dns_name(name).map_err(invalid)?;
         let dns = name
             .clone()
             .try_into()
-            .map_err(|source| CertError::InvalidDnsName {
-                name: name.clone(),
-                source,
-            })?;
+            .map_err(|error: rcgen::Error| invalid(error.to_string()))?;
         sans.push(SanType::DnsName(dns));
     }
     sans.extend(names.ips.iter().copied().map(SanType::IpAddress));
     Ok(sans)
+}
+
+/// Checks a DNS name as RFC 1123 hostnames are written (a leading `*.`
+/// wildcard allowed): TLS clients would never match anything else.
+fn check_dns_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 253 {
+        return Err("a DNS name has 1 to 253 characters".to_owned());
+    }
+    let labels = name.strip_prefix("*.").unwrap_or(name);
+    for label in labels.split('.') {
+        if label.is_empty() || label.len() > 63 {
+            return Err("each dot-separated label has 1 to 63 characters".to_owned());
+        }
+        if let Some(bad) = label
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+        {
+            return Err(format!(
+                "{bad:?} is not allowed (letters, digits, '-' and '.' only)"
+            ));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err("a label cannot start or end with '-'".to_owned());
+        }
+    }
+    Ok(())
 }
 
 /// A serving certificate and its new key, PEM, signed by `issuer`.

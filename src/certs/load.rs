@@ -63,7 +63,7 @@ fn bad_pem(path: &Path, error: pem::Error) -> CertError {
         }
         pem::Error::MissingSectionEnd { end_marker } => {
             format!(
-                "missing end line {:?}",
+                "missing the line \"-----END {}-----\"",
                 String::from_utf8_lossy(&end_marker)
             )
         }

@@ -152,6 +152,13 @@ impl Metrics {
             "When the serving certificate expires (Unix time)",
             certificate_expiry.clone(),
         );
+        // Zero-valued series from the start, so dashboards and alerts see
+        // "no reloads yet" rather than "no data".
+        for what in ["certificate", "config"] {
+            for outcome in ["success", "failure"] {
+                let _ = reloads.get_or_create(&ReloadLabels { what, outcome });
+            }
+        }
         Metrics {
             registry,
             evaluations,

@@ -80,6 +80,12 @@ pub fn server_config(
         }
     };
     let mut config = builder.with_cert_resolver(certificate);
+    // No session resumption: a resumed session skips the certificate, so a
+    // client could go on resuming a session made with a certificate that
+    // has since been rotated away. The API server keeps its connections
+    // open, so full handshakes are rare anyway.
+    config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+    config.send_tls13_tickets = 0;
     // The API server speaks HTTP/2; curl and older clients HTTP/1.1.
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))

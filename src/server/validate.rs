@@ -223,7 +223,9 @@ async fn review(
             move || {
                 let _entered = span.enter();
                 let _in_flight = InFlight::start(metrics_in_flight);
-                let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+                let remaining = evaluation_budget(
+                    deadline.saturating_duration_since(tokio::time::Instant::now()),
+                );
                 let scope = policy.as_deref().map_or(Scope::All, Scope::Policy);
                 policies.reviewer.review(&request, scope, Some(remaining))
             }
@@ -292,6 +294,15 @@ async fn review(
     }
     .instrument(span)
     .await
+}
+
+/// The time policies get out of what is left before the answer is due: a
+/// little is kept back so that a policy stopped at its deadline is still
+/// reported as such (with its name and contact) rather than overtaken by the
+/// pool's own timeout.
+fn evaluation_budget(left: std::time::Duration) -> std::time::Duration {
+    let slack = (left / 10).min(std::time::Duration::from_millis(50));
+    left.saturating_sub(slack)
 }
 
 /// Counts evaluations by outcome and policy failures by cause.

@@ -3,9 +3,14 @@
 
 use std::borrow::Cow;
 
+mod go;
+
 use base64::Engine as _;
 use saphyr_parser::{ScalarStyle, Tag};
 use serde_json::{Number, Value};
+
+pub(crate) use go::go_float32_g;
+use go::{finite_float, go_parse_int, go_parse_uint, is_yaml_float};
 
 /// The prefix of the tags of the YAML type repository (`!!str` is short for
 /// `tag:yaml.org,2002:str`).
@@ -13,16 +18,19 @@ const CORE_TAG_PREFIX: &str = "tag:yaml.org,2002:";
 
 /// A scalar with its type resolved.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Scalar<'a> {
+pub(crate) enum Scalar {
     Null,
     Bool(bool),
     Int(i64),
     Uint(u64),
     Float(f64),
-    Str(Cow<'a, str>),
+    /// A string: the scalar's own text.
+    Text,
+    /// A string decoded from the text (`!!binary`).
+    Decoded(String),
 }
 
-impl Scalar<'_> {
+impl Scalar {
     /// The short tag of the resolved type, for messages.
     fn tag(&self) -> &'static str {
         match self {
@@ -30,13 +38,14 @@ impl Scalar<'_> {
             Scalar::Bool(_) => "!!bool",
             Scalar::Int(_) | Scalar::Uint(_) => "!!int",
             Scalar::Float(_) => "!!float",
-            Scalar::Str(_) => "!!str",
+            Scalar::Text | Scalar::Decoded(_) => "!!str",
         }
     }
 
-    /// The JSON value. NaN and the infinities have none: Kubernetes fails to
-    /// encode them too, so they are an error rather than a silent string.
-    pub(crate) fn into_value(self, text: &str) -> Result<Value, String> {
+    /// The JSON value of the scalar written as `text`. NaN and the infinities
+    /// have none: Kubernetes fails to encode them too, so they are an error
+    /// rather than a silent string.
+    pub(crate) fn into_value(self, text: Cow<str>) -> Result<Value, String> {
         Ok(match self {
             Scalar::Null => Value::Null,
             Scalar::Bool(b) => Value::Bool(b),
@@ -50,15 +59,18 @@ impl Scalar<'_> {
                     ));
                 }
             },
-            Scalar::Str(s) => Value::String(s.into_owned()),
+            // The parser hands over owned text: moved, not copied.
+            Scalar::Text => Value::String(text.into_owned()),
+            Scalar::Decoded(s) => Value::String(s),
         })
     }
 
-    /// The JSON object key: sigs.k8s.io/yaml turns numbers and booleans into
-    /// strings; null (and anything else) cannot be a key.
-    pub(crate) fn into_key(self, text: &str) -> Result<String, String> {
+    /// The JSON object key written as `text`: sigs.k8s.io/yaml turns numbers
+    /// and booleans into strings; null (and anything else) cannot be a key.
+    pub(crate) fn into_key(self, text: Cow<str>) -> Result<String, String> {
         Ok(match self {
-            Scalar::Str(s) => s.into_owned(),
+            Scalar::Text => text.into_owned(),
+            Scalar::Decoded(s) => s,
             Scalar::Bool(b) => b.to_string(),
             Scalar::Int(i) => i.to_string(),
             Scalar::Uint(u) => u.to_string(),
@@ -80,25 +92,21 @@ impl Scalar<'_> {
 
 /// Resolve a scalar the way go-yaml v2 does: plain scalars by their
 /// spelling, quoted and block scalars as strings, explicit tags honoured.
-pub(crate) fn resolve<'a>(
-    text: &'a str,
-    style: ScalarStyle,
-    tag: Option<&Tag>,
-) -> Result<Scalar<'a>, String> {
+pub(crate) fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Scalar, String> {
     let Some(tag) = tag else {
         return Ok(match style {
             ScalarStyle::Plain => resolve_plain(text),
-            _ => Scalar::Str(Cow::Borrowed(text)),
+            _ => Scalar::Text,
         });
     };
     let full = format!("{}{}", tag.handle, tag.suffix);
     let Some(short) = full.strip_prefix(CORE_TAG_PREFIX) else {
         // Local and non-specific tags (`!foo`, `!`) are not resolved: the text stays a string.
-        return Ok(Scalar::Str(Cow::Borrowed(text)));
+        return Ok(Scalar::Text);
     };
     let resolved = resolve_plain(text);
     let fits = match (short, &resolved) {
-        ("str" | "timestamp", _) => return Ok(Scalar::Str(Cow::Borrowed(text))),
+        ("str" | "timestamp", _) => return Ok(Scalar::Text),
         ("binary", _) => return decode_binary(text),
         ("null", Scalar::Null) | ("bool", Scalar::Bool(_)) | ("float", Scalar::Float(_)) => true,
         ("int", Scalar::Int(_) | Scalar::Uint(_)) => true,
@@ -106,7 +114,7 @@ pub(crate) fn resolve<'a>(
         ("float", Scalar::Uint(u)) => return Ok(Scalar::Float(*u as f64)),
         ("null" | "bool" | "int" | "float", _) => false,
         // Other types of the repository (`!!merge`, `!!map` on a scalar, …) are left as text, as go-yaml does.
-        _ => return Ok(Scalar::Str(Cow::Borrowed(text))),
+        _ => return Ok(Scalar::Text),
     };
     if fits {
         Ok(resolved)
@@ -120,18 +128,18 @@ pub(crate) fn resolve<'a>(
 
 /// `!!binary`: base64 (line breaks allowed), decoded to text as Kubernetes'
 /// JSON encoder would show it.
-fn decode_binary(text: &str) -> Result<Scalar<'static>, String> {
+fn decode_binary(text: &str) -> Result<Scalar, String> {
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     match base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()) {
-        Ok(bytes) => Ok(Scalar::Str(Cow::Owned(
+        Ok(bytes) => Ok(Scalar::Decoded(
             String::from_utf8_lossy(&bytes).into_owned(),
-        ))),
+        )),
         Err(error) => Err(format!("!!binary value is not valid base64: {error}")),
     }
 }
 
 /// Resolve an untagged plain scalar (go-yaml v2, YAML 1.1 flavoured).
-pub(crate) fn resolve_plain(text: &str) -> Scalar<'_> {
+pub(crate) fn resolve_plain(text: &str) -> Scalar {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Scalar::Null,
         "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
@@ -147,14 +155,15 @@ pub(crate) fn resolve_plain(text: &str) -> Scalar<'_> {
         "-.inf" | "-.Inf" | "-.INF" => return Scalar::Float(f64::NEG_INFINITY),
         _ => {}
     }
-    let string = || Scalar::Str(Cow::Borrowed(text));
+    let string = || Scalar::Text;
     match text.as_bytes().first() {
         Some(b'.') => {
             // Only a fraction: `.5`, `.5e3` (no underscores here).
-            if is_yaml_float(text) {
-                if let Some(f) = finite_float(text) {
-                    return Scalar::Float(f);
-                }
+            if let Some(f) = Some(text)
+                .filter(|t| is_yaml_float(t))
+                .and_then(finite_float)
+            {
+                return Scalar::Float(f);
             }
             string()
         }
@@ -170,10 +179,11 @@ pub(crate) fn resolve_plain(text: &str) -> Scalar<'_> {
             if let Some(u) = go_parse_uint(&plain) {
                 return Scalar::Uint(u);
             }
-            if is_yaml_float(&plain) {
-                if let Some(f) = finite_float(&plain) {
-                    return Scalar::Float(f);
-                }
+            if let Some(f) = Some(plain.as_ref())
+                .filter(|t| is_yaml_float(t))
+                .and_then(finite_float)
+            {
+                return Scalar::Float(f);
             }
             string()
         }
@@ -181,160 +191,11 @@ pub(crate) fn resolve_plain(text: &str) -> Scalar<'_> {
     }
 }
 
-/// A float that does not overflow (go's ParseFloat fails on overflow, and
-/// the text then stays a string).
-fn finite_float(text: &str) -> Option<f64> {
-    text.parse::<f64>().ok().filter(|f| f.is_finite())
-}
-
-/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`, go-yaml's float syntax.
-fn is_yaml_float(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let mut i = usize::from(matches!(bytes.first(), Some(b'+' | b'-')));
-    let digits = |from: usize| {
-        bytes[from..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count()
-    };
-    let whole = digits(i);
-    i += whole;
-    if whole == 0 {
-        if bytes.get(i) != Some(&b'.') {
-            return false;
-        }
-        let fraction = digits(i + 1);
-        if fraction == 0 {
-            return false;
-        }
-        i += 1 + fraction;
-    } else if bytes.get(i) == Some(&b'.') {
-        i += 1 + digits(i + 1);
-    }
-    if matches!(bytes.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(bytes.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        let exponent = digits(i);
-        if exponent == 0 {
-            return false;
-        }
-        i += exponent;
-    }
-    i == bytes.len()
-}
-
-/// Go's `strconv.ParseInt(text, 0, 64)`.
-fn go_parse_int(text: &str) -> Option<i64> {
-    let (negative, digits) = match text.as_bytes().first()? {
-        b'+' => (false, &text[1..]),
-        b'-' => (true, &text[1..]),
-        _ => (false, text),
-    };
-    let magnitude = go_parse_uint(digits)?;
-    if negative {
-        0i64.checked_sub_unsigned(magnitude)
-    } else {
-        i64::try_from(magnitude).ok()
-    }
-}
-
-/// Go's `strconv.ParseUint(text, 0, 64)`: `0x`, `0o`, `0b` prefixes, and a
-/// leading `0` for octal.
-fn go_parse_uint(text: &str) -> Option<u64> {
-    let bytes = text.as_bytes();
-    let (radix, digits) = match bytes {
-        [] => return None,
-        [b'0', prefix, _, ..] if prefix.eq_ignore_ascii_case(&b'x') => (16, &text[2..]),
-        [b'0', prefix, _, ..] if prefix.eq_ignore_ascii_case(&b'o') => (8, &text[2..]),
-        [b'0', prefix, _, ..] if prefix.eq_ignore_ascii_case(&b'b') => (2, &text[2..]),
-        [b'0', ..] => (8, &text[1..]),
-        _ => (10, text),
-    };
-    digits.bytes().try_fold(0u64, |acc, b| {
-        let digit = char::from(b).to_digit(radix)?;
-        acc.checked_mul(u64::from(radix))?
-            .checked_add(u64::from(digit))
-    })
-}
-
-/// Go's `strconv.FormatFloat(f, 'g', -1, 32)` with go-yaml's names for the
-/// non-finite values: how sigs.k8s.io/yaml turns a float key into a string.
-pub(crate) fn go_float32_g(f: f64) -> String {
-    if f.is_nan() {
-        return ".nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            ".inf".into()
-        } else {
-            "-.inf".into()
-        };
-    }
-    let single = f as f32;
-    if single.is_infinite() {
-        // Go prints "+Inf"/"-Inf", which sigs.k8s.io/yaml renames like the f64 ones.
-        return if single > 0.0 {
-            ".inf".into()
-        } else {
-            "-.inf".into()
-        };
-    }
-    if single == 0.0 {
-        return if single.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    // Rust's `{:e}` gives the shortest digits that round-trip, as Go's `-1` precision does.
-    let scientific = format!("{:e}", single.abs());
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
-    let sign = if f < 0.0 { "-" } else { "" };
-    if !(-4..6).contains(&exponent) {
-        let (first, rest) = digits.split_at(1);
-        let rest = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{}", String::from_utf8_lossy(rest))
-        };
-        let exp_sign = if exponent < 0 { '-' } else { '+' };
-        return format!(
-            "{sign}{}{rest}e{exp_sign}{:02}",
-            String::from_utf8_lossy(first),
-            exponent.abs()
-        );
-    }
-    // Fixed notation: the decimal point sits after `exponent + 1` digits.
-    let point = exponent + 1;
-    let digit_at = |i: i32| {
-        usize::try_from(i)
-            .ok()
-            .and_then(|i| digits.get(i))
-            .map_or('0', |&d| char::from(d))
-    };
-    let mut out = String::from(sign);
-    if point > 0 {
-        (0..point).for_each(|i| out.push(digit_at(i)));
-    } else {
-        out.push('0');
-    }
-    let decimals = (digits.len() as i32 - point).max(0);
-    if decimals > 0 {
-        out.push('.');
-        (0..decimals).for_each(|i| out.push(digit_at(point + i)));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn plain(text: &str) -> Scalar<'_> {
+    fn plain(text: &str) -> Scalar {
         resolve_plain(text)
     }
 
@@ -351,12 +212,12 @@ mod tests {
             assert_eq!(plain(f), Scalar::Bool(false), "{f}");
         }
         for s in ["yEs", "tRUE", "oN", "nO", "Off ", "yup", "t", "f"] {
-            assert_eq!(plain(s), Scalar::Str(s.into()), "{s}");
+            assert_eq!(plain(s), Scalar::Text, "{s}");
         }
         for n in ["", "~", "null", "Null", "NULL"] {
             assert_eq!(plain(n), Scalar::Null, "{n}");
         }
-        assert_eq!(plain("nUll"), Scalar::Str("nUll".into()));
+        assert_eq!(plain("nUll"), Scalar::Text);
     }
 
     #[test]
@@ -403,7 +264,7 @@ mod tests {
             "1.2.3",
             "_1",
         ] {
-            assert_eq!(plain(s), Scalar::Str(s.into()), "{s}");
+            assert_eq!(plain(s), Scalar::Text, "{s}");
         }
     }
 
@@ -427,7 +288,7 @@ mod tests {
         for s in [
             "1e400", ".1e400", ".", ".e3", "1e", "1e+", "._5", ".5_0", "inf", "nan", "0x1p3",
         ] {
-            assert_eq!(plain(s), Scalar::Str(s.into()), "{s}");
+            assert_eq!(plain(s), Scalar::Text, "{s}");
         }
     }
 
@@ -440,7 +301,7 @@ mod tests {
         let dq = ScalarStyle::DoubleQuoted;
         assert_eq!(
             resolve("12", ScalarStyle::Plain, Some(&core("str"))),
-            Ok(Scalar::Str("12".into()))
+            Ok(Scalar::Text)
         );
         assert_eq!(resolve("12", dq, Some(&core("int"))), Ok(Scalar::Int(12)));
         assert_eq!(
@@ -457,7 +318,7 @@ mod tests {
         );
         assert_eq!(
             resolve("aGk=", ScalarStyle::Plain, Some(&core("binary"))),
-            Ok(Scalar::Str("hi".into()))
+            Ok(Scalar::Decoded("hi".into()))
         );
         assert_eq!(
             resolve("1.5", dq, Some(&core("int"))),
@@ -474,41 +335,13 @@ mod tests {
         };
         assert_eq!(
             resolve("12", ScalarStyle::Plain, Some(&local)),
-            Ok(Scalar::Str("12".into()))
+            Ok(Scalar::Text)
         );
         let verbatim = Tag {
             handle: String::new(),
             suffix: format!("{CORE_TAG_PREFIX}int"),
         };
         assert_eq!(resolve("7", dq, Some(&verbatim)), Ok(Scalar::Int(7)));
-        assert_eq!(
-            resolve("12", ScalarStyle::Literal, None),
-            Ok(Scalar::Str("12".into()))
-        );
-    }
-
-    #[test]
-    fn float_keys_are_formatted_like_go_format_float_32() {
-        let cases = [
-            (1.0, "1"),
-            (0.5, "0.5"),
-            (0.1, "0.1"),
-            (-2.25, "-2.25"),
-            (123456.0, "123456"),
-            (1e6, "1e+06"),
-            (1234567.0, "1.234567e+06"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (1e20, "1e+20"),
-            (1e300, ".inf"),
-            (3.14159265358979, "3.1415927"),
-            (0.0, "0"),
-            (f64::INFINITY, ".inf"),
-            (f64::NEG_INFINITY, "-.inf"),
-            (f64::NAN, ".nan"),
-        ];
-        for (f, expected) in cases {
-            assert_eq!(go_float32_g(f), expected, "{f}");
-        }
+        assert_eq!(resolve("12", ScalarStyle::Literal, None), Ok(Scalar::Text));
     }
 }

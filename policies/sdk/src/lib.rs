@@ -164,6 +164,8 @@
 // The generated bindings name this crate by its path, also from inside it.
 extern crate self as counsel_policy;
 
+#[cfg(target_arch = "wasm32")]
+mod alloc;
 pub mod catalog;
 pub mod field;
 #[doc(hidden)]

@@ -176,8 +176,8 @@ pub fn objects(file_index: usize, file: &File, errors: &mut Vec<InputError>) -> 
             let missing: Vec<&str> = ["apiVersion", "kind"]
                 .into_iter()
                 .filter(|key| {
-                    !map.get(*key)
-                        .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+                    map.get(*key)
+                        .is_none_or(|v| v.as_str().is_none_or(str::is_empty))
                 })
                 .collect();
             if !missing.is_empty() {

@@ -1,0 +1,153 @@
+//! The `counsel serve` process: configuration from the environment,
+//! development certificates, JSON logs with a span per review, and a
+//! SIGTERM that lets in-flight reviews finish before exiting 0.
+
+#[path = "support/client.rs"]
+mod client;
+#[path = "support/harness.rs"]
+mod harness;
+
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use client::{Protocol, TlsClient, http_get};
+use harness::{clean_deployment, module, review};
+use serde_json::Value;
+
+/// Waits for a JSON log line whose message satisfies `wanted`.
+fn wait_for_log(
+    lines: &mpsc::Receiver<Value>,
+    seen: &mut Vec<Value>,
+    wanted: impl Fn(&str) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = lines
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("log line not seen; got {seen:#?}"));
+        seen.push(line.clone());
+        if line["fields"]["message"].as_str().is_some_and(&wanted) {
+            return line;
+        }
+    }
+}
+
+/// `https://127.0.0.1:PORT` → the address.
+fn address_after(text: &str, scheme: &str) -> SocketAddr {
+    let start = text.find(scheme).expect("scheme") + scheme.len();
+    let end = text[start..].find(' ').map_or(text.len(), |i| start + i);
+    text[start..end].parse().expect("address")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_in_flight_reviews_and_exits_zero() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("counsel.yaml"),
+        format!(
+            "policies:\n  - name: slow\n    module: {}\n    settings: {{behaviour: loop}}\n    timeout: 1500ms\n    failurePolicy: fail\n",
+            module("test-hostile").display()
+        ),
+    )
+    .expect("config");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_counsel"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("COUNSEL_CONFIG", "counsel.yaml")
+        .env("COUNSEL_LISTEN", "127.0.0.1:0")
+        .env("COUNSEL_METRICS_LISTEN", "127.0.0.1:0")
+        .env("COUNSEL_LOG_FORMAT", "json")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("counsel serve starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (send, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+            if send.send(value).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let generated = wait_for_log(&lines, &mut seen, |m| {
+        m.starts_with("generated a development CA")
+    });
+    assert_eq!(
+        generated["fields"]["message"],
+        "generated a development CA and a certificate for localhost, 127.0.0.1 and ::1 in certs/; caBundle: base64 -w0 certs/ca.crt"
+    );
+    let serving = wait_for_log(&lines, &mut seen, |m| {
+        m.starts_with("counsel is serving on")
+    });
+    let message = serving["fields"]["message"]
+        .as_str()
+        .expect("message")
+        .to_owned();
+    let webhook = address_after(&message, "https://");
+    let ops = address_after(&message, "http://");
+    wait_for_log(&lines, &mut seen, |m| m == "policies loaded: slow; ready");
+    assert_eq!(http_get(ops, "/readyz").await.text(), "ready\n");
+
+    // A review that takes its policy's whole 1.5 s deadline...
+    let ca = std::fs::read(dir.path().join("certs/ca.crt")).expect("dev CA");
+    let client = TlsClient::new(&ca, webhook, Protocol::Http2);
+    let in_flight = tokio::spawn(async move {
+        client
+            .post(
+                "/validate?timeout=10s",
+                Some("application/json"),
+                review("drain-1", "CREATE", Some(&clean_deployment()), None),
+            )
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // ...is still answered when SIGTERM arrives in the middle of it.
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let reply = in_flight
+        .await
+        .expect("task")
+        .expect("the in-flight review is answered");
+    let body = reply.json();
+    assert_eq!(body["response"]["uid"], "drain-1");
+    assert_eq!(body["response"]["allowed"], false);
+
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "did not exit after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status.code(), Some(0));
+
+    // One span per review, with what ops search logs by.
+    let reviewed = wait_for_log(&lines, &mut seen, |m| m == "reviewed");
+    let span = &reviewed["span"];
+    assert_eq!(span["name"], "review");
+    assert_eq!(span["uid"], "drain-1");
+    assert_eq!(span["kind"], "Deployment");
+    assert_eq!(span["object"], "shop/web");
+    assert_eq!(span["operation"], "CREATE");
+    assert_eq!(span["user"], "jane@example.com");
+    assert_eq!(span["decision"], "denied");
+    let duration = span["duration_ms"].as_f64().expect("duration");
+    assert!((1400.0..5000.0).contains(&duration), "{duration} ms");
+    wait_for_log(&lines, &mut seen, |m| m == "shut down");
+}

@@ -1,0 +1,246 @@
+//! A real HTTPS client for the webhook: rustls verifying the test CA, hyper
+//! speaking HTTP/1.1 or HTTP/2 (chosen by ALPN), one connection per
+//! [`TlsClient::post`] or several requests on one [`Connection`].
+
+#![allow(dead_code)] // Each test crate uses part of the support code.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, RootCertStore};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+/// Which HTTP version the client offers (and so speaks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Http1,
+    Http2,
+}
+
+/// What came back.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+/// Connects to the webhook, trusting only the given CA.
+#[derive(Clone)]
+pub struct TlsClient {
+    connector: TlsConnector,
+    addr: SocketAddr,
+    protocol: Protocol,
+}
+
+impl TlsClient {
+    pub fn new(ca_pem: &[u8], addr: SocketAddr, protocol: Protocol) -> Self {
+        Self::with_config(client_config(ca_pem, protocol, None), addr, protocol)
+    }
+
+    pub fn with_config(config: ClientConfig, addr: SocketAddr, protocol: Protocol) -> Self {
+        TlsClient {
+            connector: TlsConnector::from(Arc::new(config)),
+            addr,
+            protocol,
+        }
+    }
+
+    /// A TLS connection (handshake done) ready for requests.
+    pub async fn connect(&self) -> Result<Connection, String> {
+        let tcp = TcpStream::connect(self.addr)
+            .await
+            .map_err(|e| format!("connect: {e}"))?;
+        let name = ServerName::try_from("localhost").map_err(|e| e.to_string())?;
+        let tls = self
+            .connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("TLS handshake: {e}"))?;
+        let (_, session) = tls.get_ref();
+        let alpn = session.alpn_protocol().map(<[u8]>::to_vec);
+        let peer_certificate = session
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .map(|cert| cert.clone().into_owned())
+            .ok_or("no server certificate")?;
+        let io = TokioIo::new(tls);
+        let sender = match self.protocol {
+            Protocol::Http1 => {
+                let (sender, connection) = http1::handshake(io)
+                    .await
+                    .map_err(|e| format!("HTTP/1.1: {e}"))?;
+                tokio::spawn(connection);
+                Sender::Http1(sender)
+            }
+            Protocol::Http2 => {
+                let (sender, connection) = http2::handshake(TokioExecutor::new(), io)
+                    .await
+                    .map_err(|e| format!("HTTP/2: {e}"))?;
+                tokio::spawn(connection);
+                Sender::Http2(sender)
+            }
+        };
+        Ok(Connection {
+            sender,
+            alpn,
+            peer_certificate,
+        })
+    }
+
+    /// One POST on a new connection.
+    pub async fn post(
+        &self,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<Reply, String> {
+        self.connect().await?.post(path, content_type, body).await
+    }
+}
+
+/// The client's rustls configuration: the CA as the only root, ALPN for the
+/// protocol, and optionally a client certificate.
+pub fn client_config(
+    ca_pem: &[u8],
+    protocol: Protocol,
+    identity: Option<(&[u8], &[u8])>,
+) -> ClientConfig {
+    use rustls::pki_types::PrivateKeyDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem) {
+        roots
+            .add(cert.expect("CA PEM"))
+            .expect("CA is a valid root");
+    }
+    let builder =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_root_certificates(roots);
+    let mut config = match identity {
+        None => builder.with_no_client_auth(),
+        Some((cert_pem, key_pem)) => {
+            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem)
+                .collect::<Result<_, _>>()
+                .expect("client cert");
+            let key = PrivateKeyDer::from_pem_slice(key_pem).expect("client key");
+            builder
+                .with_client_auth_cert(chain, key)
+                .expect("client identity")
+        }
+    };
+    config.alpn_protocols = match protocol {
+        Protocol::Http1 => vec![b"http/1.1".to_vec()],
+        Protocol::Http2 => vec![b"h2".to_vec()],
+    };
+    config
+}
+
+enum Sender {
+    Http1(http1::SendRequest<Full<Bytes>>),
+    Http2(http2::SendRequest<Full<Bytes>>),
+}
+
+/// An open connection; requests on it reuse it (keep-alive).
+pub struct Connection {
+    sender: Sender,
+    /// The protocol the server chose.
+    pub alpn: Option<Vec<u8>>,
+    /// The certificate the server presented.
+    pub peer_certificate: CertificateDer<'static>,
+}
+
+impl Connection {
+    pub async fn post(
+        &mut self,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<Reply, String> {
+        let mut request = hyper::Request::post(format!("https://localhost{path}"));
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| e.to_string())?;
+        let response = match &mut self.sender {
+            Sender::Http1(sender) => {
+                sender.ready().await.map_err(|e| e.to_string())?;
+                sender.send_request(request).await
+            }
+            Sender::Http2(sender) => {
+                sender.ready().await.map_err(|e| e.to_string())?;
+                sender.send_request(request).await
+            }
+        }
+        .map_err(|e| format!("request: {e}"))?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("body: {e}"))?
+            .to_bytes()
+            .to_vec();
+        Ok(Reply {
+            status,
+            content_type,
+            body,
+        })
+    }
+}
+
+/// A plain-HTTP GET (the ops listener).
+pub async fn http_get(addr: SocketAddr, path: &str) -> Reply {
+    let tcp = TcpStream::connect(addr)
+        .await
+        .expect("connect to the ops listener");
+    let (mut sender, connection) = http1::handshake(TokioIo::new(tcp)).await.expect("HTTP/1.1");
+    tokio::spawn(connection);
+    let request = hyper::Request::get(path)
+        .header("host", "localhost")
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let response = sender.send_request(request).await.expect("response");
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    Reply {
+        status,
+        content_type,
+        body,
+    }
+}
