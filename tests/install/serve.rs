@@ -29,92 +29,141 @@ impl Drop for Running {
     }
 }
 
+/// `counsel serve` started as the Deployment describes it.
+pub struct Deployed {
+    _running: Running,
+    // Holds the laid-out volumes until the server stops.
+    root: tempfile::TempDir,
+    webhook_port: u16,
+    ops_port: u16,
+    ca: Vec<u8>,
+    path: String,
+    service_name: String,
+}
+
+impl Deployed {
+    /// Starts the Deployment's container locally and waits until it is
+    /// ready; it is reached as `service_name`, trusting only the caBundle.
+    pub fn start(installed: &Installed, service_name: &str) -> Deployed {
+        let root = tempfile::tempdir().expect("temp dir");
+        let mounts = lay_out_volumes(installed, root.path());
+        let container = installed.container();
+        let webhook_port = free_port();
+        let ops_port = free_port();
+        let mut env = BTreeMap::new();
+        for var in container["env"].as_array().expect("env") {
+            let name = var["name"].as_str().expect("name").to_owned();
+            let value = var["value"].as_str().expect("value").to_owned();
+            let value = match name.as_str() {
+                "COUNSEL_LISTEN" => format!("127.0.0.1:{webhook_port}"),
+                "COUNSEL_METRICS_LISTEN" => format!("127.0.0.1:{ops_port}"),
+                _ => relocate(&value, &mounts),
+            };
+            env.insert(name, value);
+        }
+        let args: Vec<&str> = container["args"]
+            .as_array()
+            .expect("args")
+            .iter()
+            .map(|arg| arg.as_str().expect("arg"))
+            .collect();
+        let child = Command::new(env!("CARGO_BIN_EXE_counsel"))
+            .args(&args)
+            .current_dir(root.path())
+            .env_clear()
+            .envs(&env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(root.path().join("serve.log")).expect("log file"))
+            .spawn()
+            .expect("counsel serve starts");
+        let webhook = installed.validating_webhook();
+        let deployed = Deployed {
+            _running: Running(child),
+            root,
+            webhook_port,
+            ops_port,
+            ca: base64_decode(
+                webhook["clientConfig"]["caBundle"]
+                    .as_str()
+                    .expect("caBundle"),
+            ),
+            path: webhook["clientConfig"]["service"]["path"]
+                .as_str()
+                .expect("path")
+                .to_owned(),
+            service_name: service_name.to_owned(),
+        };
+        let started = Instant::now();
+        loop {
+            match deployed.get("/readyz") {
+                Some((200, body)) => {
+                    assert_eq!(body, "ready\n");
+                    return deployed;
+                }
+                _ if started.elapsed() > READY_WITHIN => {
+                    panic!(
+                        "not ready within {READY_WITHIN:?}; log:\n{}",
+                        deployed.logs()
+                    )
+                }
+                _ => std::thread::sleep(Duration::from_millis(200)),
+            }
+        }
+    }
+
+    fn logs(&self) -> String {
+        std::fs::read_to_string(self.root.path().join("serve.log")).unwrap_or_default()
+    }
+
+    /// `GET path` on the plain ops port.
+    pub fn get(&self, path: &str) -> Option<(u16, String)> {
+        plain_get(self.ops_port, path)
+    }
+
+    /// Sends an AdmissionReview to the webhook's path as the API server
+    /// would; returns the answer's `response`.
+    pub fn review(&self, review: &[u8]) -> Value {
+        let (status, body) = https_post(
+            self.webhook_port,
+            &self.service_name,
+            &self.ca,
+            &self.path,
+            review,
+        )
+        .unwrap_or_else(|e| panic!("calling the webhook: {e}; log:\n{}", self.logs()));
+        assert_eq!(status, 200, "{body}");
+        let answer: Value = serde_json::from_str(&body).expect("an AdmissionReview");
+        answer["response"].clone()
+    }
+}
+
 /// Starts the Deployment's container locally and checks that it becomes
 /// ready and answers a review, reached as `service_name`.
 pub fn run_as_deployed(installed: &Installed, service_name: &str) {
-    let root = tempfile::tempdir().expect("temp dir");
-    let mounts = lay_out_volumes(installed, root.path());
-    let container = installed.container();
-    let webhook_port = free_port();
-    let ops_port = free_port();
-    let mut env = BTreeMap::new();
-    for var in container["env"].as_array().expect("env") {
-        let name = var["name"].as_str().expect("name").to_owned();
-        let value = var["value"].as_str().expect("value").to_owned();
-        let value = match name.as_str() {
-            "COUNSEL_LISTEN" => format!("127.0.0.1:{webhook_port}"),
-            "COUNSEL_METRICS_LISTEN" => format!("127.0.0.1:{ops_port}"),
-            _ => relocate(&value, &mounts),
-        };
-        env.insert(name, value);
-    }
-    let args: Vec<&str> = container["args"]
-        .as_array()
-        .expect("args")
-        .iter()
-        .map(|arg| arg.as_str().expect("arg"))
-        .collect();
-    let log = root.path().join("serve.log");
-    let child = Command::new(env!("CARGO_BIN_EXE_counsel"))
-        .args(&args)
-        .current_dir(root.path())
-        .env_clear()
-        .envs(&env)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log file"))
-        .spawn()
-        .expect("counsel serve starts");
-    let _running = Running(child);
-    let logs = || std::fs::read_to_string(&log).unwrap_or_default();
-
-    let started = Instant::now();
-    loop {
-        match plain_get(ops_port, "/readyz") {
-            Some((200, body)) => {
-                assert_eq!(body, "ready\n");
-                break;
-            }
-            _ if started.elapsed() > READY_WITHIN => {
-                panic!("not ready within {READY_WITHIN:?}; log:\n{}", logs())
-            }
-            _ => std::thread::sleep(Duration::from_millis(200)),
-        }
-    }
-    assert_eq!(
-        plain_get(ops_port, "/healthz"),
-        Some((200, "ok\n".to_owned()))
-    );
-    let (_, metrics) = plain_get(ops_port, "/metrics").expect("metrics");
+    let deployed = Deployed::start(installed, service_name);
+    assert_eq!(deployed.get("/healthz"), Some((200, "ok\n".to_owned())));
+    let (_, metrics) = deployed.get("/metrics").expect("metrics");
     assert!(metrics.contains("counsel_policies_loaded 2\n"), "{metrics}");
 
-    let ca = base64_decode(
-        installed.validating_webhook()["clientConfig"]["caBundle"]
-            .as_str()
-            .expect("caBundle"),
-    );
-    let path = installed.validating_webhook()["clientConfig"]["service"]["path"]
-        .as_str()
-        .expect("path");
     let review = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/review-privileged.json"),
     )
     .expect("example review");
-    let (status, body) = https_post(webhook_port, service_name, &ca, path, &review)
-        .unwrap_or_else(|e| panic!("calling the webhook: {e}; log:\n{}", logs()));
-    assert_eq!(status, 200, "{body}");
-    let answer: Value = serde_json::from_str(&body).expect("an AdmissionReview");
+    let response = deployed.review(&review);
     let request: Value = serde_json::from_slice(&review).expect("JSON");
-    assert_eq!(answer["response"]["uid"], request["request"]["uid"]);
-    assert_eq!(answer["response"]["allowed"], false, "{answer}");
-    assert_eq!(answer["response"]["status"]["code"], 403);
-    let message = answer["response"]["status"]["message"]
-        .as_str()
-        .expect("message");
-    assert!(
-        message.starts_with("Deployment default/web violates "),
-        "{message}"
+    assert_eq!(response["uid"], request["request"]["uid"]);
+    assert_eq!(response["allowed"], false, "{response}");
+    assert_eq!(response["status"]["code"], 403);
+    let message = response["status"]["message"].as_str().expect("message");
+    let object = &request["request"]["object"];
+    let subject = format!(
+        "{} {}/{} violates ",
+        object["kind"].as_str().expect("kind"),
+        object["metadata"]["namespace"].as_str().expect("namespace"),
+        object["metadata"]["name"].as_str().expect("name")
     );
+    assert!(message.starts_with(&subject), "{message}");
 }
 
 /// Writes every mounted volume's files under `root` as the kubelet would

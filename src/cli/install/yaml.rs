@@ -8,7 +8,8 @@ use counsel::source;
 use saphyr::{Mapping, Scalar, ScalarStyle, Yaml, YamlEmitter};
 use serde_json::Value;
 
-/// The documents as one YAML stream, each starting with `---`.
+/// The documents as one YAML stream, each starting with `---`, keys in a
+/// fixed order (see [`LEADING_KEYS`]).
 ///
 /// Every document is read back with Counsel's own parser (which resolves
 /// scalars as Kubernetes does); one that would not read back as the same
@@ -52,13 +53,26 @@ fn to_yaml(value: &Value) -> Yaml<'_> {
         Value::String(text) => string(text),
         Value::Array(items) => Yaml::Sequence(items.iter().map(to_yaml).collect()),
         Value::Object(members) => {
+            let mut keys: Vec<&String> = members.keys().collect();
+            keys.sort_by_key(|key| (rank(key), key.as_str()));
             let mut mapping = Mapping::new();
-            for (key, member) in members {
-                mapping.insert(string(key), to_yaml(member));
+            for key in keys {
+                mapping.insert(string(key), to_yaml(&members[key]));
             }
             Yaml::Mapping(mapping)
         }
     }
+}
+
+/// Keys written first, in this order, as Kubernetes' own tools write them;
+/// the others follow alphabetically.
+const LEADING_KEYS: &[&str] = &["apiVersion", "kind", "metadata", "name", "namespace"];
+
+fn rank(key: &str) -> usize {
+    LEADING_KEYS
+        .iter()
+        .position(|leading| *leading == key)
+        .unwrap_or(LEADING_KEYS.len())
 }
 
 /// A string scalar: plain when Kubernetes would read it back as this very
@@ -103,8 +117,23 @@ mod tests {
         });
         assert_eq!(
             stream(&[document]),
-            "---\nplain: counsel.counsel.svc\n\"yes\": \"yes\"\noctal: \"0755\"\nnumber: \"8443\"\n\
-             \"null\": \"null\"\ncolon: \"a: b\"\nempty: \"\"\n\"y\": \"y\"\nport: 443\n"
+            "---\ncolon: \"a: b\"\nempty: \"\"\n\"null\": \"null\"\nnumber: \"8443\"\noctal: \"0755\"\n\
+             plain: counsel.counsel.svc\nport: 443\n\"y\": \"y\"\n\"yes\": \"yes\"\n"
+        );
+    }
+
+    #[test]
+    fn kubernetes_keys_lead_and_the_rest_is_alphabetical() {
+        let document = json!({
+            "spec": {"ports": [{"port": 443, "name": "https"}]},
+            "metadata": {"namespace": "counsel", "labels": {"b": "1", "a": "2"}, "name": "counsel"},
+            "kind": "Service",
+            "apiVersion": "v1",
+        });
+        assert_eq!(
+            stream(&[document]),
+            "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: counsel\n  namespace: counsel\n  \
+             labels:\n    a: \"2\"\n    b: \"1\"\nspec:\n  ports:\n    - name: https\n      port: 443\n"
         );
     }
 
