@@ -3,8 +3,14 @@
 //! API server would; its Deployment run as the kubelet would; and its pods
 //! checked against Counsel's own restricted Pod Security policy.
 
+#[path = "install/certificates.rs"]
+mod certificates;
+#[path = "install/guide.rs"]
+mod guide;
 #[path = "install/manifests.rs"]
 mod manifests;
+#[path = "install/runtime.rs"]
+mod runtime;
 #[path = "install/serve.rs"]
 mod serve;
 #[path = "install/tls.rs"]
@@ -13,8 +19,6 @@ mod tls;
 use serde_json::{Value, json};
 
 use manifests::{Installed, base64_decode, counsel, install, install_in};
-
-const DEFAULT_CONFIG: &str = include_str!("../src/config/default.yaml");
 
 #[test]
 fn output_is_a_stream_of_valid_objects_in_apply_order() {
@@ -114,97 +118,6 @@ fn container_port(installed: &Installed, target: &Value) -> u64 {
 }
 
 #[test]
-fn the_ca_bundle_verifies_the_serving_certificate_for_the_service_name() {
-    let installed = install(&["-n", "policy", "--name", "guard"]);
-    let ca = base64_decode(
-        installed.validating_webhook()["clientConfig"]["caBundle"]
-            .as_str()
-            .expect("caBundle"),
-    );
-    let cert = installed.secret_data("tls.crt");
-    let key = installed.secret_data("tls.key");
-    assert_eq!(installed.secret_data("ca.crt"), ca, "the Secret's ca.crt");
-    assert_eq!(installed.one("Secret")["type"], "kubernetes.io/tls");
-
-    for name in ["guard.policy.svc", "guard.policy", "guard"] {
-        tls::handshake(&ca, name, &cert, &key)
-            .unwrap_or_else(|e| panic!("TLS to {name} with the caBundle: {e}"));
-    }
-    let wrong_name = tls::handshake(&ca, "guard.other.svc", &cert, &key).expect_err("wrong name");
-    assert!(
-        matches!(
-            wrong_name,
-            rustls::Error::InvalidCertificate(
-                rustls::CertificateError::NotValidForNameContext { .. }
-            )
-        ),
-        "{wrong_name:?}"
-    );
-    // Every run makes a new CA: another installation's bundle does not
-    // verify this certificate.
-    let other = install(&["-n", "policy", "--name", "guard"]);
-    let other_ca = base64_decode(
-        other.validating_webhook()["clientConfig"]["caBundle"]
-            .as_str()
-            .expect("caBundle"),
-    );
-    let foreign = tls::handshake(&other_ca, "guard.policy.svc", &cert, &key).expect_err("other CA");
-    assert!(
-        matches!(
-            foreign,
-            // Both CAs are named alike; the signature tells them apart.
-            rustls::Error::InvalidCertificate(
-                rustls::CertificateError::UnknownIssuer | rustls::CertificateError::BadSignature
-            )
-        ),
-        "{foreign:?}"
-    );
-}
-
-#[test]
-fn a_kept_ca_keeps_the_ca_bundle_and_issues_a_new_serving_certificate() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let made = counsel(
-        dir.path(),
-        &["certs", "--out", "ca", "--dns", "counsel.counsel.svc"],
-        None,
-    );
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
-    let args = ["--ca-cert", "ca/ca.crt", "--ca-key", "ca/ca.key"];
-    let first = install_in(dir.path(), &args);
-    let second = install_in(dir.path(), &args);
-    let bundle =
-        |installed: &Installed| installed.validating_webhook()["clientConfig"]["caBundle"].clone();
-    assert_eq!(bundle(&first), bundle(&second));
-    let ca = std::fs::read(dir.path().join("ca/ca.crt")).expect("ca.crt");
-    assert_eq!(
-        base64_decode(bundle(&first).as_str().expect("caBundle")),
-        ca
-    );
-    assert_ne!(first.secret_data("tls.crt"), second.secret_data("tls.crt"));
-    for installed in [&first, &second] {
-        tls::handshake(
-            &ca,
-            "counsel.counsel.svc",
-            &installed.secret_data("tls.crt"),
-            &installed.secret_data("tls.key"),
-        )
-        .expect("the kept CA verifies the new certificate");
-    }
-    let half = counsel(dir.path(), &["install", "--ca-cert", "ca/ca.crt"], None);
-    assert_eq!(half.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&half.stderr).contains("--ca-key <FILE>"),
-        "{}",
-        String::from_utf8_lossy(&half.stderr)
-    );
-}
-
-#[test]
 fn kube_system_and_counsels_own_namespace_are_never_sent_to_the_webhook() {
     for (namespace, excluded) in [
         ("policy", json!(["kube-system", "policy"])),
@@ -261,104 +174,6 @@ fn failure_policy_timeout_replicas_and_image_are_options() {
         format!("ghcr.io/counsel/counsel:{}", env!("CARGO_PKG_VERSION"))
     );
     assert_eq!(default.one("Deployment")["spec"]["replicas"], 2);
-}
-
-#[test]
-fn the_deployment_runs_counsel_serve_as_it_expects_to_be_run() {
-    let installed = install(&[]);
-    let container = installed.container();
-    assert_eq!(container["args"], json!(["serve"]));
-    let env = environment(container);
-
-    // Every variable is one `counsel serve` reads.
-    let dir = tempfile::tempdir().expect("temp dir");
-    let help = counsel(dir.path(), &["serve", "--help"], None);
-    let help = String::from_utf8_lossy(&help.stdout);
-    for name in env.keys() {
-        assert!(
-            help.contains(&format!("[env: {name}=")),
-            "serve reads {name}"
-        );
-    }
-    // The listeners are on the ports the pod declares and the probes use.
-    let port_of = |name: &str| {
-        let address = env[name].as_str().expect("address");
-        address
-            .rsplit(':')
-            .next()
-            .expect("port")
-            .parse::<u64>()
-            .expect("number")
-    };
-    assert_eq!(
-        port_of("COUNSEL_LISTEN"),
-        container_port(&installed, &json!("https"))
-    );
-    assert_eq!(
-        port_of("COUNSEL_METRICS_LISTEN"),
-        container_port(&installed, &json!("metrics"))
-    );
-    assert_eq!(
-        container["readinessProbe"]["httpGet"],
-        json!({"path": "/readyz", "port": "metrics"})
-    );
-    assert_eq!(
-        container["livenessProbe"]["httpGet"],
-        json!({"path": "/healthz", "port": "metrics"})
-    );
-
-    // The configuration, certificate and cache are where the variables say.
-    let mounts = volume_mounts(&installed);
-    let (config, _) = &mounts["/etc/counsel/config"];
-    assert_eq!(env["COUNSEL_CONFIG"], "/etc/counsel/config/counsel.yaml");
-    assert_eq!(config["configMap"]["name"], "counsel-config");
-    assert_eq!(
-        installed.one("ConfigMap")["data"],
-        json!({"counsel.yaml": DEFAULT_CONFIG})
-    );
-    let (tls, _) = &mounts["/etc/counsel/tls"];
-    assert_eq!(env["COUNSEL_TLS_CERT"], "/etc/counsel/tls/tls.crt");
-    assert_eq!(env["COUNSEL_TLS_KEY"], "/etc/counsel/tls/tls.key");
-    assert_eq!(tls["secret"]["secretName"], "counsel-tls");
-    let (cache, writable) = &mounts["/var/cache/counsel"];
-    assert_eq!(env["COUNSEL_CACHE_DIR"], "/var/cache/counsel");
-    assert!(cache.get("emptyDir").is_some() && *writable, "{cache}");
-    assert_eq!(mounts.len(), 3, "{mounts:?}");
-
-    // Restricted, and nothing to write but the cache.
-    assert_eq!(
-        container["securityContext"],
-        json!({
-            "allowPrivilegeEscalation": false,
-            "readOnlyRootFilesystem": true,
-            "runAsNonRoot": true,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        })
-    );
-    let pod = installed.pod_spec();
-    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
-    assert_eq!(
-        pod["securityContext"]["seccompProfile"]["type"],
-        "RuntimeDefault"
-    );
-    assert_eq!(pod["automountServiceAccountToken"], false);
-    assert_eq!(pod["serviceAccountName"], "counsel");
-}
-
-/// The container's environment, by name.
-pub fn environment(container: &Value) -> serde_json::Map<String, Value> {
-    container["env"]
-        .as_array()
-        .expect("env")
-        .iter()
-        .map(|var| {
-            (
-                var["name"].as_str().expect("name").to_owned(),
-                var["value"].clone(),
-            )
-        })
-        .collect()
 }
 
 /// The container's mounts: mount path → (volume, writable).
@@ -421,53 +236,6 @@ fn high_availability_two_replicas_spread_and_a_disruption_budget() {
         json!({"cpu": "100m", "memory": "128Mi"})
     );
     assert_eq!(resources["limits"], json!({"memory": "512Mi"}));
-}
-
-#[test]
-fn counsels_own_deployment_passes_its_restricted_pod_security_policy() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let installed = install_in(dir.path(), &[]);
-    std::fs::write(
-        dir.path().join("restricted.yaml"),
-        "policies:\n  - name: pod-security\n    module: builtin:pod-security\n    \
-         settings: {level: restricted}\n    mode: enforce\n",
-    )
-    .expect("write config");
-    let checked = counsel(
-        dir.path(),
-        &["check", "-f", "-", "-c", "restricted.yaml", "-o", "json"],
-        Some(&installed.text),
-    );
-    assert_eq!(
-        checked.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&checked.stdout)
-    );
-    let report: Value = serde_json::from_slice(&checked.stdout).expect("JSON");
-    let deployment = report["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .find(|result| result["kind"] == "Deployment")
-        .expect("the Deployment was checked");
-    assert_eq!(deployment["allowed"], true);
-    assert_eq!(deployment["violations"], json!([]));
-    assert_eq!(deployment["failures"], json!([]));
-
-    // The default configuration (restricted, enforced; hygiene warned):
-    // allowed, and the only advice is to pin the image by digest.
-    let checked = counsel(dir.path(), &["check", "-f", "-"], Some(&installed.text));
-    let stdout = String::from_utf8_lossy(&checked.stdout);
-    assert_eq!(checked.status.code(), Some(0), "{stdout}");
-    assert!(
-        stdout.contains("warning[workload-hygiene/image-digest]: Deployment counsel/counsel"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.ends_with("0 errors, 1 warning in 8 objects\n"),
-        "{stdout}"
-    );
 }
 
 #[test]
@@ -556,49 +324,6 @@ fn bad_input_is_refused_naming_what_is_wrong() {
 }
 
 #[test]
-fn the_deployment_serves_as_deployed() {
-    let installed = install(&["-n", "policy", "--name", "guard"]);
-    serve::run_as_deployed(&installed, "guard.policy.svc");
-}
-
-#[test]
-fn the_ops_guide_example_configuration_is_one_counsel_accepts() {
-    let guide = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/operations.md"),
-    )
-    .expect("docs/operations.md");
-    let section = guide
-        .split("## Write a counsel.yaml")
-        .nth(1)
-        .expect("the counsel.yaml section");
-    let example = section
-        .split("```yaml\n")
-        .nth(1)
-        .and_then(|rest| rest.split("```").next())
-        .expect("a YAML example");
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("counsel.yaml"), example).expect("write");
-    let installed = install_in(dir.path(), &["--config", "counsel.yaml"]);
-    assert_eq!(
-        installed.one("ConfigMap")["data"]["counsel.yaml"],
-        example,
-        "shipped as written"
-    );
-    let checked = counsel(
-        dir.path(),
-        &["check", "-c", "counsel.yaml", "-f", "-"],
-        Some(&installed.text),
-    );
-    assert_eq!(
-        checked.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&checked.stdout),
-        String::from_utf8_lossy(&checked.stderr)
-    );
-}
-
-#[test]
 fn kinds_the_webhook_is_not_sent_are_pointed_out() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(
@@ -618,93 +343,4 @@ fn kinds_the_webhook_is_not_sent_are_pointed_out() {
     assert!(
         String::from_utf8_lossy(&output.stdout).contains("kind: ValidatingWebhookConfiguration")
     );
-}
-
-/// The fenced blocks of `language` in the ops guide's section `heading`.
-fn guide_blocks(heading: &str, language: &str) -> Vec<String> {
-    let guide = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/operations.md"),
-    )
-    .expect("docs/operations.md");
-    let section = guide
-        .split(&format!("\n## {heading}\n"))
-        .nth(1)
-        .and_then(|rest| rest.split("\n## ").next())
-        .unwrap_or_else(|| panic!("no section {heading:?}"));
-    section
-        .split(&format!("```{language}\n"))
-        .skip(1)
-        .map(|block| block.split("```").next().expect("closed block").to_owned())
-        .collect()
-}
-
-#[test]
-fn the_ops_guide_shows_what_counsel_serve_answers() {
-    let configs = guide_blocks("What developers see", "yaml");
-    let texts = guide_blocks("What developers see", "text");
-    let review = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/review-privileged.json"),
-    )
-    .expect("example review");
-    let dir = tempfile::tempdir().expect("temp dir");
-
-    // The denial, as kubectl prints it.
-    std::fs::write(dir.path().join("counsel.yaml"), &configs[0]).expect("write");
-    let installed = install_in(dir.path(), &["--config", "counsel.yaml"]);
-    let deployed = serve::Deployed::start(&installed, "counsel.counsel.svc");
-    let response = deployed.review(&review);
-    let (kubectl, message) = texts[0]
-        .split_once("denied the request: ")
-        .expect("kubectl's words, then Counsel's");
-    assert!(
-        kubectl.ends_with(&format!(
-            "admission webhook {} ",
-            installed.validating_webhook()["name"]
-        )),
-        "{kubectl}"
-    );
-    assert_eq!(response["status"]["message"], message.trim_end());
-
-    // The same in warn mode.
-    let warn = configs[0].replace("mode: enforce", "mode: warn");
-    std::fs::write(dir.path().join("counsel.yaml"), warn).expect("write");
-    let installed = install_in(dir.path(), &["--config", "counsel.yaml"]);
-    let deployed = serve::Deployed::start(&installed, "counsel.counsel.svc");
-    let response = deployed.review(&review);
-    assert_eq!(response["allowed"], true);
-    let shown: Vec<&str> = texts[1]
-        .lines()
-        .filter_map(|line| line.strip_prefix("Warning: "))
-        .collect();
-    assert_eq!(response["warnings"], json!(shown));
-}
-
-#[test]
-fn the_ops_guide_shows_what_counsel_check_prints() {
-    let texts = guide_blocks("What developers see", "text");
-    let shown = texts.last().expect("the counsel check example");
-    let (command, output) = shown.split_once('\n').expect("command line");
-    let args: Vec<&str> = command
-        .strip_prefix("$ counsel ")
-        .expect("a counsel command")
-        .split_whitespace()
-        .collect();
-    let (head, tail) = output.split_once("...\n").expect("an elided middle");
-    let mut full_args = args.clone();
-    full_args.extend(["--color", "never"]);
-    // The example files, at the same relative paths, in a scratch folder.
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::create_dir(dir.path().join("examples")).expect("mkdir");
-    for file in args.iter().filter(|arg| arg.starts_with("examples/")) {
-        std::fs::copy(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file),
-            dir.path().join(file),
-        )
-        .expect("copy the example");
-    }
-    let checked = counsel(dir.path(), &full_args, None);
-    let printed = String::from_utf8_lossy(&checked.stdout);
-    assert!(printed.starts_with(head), "{printed}");
-    assert!(printed.ends_with(tail), "{printed}");
-    assert_eq!(checked.status.code(), Some(1));
 }
