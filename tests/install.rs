@@ -66,6 +66,28 @@ fn output_is_a_stream_of_valid_objects_in_apply_order() {
             "{kind}"
         );
     }
+    // Every object is one Kubernetes knows, field for field: read into the
+    // API's own types and written back, nothing is lost or changed (a
+    // misspelt field would be dropped, a wrong type refused).
+    for object in &installed.objects {
+        let kind = object["kind"].as_str().expect("kind");
+        let typed = match kind {
+            "Namespace" => round_trip::<k8s_openapi::api::core::v1::Namespace>(object),
+            "ServiceAccount" => round_trip::<k8s_openapi::api::core::v1::ServiceAccount>(object),
+            "ConfigMap" => round_trip::<k8s_openapi::api::core::v1::ConfigMap>(object),
+            "Secret" => round_trip::<k8s_openapi::api::core::v1::Secret>(object),
+            "Service" => round_trip::<k8s_openapi::api::core::v1::Service>(object),
+            "Deployment" => round_trip::<k8s_openapi::api::apps::v1::Deployment>(object),
+            "PodDisruptionBudget" => {
+                round_trip::<k8s_openapi::api::policy::v1::PodDisruptionBudget>(object)
+            }
+            "ValidatingWebhookConfiguration" => round_trip::<
+                k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+            >(object),
+            other => panic!("unexpected kind {other}"),
+        };
+        assert_eq!(&typed, object, "{kind} as Kubernetes reads it");
+    }
     // Without a policy in `fix` mode there is nothing to mutate.
     assert!(!installed.text.contains("MutatingWebhookConfiguration"));
 }
@@ -343,4 +365,11 @@ fn kinds_the_webhook_is_not_sent_are_pointed_out() {
     assert!(
         String::from_utf8_lossy(&output.stdout).contains("kind: ValidatingWebhookConfiguration")
     );
+}
+
+/// `object` read as the Kubernetes type `T` and written back.
+fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(object: &Value) -> Value {
+    let typed: T = serde_json::from_value(object.clone())
+        .unwrap_or_else(|e| panic!("not a valid {}: {e}", object["kind"]));
+    serde_json::to_value(typed).expect("serialises")
 }
