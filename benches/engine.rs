@@ -32,6 +32,17 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
 
+    let manifest = include_str!("deployment.json");
+    let parse = sample(iterations, || {
+        black_box(counsel::source::parse(manifest).expect("parses"));
+    });
+    println!(
+        "read a manifest with positions (counsel::source::parse, {} bytes): p50 {} p99 {}",
+        manifest.len(),
+        us(parse.p50),
+        us(parse.p99)
+    );
+
     // Loading: a fresh cache directory compiles; a second engine on it reads.
     let cache = tempfile::tempdir().expect("tempdir");
     for round in ["compiling (empty cache)", "from the compiled cache"] {

@@ -211,7 +211,7 @@ impl Engine {
             .max_memory_size(usize::try_from(options.max_memory).unwrap_or(usize::MAX))
             // Most of the cost of a fresh instance is page faults on fresh
             // memory; keeping the first pages resident avoids them.
-            .linear_memory_keep_resident(8 * 1024 * 1024)
+            .linear_memory_keep_resident(2 * 1024 * 1024)
             .table_keep_resident(64 * 1024);
         let mut config = Config::new();
         config

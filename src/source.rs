@@ -32,6 +32,11 @@
 //!   stream as every YAML tool counts it.
 //! - A stream nested deeper than 128 levels, or one whose aliases expand to far
 //!   more nodes than it contains, is rejected.
+//! - JSON goes through the same parser, so JSON files get positions too; its
+//!   values come out exactly as `serde_json` reads them (integers stay integers,
+//!   `1.0` stays a float), and UTF-16 surrogate pair escapes (`"\ud83d\ude00"`),
+//!   which YAML itself rejects, are accepted.
+//! - A syntax error reports the parser's message at the parser's position.
 //!
 //! # Which nodes have positions
 //! Every node written in the text has a [`NodeSpan`] under its pointer. Nodes
@@ -40,7 +45,7 @@
 //! merged into, which is also where an edit has to go.
 
 mod builder;
-mod escapes;
+mod rewrite;
 mod scalar;
 mod text;
 
@@ -104,7 +109,8 @@ pub enum Style {
 }
 
 impl Style {
-    /// Whether the node is written in flow style (`{}`, `[]`, or inside one).
+    /// Whether the node is a flow collection (`{…}`, `[…]`, or a pair inside
+    /// one). Scalars inside a flow collection have their own scalar style.
     pub fn is_flow(self) -> bool {
         matches!(self, Style::FlowMapping | Style::FlowSequence)
     }
@@ -117,10 +123,12 @@ pub struct NodeSpan {
     pub key: Option<Span>,
     /// The `-` indicator, for an item of a block sequence.
     pub dash: Option<Span>,
-    /// The node itself, with its anchor and tag. A block scalar starts at its
-    /// `|`/`>` header and ends after its last non-blank line; a block collection
-    /// ends where its last entry ends; an empty value is an empty span just after
-    /// its `:` (or `-`).
+    /// The node itself, with its anchor and tag, never the blanks or comment
+    /// after it: a quoted scalar ends at its closing quote, a flow collection at
+    /// its bracket, a block scalar spans from its `|`/`>` header to its last
+    /// non-blank line, a block collection from its first key or dash to the end
+    /// of its last entry. An empty value is an empty span right after its `:`,
+    /// its `-`, or its `? key`.
     pub value: Span,
     /// How the node is written.
     pub style: Style,
@@ -275,9 +283,12 @@ impl SourceError {
 /// how values are resolved). Fails on the first syntax or conversion error.
 pub fn parse(text: &str) -> Result<Vec<Document>, SourceError> {
     let index = text::TextIndex::new(text);
-    match builder::build(&index, text) {
+    let masked = rewrite::mask_reserved_directives(text);
+    match builder::build(&index, masked.as_deref().unwrap_or(text)) {
+        // Only JSON has surrogate pairs, and JSON has no directives: the
+        // rewrite starts from the original text.
         Err(builder::Failure::EscapeRejected(error)) => {
-            match escapes::rewrite_surrogate_pairs(text) {
+            match rewrite::rewrite_surrogate_pairs(text) {
                 Some((rewritten, offsets)) => {
                     let index = text::TextIndex::with_offsets(text, Some(offsets));
                     builder::build(&index, &rewritten).map_err(builder::Failure::into_error)

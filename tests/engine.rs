@@ -27,6 +27,13 @@ fn engine(cache: Option<&Path>) -> Engine {
     .expect("engine starts")
 }
 
+/// The misbehaving test policy, loaded with `limits`.
+fn hostile(engine: &Engine, limits: Limits) -> counsel::engine::Policy {
+    let bytes =
+        std::fs::read(dist("test-hostile")).expect("policies/dist/test-hostile.wasm is built");
+    engine.load("hostile", &bytes, limits).expect("loads")
+}
+
 fn request() -> Request {
     let object = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "shop"},
         "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}});
@@ -84,13 +91,7 @@ fn committed_components_export_the_contract_and_import_only_log() {
 #[test]
 fn a_healthy_policy_reports_checked_violations() {
     let engine = engine(None);
-    let policy = engine
-        .load(
-            "hostile",
-            &std::fs::read(dist("test-hostile")).expect("built"),
-            Limits::default(),
-        )
-        .expect("loads");
+    let policy = hostile(&engine, Limits::default());
     assert_eq!(policy.metadata().rules[0].id, "hostile");
     let verdict = policy
         .evaluate(
@@ -115,13 +116,7 @@ fn hostile_policies_fail_within_their_limits_and_the_engine_carries_on() {
         timeout: Duration::from_millis(200),
         ..Limits::default()
     };
-    let policy = engine
-        .load(
-            "hostile",
-            &std::fs::read(dist("test-hostile")).expect("built"),
-            limits,
-        )
-        .expect("loads");
+    let policy = hostile(&engine, limits);
     let request = serde_json::to_string(&request()).expect("json");
     type Expectation = fn(&Failure) -> bool;
     let cases: [(&str, Expectation); 7] = [
@@ -184,13 +179,7 @@ fn hostile_policies_fail_within_their_limits_and_the_engine_carries_on() {
 #[test]
 fn a_budget_narrows_the_deadline() {
     let engine = engine(None);
-    let policy = engine
-        .load(
-            "hostile",
-            &std::fs::read(dist("test-hostile")).expect("built"),
-            Limits::default(),
-        )
-        .expect("loads");
+    let policy = hostile(&engine, Limits::default());
     let started = Instant::now();
     let failure = policy
         .evaluate(

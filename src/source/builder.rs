@@ -46,6 +46,7 @@ pub(crate) fn build(index: &TextIndex, parser_text: &str) -> Result<Vec<Document
         documents: Vec::new(),
         document: None,
         next_index: 0,
+        last_document_end: 0,
     };
     for event in Parser::new_from_str(parser_text) {
         let (event, span) = event.map_err(|error| {
@@ -75,6 +76,8 @@ struct Builder<'i, 't> {
     documents: Vec<Document>,
     document: Option<DocumentState>,
     next_index: usize,
+    /// Where the last document ended (after its `...`, if any).
+    last_document_end: usize,
 }
 
 impl Builder<'_, '_> {
@@ -82,17 +85,25 @@ impl Builder<'_, '_> {
         let start = self.index.offset(span.start.index());
         let end = self.index.offset(span.end.index()).max(start);
         match event {
-            Event::DocumentStart(_) => {
+            Event::DocumentStart(explicit) => {
                 self.finish_document();
+                // After `---`; an implicit start's span covers (part of) the first
+                // token, so its content can only be said to follow the last document.
+                let content = if explicit {
+                    end
+                } else {
+                    self.last_document_end
+                };
                 // Room for the document's nodes (about one per 8 bytes up to the next
                 // `---`), so that the list is not copied over and over as it grows.
-                let rest = self.index.text().get(end..).unwrap_or_default();
+                let rest = self.index.text().get(content..).unwrap_or_default();
                 let expected_nodes = rest.find("\n---").unwrap_or(rest.len()) / 8;
-                self.document = Some(DocumentState::new(self.next_index, end, expected_nodes));
+                self.document = Some(DocumentState::new(self.next_index, content, expected_nodes));
                 self.next_index += 1;
                 Ok(())
             }
             Event::DocumentEnd => {
+                self.last_document_end = end;
                 self.finish_document();
                 Ok(())
             }

@@ -163,6 +163,38 @@ fn block_scalar_header(line: &str) -> Option<usize> {
     Some(start)
 }
 
+/// Just past the closing quote of the quoted scalar whose node starts at
+/// `start` (at its quote, or at an anchor or tag before it). The parser's span
+/// runs on over trailing blanks and a comment; `limit` is where it ends.
+pub(crate) fn quoted_end(text: &str, start: usize, limit: usize) -> Option<usize> {
+    let bytes = text.as_bytes().get(..limit)?;
+    let mut i = start;
+    // Skip the node's properties (`&anchor`, `!tag`) and the blanks after them.
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'&' | b'!' => {
+                i += bytes[i..]
+                    .iter()
+                    .take_while(|b| !b.is_ascii_whitespace())
+                    .count()
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            _ => break,
+        }
+    }
+    let quote = *bytes.get(i).filter(|&&b| b == b'\'' || b == b'"')?;
+    i += 1;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            b if b == quote => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 /// Where a block scalar's text ends: after its last non-blank line, not at
 /// the next token where the parser puts it.
 pub(crate) fn trim_trailing_space(text: &str, floor: usize, end: usize) -> usize {
@@ -172,6 +204,36 @@ pub(crate) fn trim_trailing_space(text: &str, floor: usize, end: usize) -> usize
         end -= 1;
     }
     end
+}
+
+/// Where an empty value goes: right after its `:`, its `-` or its `? key`.
+/// The parser puts it at the `:`, or after the blanks, comments and even
+/// lines that follow the other two. `floor` is where the previous token ended.
+pub(crate) fn empty_value_at(text: &str, at: usize, floor: usize) -> usize {
+    if text.as_bytes().get(at) == Some(&b':') {
+        return at + 1;
+    }
+    let floor = floor.min(at);
+    let mut end = at.min(text.len());
+    loop {
+        let Some(before) = text.get(..end) else {
+            return at;
+        };
+        let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let portion = strip_comment(text.get(line_start..end).unwrap_or_default());
+        let trimmed = portion.trim_end_matches([' ', '\t']);
+        if !trimmed.is_empty() || line_start <= floor {
+            return (line_start + trimmed.len()).max(floor);
+        }
+        end = line_start - 1;
+    }
+}
+
+/// Offset of the `?` written before a key on its line (`? key`), which is
+/// where the mapping's entries are indented to.
+pub(crate) fn explicit_key_indicator(text: &str, key: usize) -> Option<usize> {
+    let before = text.get(..key)?.trim_end_matches([' ', '\t']);
+    before.ends_with('?').then(|| before.len() - 1)
 }
 
 /// Offset of the `-` that introduces the block sequence entry whose value
@@ -240,6 +302,24 @@ mod tests {
         let text = "\"a | b\": >2\n\n   x\n";
         let content = text.find('x').unwrap();
         assert_eq!(block_scalar_start(text, 7, content), Some(9));
+    }
+
+    #[test]
+    fn quoted_scalars_end_at_their_closing_quote() {
+        let text = r#"a: 'it''s' # 'c'"#;
+        assert_eq!(quoted_end(text, 3, text.len()), Some(10));
+        let text = r#"b: &x !!str "q\"\\" , "n""#;
+        assert_eq!(quoted_end(text, 3, text.len()), Some(19));
+        assert_eq!(quoted_end("c: 'open", 3, 8), None);
+        assert_eq!(quoted_end("d: plain", 3, 8), None);
+    }
+
+    #[test]
+    fn empty_values_go_right_after_their_indicator() {
+        assert_eq!(empty_value_at("a: # c\n", 1, 1), 2);
+        assert_eq!(empty_value_at("- # comment\n- x", 11, 0), 1);
+        assert_eq!(empty_value_at("l:\r\n- \r\n", 7, 2), 5);
+        assert_eq!(empty_value_at("? \"k #\" # c\n\n", 13, 8), 8);
     }
 
     #[test]

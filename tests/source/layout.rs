@@ -189,9 +189,78 @@ fn empty_values_sit_right_after_their_indicator() {
         (at(first.dash.unwrap()), at(first.value)),
         ("4:1-4:2".into(), "4:2-4:2".into())
     );
-    assert_eq!(node(&doc, t, "/list/1").1, "5:3-5:3");
+    assert_eq!(node(&doc, t, "/list/1").1, "5:2-5:2");
     assert_eq!(node(&doc, t, "/list/2").1, "6:3-6:4");
     assert_eq!(node(&doc, t, "/flow/k").1, "7:10-7:10");
     let expected = serde_json::json!({"a": null, "b": null, "list": [null, null, "x"], "flow": {"k": null, "j": null}});
     assert_eq!(doc.value, expected);
+}
+
+#[test]
+fn spans_stop_before_trailing_blanks_and_comments() {
+    let t = "b: 'it''s'   # note\nc: \"q\\\"\" # d\nd: [a]   # e\nf: {a: 1}  # g\n\"k\" : v\nh: [ 'p' ,  \"q\"  ]\n";
+    let doc = single(t);
+    assert_eq!(
+        node(&doc, t, "/b"),
+        (some("1:1-1:2"), "1:4-1:11".into(), "'it''s'".into())
+    );
+    assert_eq!(node(&doc, t, "/c").2, "\"q\\\"\"");
+    assert_eq!(
+        node(&doc, t, "/d"),
+        (some("3:1-3:2"), "3:4-3:7".into(), "[a]".into())
+    );
+    assert_eq!(node(&doc, t, "/f").2, "{a: 1}");
+    assert_eq!(
+        node(&doc, t, "/k"),
+        (some("5:1-5:4"), "5:7-5:8".into(), "v".into())
+    );
+    assert_eq!(node(&doc, t, "/h/0").2, "'p'");
+    assert_eq!(node(&doc, t, "/h/1").2, "\"q\"");
+    assert_eq!(node(&doc, t, "").1, "1:1-6:19");
+}
+
+#[test]
+fn explicit_keys_indent_at_their_question_mark() {
+    let t = "? complex\n: value\nplain: x\n";
+    let doc = single(t);
+    let root = doc.node("").unwrap();
+    assert_eq!((root.indent, at(root.value)), (Some(0), "1:1-3:9".into()));
+    assert_eq!(
+        node(&doc, t, "/complex"),
+        (some("1:3-1:10"), "2:3-2:8".into(), "value".into())
+    );
+}
+
+#[test]
+fn block_sequence_items_of_every_kind_have_their_dash() {
+    let t = "list:\n- |\n  text\n- >-\n  folded\n- &a !!str |\n  tagged\n- # comment\n  name: x\n- - nested\n";
+    let doc = single(t);
+    let items: Vec<(String, String)> = (0..5)
+        .map(|i| {
+            let n = doc.node(&format!("/list/{i}")).unwrap();
+            (at(n.dash.unwrap()), n.value.slice(t).to_owned())
+        })
+        .collect();
+    let expected = [
+        ("2:1-2:2", "|\n  text"),
+        ("4:1-4:2", ">-\n  folded"),
+        ("6:1-6:2", "&a !!str |\n  tagged"),
+        ("8:1-8:2", "name: x"),
+        ("10:1-10:2", "- nested"),
+    ];
+    assert_eq!(items, expected.map(|(d, v)| (d.to_owned(), v.to_owned())));
+    assert_eq!(doc.node("/list/3").unwrap().indent, Some(2));
+    let value =
+        serde_json::json!({"list": ["text\n", "folded", "tagged\n", {"name": "x"}, ["nested"]]});
+    assert_eq!(doc.value, value);
+    // A properties-only line before a block sequence belongs to it.
+    let t = "a: &anc\n  - x\nb: !!seq\n- z\n";
+    let doc = single(t);
+    assert_eq!(
+        node(&doc, t, "/a"),
+        (some("1:1-1:2"), "1:4-2:6".into(), "&anc\n  - x".into())
+    );
+    assert_eq!(doc.node("/a").unwrap().indent, Some(2));
+    assert_eq!(node(&doc, t, "/b").1, "3:4-4:4");
+    assert_eq!(doc.node("/b").unwrap().indent, Some(0));
 }

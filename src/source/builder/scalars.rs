@@ -26,6 +26,8 @@ impl DocumentState {
             start,
             end,
         } = scalar;
+        let bare = tag.is_none() && anchor == 0;
+        let (start, end) = self.extent(index.text(), style, bare, start, end);
         self.last_end = end;
         let merge_tag =
             tag.is_some_and(|t| format!("{}{}", t.handle, t.suffix) == "tag:yaml.org,2002:merge");
@@ -77,6 +79,34 @@ impl DocumentState {
         self.set_pending(index, Pending::Value { name, key }, start)
     }
 
+    /// Where a scalar is written: the parser's span, trimmed to the text of
+    /// the node (a block scalar from its header to its last line, a quoted one
+    /// up to its closing quote).
+    fn extent(
+        &self,
+        source: &str,
+        style: ScalarStyle,
+        bare: bool,
+        start: usize,
+        end: usize,
+    ) -> (usize, usize) {
+        match style {
+            ScalarStyle::Literal | ScalarStyle::Folded => {
+                let header = if bare {
+                    text::block_scalar_start(source, self.last_end.min(start), start)
+                        .unwrap_or(start)
+                } else {
+                    start // the parser's span already starts at the anchor or tag
+                };
+                (header, text::trim_trailing_space(source, header + 1, end))
+            }
+            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                (start, text::quoted_end(source, start, end).unwrap_or(end))
+            }
+            ScalarStyle::Plain => (start, end),
+        }
+    }
+
     fn set_pending(
         &mut self,
         index: &TextIndex,
@@ -87,7 +117,8 @@ impl DocumentState {
             return Err(internal(index, key_start, "a key outside of a mapping"));
         };
         if !frame.flow && frame.indent.is_none() {
-            frame.indent = Some(index.position(key_start).column - 1);
+            let entry = text::explicit_key_indicator(index.text(), key_start).unwrap_or(key_start);
+            frame.indent = Some(index.position(entry).column - 1);
         }
         match &mut frame.content {
             Content::Mapping { pending, .. } => *pending = next,
@@ -117,26 +148,12 @@ impl DocumentState {
             .and_then(|resolved| resolved.into_value(text))
             .map_err(|message| SourceError::at(index.position(start), message))?;
         let source = index.text();
-        let (start, end) = match style {
-            ScalarStyle::Literal | ScalarStyle::Folded => {
-                let header = if bare {
-                    text::block_scalar_start(source, self.last_end.min(start), start)
-                        .unwrap_or(start)
-                } else {
-                    start // the parser's span already starts at the anchor or tag
-                };
-                (header, text::trim_trailing_space(source, header + 1, end))
-            }
-            // An empty value: an empty span just after its `:` indicator.
-            ScalarStyle::Plain if empty && bare => {
-                let at = if source.as_bytes().get(start) == Some(&b':') {
-                    start + 1
-                } else {
-                    start
-                };
-                (at, at)
-            }
-            _ => (start, end),
+        let (start, end) = if empty && bare {
+            // An empty value: an empty span just after its `:` or `-` indicator.
+            let at = text::empty_value_at(source, start, self.last_end);
+            (at, at)
+        } else {
+            self.extent(source, style, bare, start, end)
         };
         self.last_end = end;
         let place = self.place_value(index, start)?;

@@ -114,7 +114,9 @@ impl DocumentState {
             place,
             record,
             start,
-            end,
+            // Grows with each entry (the parser's span of an unindented sequence
+            // starts past the blanks after its first `-`).
+            end: 0,
             flow,
             anchor,
             tagged,
@@ -138,8 +140,14 @@ impl DocumentState {
                 "the end of a collection that was never opened",
             ));
         };
-        // A flow collection ends at its bracket; a block one where its last entry ends.
-        let end = if end > start { end } else { frame.end };
+        // A flow collection ends with its bracket (the parser's span runs on over
+        // blanks and a comment after it); a block one where its last entry ends.
+        let closing = index.text().as_bytes().get(start);
+        let end = if end > start && matches!(closing, Some(b'}' | b']')) {
+            start + 1
+        } else {
+            frame.end.max(frame.start)
+        };
         self.last_end = self.last_end.max(end);
         self.written_nodes += 1;
         let (value, style) = match frame.content {
