@@ -105,10 +105,11 @@ pub fn decode_review(body: &[u8]) -> Result<Request, DecodeError> {
     };
     // The plain parse is the fast path; only a request that fails it is
     // parsed again with path tracking, to say where it is wrong.
-    let request: Request = match serde_json::from_str(raw.get()) {
+    let mut request: Request = match serde_json::from_str(raw.get()) {
         Ok(request) => request,
         Err(_) => return Err(locate_request_error(raw.get())),
     };
+    request.received_json = Some(raw.get().to_owned());
     if request.uid.is_empty() {
         return Err(DecodeError::MissingUid);
     }
@@ -193,6 +194,9 @@ mod tests {
             request.object,
             Some(serde_json::json!({"kind":"Pod","metadata":{"name":"p"}}))
         );
+        // Policies get the request exactly as the API server sent it.
+        assert_eq!(request.received_json.as_deref(), Some(MINIMAL));
+        assert_eq!(request.to_json(), MINIMAL);
     }
 
     #[test]
