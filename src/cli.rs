@@ -3,6 +3,7 @@
 
 mod certs;
 mod check;
+mod install;
 mod serve;
 
 use std::path::PathBuf;
@@ -39,6 +40,9 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Write a CA and a serving certificate, and print the caBundle.
     Certs(certs::CertsArgs),
+    /// Print Counsel's deployment as Kubernetes manifests, certificates
+    /// included, for `counsel install | kubectl apply -f -`.
+    Install(install::InstallArgs),
 }
 
 /// Options shared by every command that loads policies.
@@ -92,5 +96,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Certs(args) => certs::run(args),
+        Command::Install(args) => install::run(args),
     }
 }

@@ -55,6 +55,11 @@ pub struct Request {
     /// The operation's options (`CreateOptions`, `DeleteOptions`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<Value>,
+    /// The exact JSON the request was read from, when it came over the
+    /// wire. Policies then get it as the API server sent it, and the
+    /// request is not serialised again for every review.
+    #[serde(skip)]
+    pub received_json: Option<String>,
 }
 
 /// A Kubernetes API group, version and kind.
@@ -129,6 +134,16 @@ pub struct UserInfo {
 }
 
 impl Request {
+    /// The JSON policies receive: the request as it was received, or else
+    /// as serialised now.
+    pub fn to_json(&self) -> std::borrow::Cow<'_, str> {
+        match &self.received_json {
+            Some(json) => json.as_str().into(),
+            // Only strings and JSON values: serialising cannot fail.
+            None => serde_json::to_string(self).unwrap_or_default().into(),
+        }
+    }
+
     /// The object the request is about: the submitted one, or on DELETE the
     /// stored one.
     pub fn subject(&self) -> Option<&Value> {
@@ -195,6 +210,7 @@ impl Request {
             old_object,
             dry_run: Some(true),
             options: None,
+            received_json: None,
         }
     }
 }

@@ -96,7 +96,7 @@ impl Reviewer {
             failures: Vec::new(),
             evaluations: Vec::new(),
         };
-        // Serialised once, however many policies run.
+        // Serialised at most once, however many policies run.
         let mut request_json = None;
         for loaded in &self.policies {
             if matches!(scope, Scope::Policy(name) if name != loaded.config.name)
@@ -108,9 +108,7 @@ impl Reviewer {
             {
                 continue;
             }
-            let request_json: &str = request_json.get_or_insert_with(|| {
-                serde_json::to_string(request).unwrap_or_else(|_| String::from("{}"))
-            });
+            let request_json: &str = request_json.get_or_insert_with(|| request.to_json());
             let remaining = budget.map(|b| b.saturating_sub(started.elapsed()));
             let began = Instant::now();
             let outcome = match loaded

@@ -112,8 +112,11 @@ fn a_healthy_policy_reports_checked_violations() {
 #[test]
 fn hostile_policies_fail_within_their_limits_and_the_engine_carries_on() {
     let engine = engine(None);
+    // A small memory cap, so the memory bomb reaches it long before its
+    // deadline even on a busy machine.
     let limits = Limits {
-        timeout: Duration::from_millis(200),
+        timeout: Duration::from_millis(1000),
+        memory: 16 << 20,
         ..Limits::default()
     };
     let policy = hostile(&engine, limits);
@@ -121,11 +124,9 @@ fn hostile_policies_fail_within_their_limits_and_the_engine_carries_on() {
     type Expectation = fn(&Failure) -> bool;
     let cases: [(&str, Expectation); 7] = [
         ("loop", |f| {
-            *f == Failure::Deadline(Duration::from_millis(200))
+            *f == Failure::Deadline(Duration::from_millis(1000))
         }),
-        ("memory-bomb", |f| {
-            *f == Failure::Memory(Limits::DEFAULT_MEMORY)
-        }),
+        ("memory-bomb", |f| *f == Failure::Memory(16 << 20)),
         ("recursion", |f| {
             *f == Failure::Trap(
                 "wasm trap: out of bounds memory access (in a Rust policy usually runaway recursion that overflowed its stack)".into(),
@@ -158,7 +159,7 @@ fn hostile_policies_fail_within_their_limits_and_the_engine_carries_on() {
             "{behaviour}: unexpected failure {failure:?}"
         );
         assert!(
-            took < Duration::from_millis(200 + 300),
+            took < Duration::from_millis(1000 + 300),
             "{behaviour} took {took:?}"
         );
         // The next evaluation, on a fresh instance, is unaffected.
@@ -190,7 +191,7 @@ fn a_budget_narrows_the_deadline() {
         .expect_err("deadline");
     assert_eq!(failure, Failure::Deadline(Duration::from_millis(30)));
     assert!(
-        started.elapsed() < Duration::from_millis(200),
+        started.elapsed() < Duration::from_millis(500),
         "took {:?}",
         started.elapsed()
     );

@@ -291,7 +291,7 @@ async fn rotation_serves_the_new_certificate_without_a_failed_request() {
     for task in loops {
         task.await.expect("client loop");
     }
-    let seen = seen.lock().expect("lock");
+    let seen = std::mem::take(&mut *seen.lock().expect("lock"));
     let failures: Vec<&String> = seen
         .iter()
         .filter_map(|(_, outcome)| outcome.as_ref().err())

@@ -368,9 +368,21 @@ async fn a_looping_policy_under_fail_denies_in_time_saying_the_policy_failed() {
         "answered after the API server gave up: {took:?}"
     );
     assert_eq!(response["allowed"], false);
+    // Normally the policy's deadline is cut to the time left and it is
+    // reported as failed; on a starved machine the server's own deadline
+    // may come first and every policy that must check is named. Either way
+    // the answer blames the policy, names it, and comes in time.
     let message = response["status"]["message"].as_str().expect("message");
     assert!(
-        message.starts_with("Deployment shop/web could not be checked: 1 policy failed:\n\n[stuck] policy \"stuck\" failed (did not finish within its deadline of 8"),
+        message.starts_with("Deployment shop/web could not be checked: "),
+        "{message}"
+    );
+    assert!(
+        message.contains("\n\n[stuck] policy \"stuck\" "),
+        "{message}"
+    );
+    assert!(
+        message.contains("not a problem with your object"),
         "{message}"
     );
     server.stop().await;

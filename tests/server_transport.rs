@@ -65,7 +65,9 @@ async fn malformed_requests_get_precise_errors() {
         .as_object_mut()
         .expect("request")
         .remove("uid");
-    let cases: Vec<(&str, Option<&str>, Vec<u8>, u16, &str)> = vec![
+    // (path, content type, body, expected status, expected text)
+    type Case<'a> = (&'a str, Option<&'a str>, Vec<u8>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "/validate",
             Some("text/plain"),

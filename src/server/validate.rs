@@ -311,12 +311,8 @@ async fn review(
                 });
                 tracing::warn!("answered without evaluating: {error}");
                 let object = ObjectRef::of(request.subject(), request.namespace.as_deref());
-                encode_unevaluated(
-                    &request.uid,
-                    &object,
-                    &policies.matching(&request, scope),
-                    why,
-                )
+                let skipped = policies.matching(&request, scope);
+                encode_unevaluated(&request.uid, &object, &skipped, why)
             }
         };
         let decision = if response.allowed {
@@ -358,7 +354,7 @@ async fn review(
 /// reported as such (with its name and contact) rather than overtaken by the
 /// pool's own timeout.
 fn evaluation_budget(left: std::time::Duration) -> std::time::Duration {
-    let slack = (left / 10).min(std::time::Duration::from_millis(50));
+    let slack = (left / 10).min(std::time::Duration::from_millis(100));
     left.saturating_sub(slack)
 }
 

@@ -68,6 +68,8 @@ impl TlsClient {
         let tcp = TcpStream::connect(self.addr)
             .await
             .map_err(|e| format!("connect: {e}"))?;
+        // As Go's HTTP client (the API server's) does: no Nagle delay.
+        tcp.set_nodelay(true).map_err(|e| format!("nodelay: {e}"))?;
         let name = ServerName::try_from("localhost").map_err(|e| e.to_string())?;
         let tls = self
             .connector

@@ -4,7 +4,8 @@
 //! A policy's inputs are, relative to the repository root: its crate
 //! (`policies/NAME/{Cargo.toml,build.rs,src/}`), the SDK and the edit crate
 //! (the same three of `policies/sdk` and `policies/edit`),
-//! `policies/Cargo.toml`, `policies/Cargo.lock`, and `wit/`. Tests outside
+//! `policies/Cargo.toml`, `policies/Cargo.lock`, `policies/build.sh` (its
+//! compiler and linker flags shape the output), and `wit/`. Tests outside
 //! `src/` do not change the component and are left out. Hidden files and
 //! directories are skipped.
 //!
@@ -86,6 +87,7 @@ impl Checkout {
         }
         files.push(self.policies.join("Cargo.toml"));
         files.push(self.policies.join("Cargo.lock"));
+        files.push(self.policies.join("build.sh"));
         walk(&self.root.join("wit"), &mut files)?;
 
         let mut named = files
@@ -119,7 +121,7 @@ impl Checkout {
         Ok(format!(
             "{}\n# sha256 over paths and contents of policies/{name}/{{Cargo.toml,build.rs,src/}}, \
              policies/{{sdk,edit}}/{{Cargo.toml,build.rs,src/}}, policies/Cargo.toml, \
-             policies/Cargo.lock and wit/, by counsel-componentize (policies/build.sh); \
+             policies/Cargo.lock, policies/build.sh and wit/, by counsel-componentize (policies/build.sh); \
              check with policies/build.sh --verify\n",
             self.hash(name)?
         ))

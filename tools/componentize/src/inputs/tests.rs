@@ -19,6 +19,7 @@ impl Fixture {
         for (path, content) in [
             ("policies/Cargo.toml", "[workspace]\n"),
             ("policies/Cargo.lock", "version = 4\n"),
+            ("policies/build.sh", "#!/bin/sh\n"),
             (
                 "policies/sdk/Cargo.toml",
                 "[package]\nname = \"counsel-policy\"\n",
@@ -76,6 +77,7 @@ fn inputs_are_the_policy_sdk_edit_workspace_and_wit() {
         [
             "policies/Cargo.lock",
             "policies/Cargo.toml",
+            "policies/build.sh",
             "policies/demo/Cargo.toml",
             "policies/demo/src/lib.rs",
             "policies/demo/src/rules/one.rs",
@@ -95,7 +97,7 @@ fn the_hash_matches_an_independent_computation() {
     let fixture = Fixture::new();
     assert_eq!(
         fixture.checkout().hash("demo").unwrap(),
-        "sha256:3b9bdf39b2209d880048bc42118295f12c1de3d31438acd2c4312d120e27ba7c"
+        "sha256:0f14426c2aba718bdffb6940e33615e1e8c758c7157167d8373408d23fa09689"
     );
 }
 
@@ -114,6 +116,7 @@ fn the_hash_follows_sources_not_tests_or_other_policies() {
         ("policies/sdk/src/new.rs", "// new\n"),
         ("policies/edit/build.rs", "fn main() {}\n"),
         ("policies/Cargo.lock", "version = 3\n"),
+        ("policies/build.sh", "#!/bin/sh\nexit 1\n"),
         ("wit/counsel.wit", "package counsel:policy@0.2.0;\n"),
     ] {
         let previous = checkout.hash("demo").unwrap();

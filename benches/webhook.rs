@@ -1,0 +1,396 @@
+//! The webhook's numbers: a real `counsel serve` process (bundled policies,
+//! TLS 1.3, HTTP/2 keep-alive connections) under a fixed number of
+//! concurrent clients sending AdmissionReviews of the ~11 KB Deployment in
+//! benches/deployment.json, compared in the same run with the bare engine
+//! (`Reviewer::review` on as many threads as there are cores).
+//!
+//! Reported: requests per second, p50/p99 latency as the client sees it,
+//! CPU time of the server process per review (from /proc), CPU time of the
+//! bare engine per review, and the share of the server's CPU that goes to
+//! everything but evaluating policies (TLS, HTTP, JSON, logging).
+//!
+//! `cargo bench --bench webhook`; COUNSEL_BENCH_SECONDS (per phase, default
+//! 5), COUNSEL_BENCH_ROUNDS (default 3) and COUNSEL_BENCH_CONCURRENCY
+//! (default 8) change the run. Linux only (reads
+//! /proc). Results are printed; BENCHMARKS.md records them.
+
+#[path = "../tests/support/client.rs"]
+mod client;
+
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use client::{Protocol, TlsClient};
+use counsel::certs::{self, SubjectNames};
+use counsel::config::Config;
+use counsel::engine::{Engine, EngineOptions};
+use counsel::request::{Operation, Request};
+use counsel::review::{Reviewer, Scope};
+use serde_json::{Value, json};
+
+fn main() {
+    let seconds: u64 = env_number("COUNSEL_BENCH_SECONDS", 5);
+    let rounds: usize = env_number("COUNSEL_BENCH_ROUNDS", 3);
+    let concurrency: usize = env_number("COUNSEL_BENCH_CONCURRENCY", 8);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let object: Value = serde_json::from_str(include_str!("deployment.json"))
+        .expect("benches/deployment.json is JSON");
+    let request = Request::for_manifest(object, Operation::Create, None);
+    let body = admission_review(&request);
+    println!(
+        "counsel webhook benchmark: {rounds} rounds of {seconds} s webhook + {seconds} s bare engine; \
+         {concurrency} concurrent clients; {cores} cores; AdmissionReview of benches/deployment.json: {} bytes",
+        body.len()
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = certs::generate(&SubjectNames::localhost())
+        .expect("certificates")
+        .write(dir.path())
+        .expect("written");
+    let mut server = ServerProcess::start(&files.cert, &files.key);
+    let ca = std::fs::read(&files.ca_cert).expect("CA");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let engine = Engine::new(EngineOptions::default()).expect("engine");
+    let reviewer = Arc::new(
+        Reviewer::load(&Config::builtin(), Arc::new(engine)).expect("bundled policies load"),
+    );
+
+    // Warm up (connections, caches, the server's blocking threads).
+    runtime.block_on(load(
+        &ca,
+        server.webhook,
+        concurrency,
+        Duration::from_secs(2),
+        &body,
+    ));
+    // Alternating phases, so that whatever else runs on the machine weighs
+    // on both alike.
+    let mut rows = Vec::new();
+    let mut all_latencies = Vec::new();
+    let mut errors = 0;
+    for round in 1..=rounds {
+        let cpu_before = server.cpu_time();
+        let webhook = runtime.block_on(load(
+            &ca,
+            server.webhook,
+            concurrency,
+            Duration::from_secs(seconds),
+            &body,
+        ));
+        let server_cpu = server.cpu_time() - cpu_before;
+        let engine = bare_engine(&reviewer, &request, cores, Duration::from_secs(seconds));
+        let row = Round {
+            webhook_rate: webhook.count as f64 / webhook.elapsed.as_secs_f64(),
+            engine_rate: engine.count as f64 / engine.elapsed.as_secs_f64(),
+            server_cpu: server_cpu / webhook.count as f64,
+            engine_cpu: engine.cpu / engine.count as f64,
+            p50: webhook.percentile(0.50),
+            p99: webhook.percentile(0.99),
+        };
+        println!(
+            "round {round}: webhook {:.0}/s (p50 {}, p99 {}), bare engine {:.0}/s, ratio {:.2}; CPU per review: server {:.0} µs, engine {:.0} µs",
+            row.webhook_rate,
+            ms(row.p50),
+            ms(row.p99),
+            row.engine_rate,
+            row.webhook_rate / row.engine_rate,
+            row.server_cpu * 1e6,
+            row.engine_cpu * 1e6
+        );
+        errors += webhook.errors;
+        all_latencies.extend(webhook.latencies);
+        rows.push(row);
+    }
+    server.stop();
+
+    let median = |f: &dyn Fn(&Round) -> f64| {
+        let mut values: Vec<f64> = rows.iter().map(f).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let all = LoadResult {
+        count: 0,
+        errors,
+        elapsed: Duration::ZERO,
+        latencies: all_latencies,
+    };
+    let server_cpu = median(&|r| r.server_cpu);
+    let engine_cpu = median(&|r| r.engine_cpu);
+    println!();
+    println!("median of {rounds} rounds:");
+    println!(
+        "webhook      {:>6.0} reviews/s   p50 {}   p99 {}   ({errors} errors; HTTP/2 over TLS 1.3, keep-alive)",
+        median(&|r| r.webhook_rate),
+        ms(all.percentile(0.50)),
+        ms(all.percentile(0.99))
+    );
+    println!(
+        "bare engine  {:>6.0} reviews/s   ({cores} threads calling Reviewer::review in-process)",
+        median(&|r| r.engine_rate)
+    );
+    println!(
+        "throughput   webhook / bare engine = {:.2} (the load generator shares the {cores} cores with the server)",
+        median(&|r| r.webhook_rate / r.engine_rate)
+    );
+    println!(
+        "CPU/review   server process {:.0} µs, bare engine {:.0} µs: TLS, HTTP, JSON and logging take {:.0} % of the server's CPU",
+        server_cpu * 1e6,
+        engine_cpu * 1e6,
+        (1.0 - engine_cpu / server_cpu) * 100.0
+    );
+    assert_eq!(errors, 0, "every review must be answered correctly");
+}
+
+struct Round {
+    webhook_rate: f64,
+    engine_rate: f64,
+    server_cpu: f64,
+    engine_cpu: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn admission_review(request: &Request) -> Vec<u8> {
+    let mut request = serde_json::to_value(request).expect("request");
+    request["uid"] = json!("bench");
+    request["dryRun"] = json!(false);
+    serde_json::to_vec(&json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}))
+        .expect("JSON")
+}
+
+/// `counsel serve` as a child process on ephemeral loopback ports.
+struct ServerProcess {
+    child: Child,
+    webhook: SocketAddr,
+    ticks_per_second: f64,
+}
+
+impl ServerProcess {
+    fn start(cert: &std::path::Path, key: &std::path::Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_counsel"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--metrics-listen",
+                "127.0.0.1:0",
+                "--log-format",
+                "json",
+            ])
+            .arg("--tls-cert")
+            .arg(cert)
+            .arg("--tls-key")
+            .arg(key)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("counsel serve starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let (send, addresses) = std::sync::mpsc::channel();
+        // Reads the log to learn the port and to know when policies are
+        // loaded, then keeps draining it (one line per review) so the
+        // server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut webhook = None;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("counsel is serving on https://").nth(1) {
+                    webhook = rest
+                        .split(' ')
+                        .next()
+                        .and_then(|a| a.parse::<SocketAddr>().ok());
+                }
+                if line.contains("policies loaded") {
+                    let _ = send.send(webhook);
+                }
+            }
+        });
+        let webhook = addresses
+            .recv_timeout(Duration::from_secs(120))
+            .ok()
+            .flatten()
+            .expect("the server starts and loads its policies");
+        ServerProcess {
+            child,
+            webhook,
+            ticks_per_second: clock_ticks(),
+        }
+    }
+
+    /// User + system CPU seconds the server has used so far (all threads,
+    /// including exited ones).
+    fn cpu_time(&self) -> f64 {
+        cpu_seconds(
+            &format!("/proc/{}/stat", self.child.id()),
+            self.ticks_per_second,
+        )
+    }
+
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// utime + stime from a /proc/.../stat file, in seconds.
+fn cpu_seconds(stat_path: &str, ticks_per_second: f64) -> f64 {
+    let stat = std::fs::read_to_string(stat_path).expect("/proc stat readable");
+    // Fields after the command name, which is in parentheses and may hold
+    // spaces; utime and stime are fields 14 and 15.
+    let after = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .expect("stat format");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .expect("stat field")
+    };
+    (ticks(11) + ticks(12)) / ticks_per_second
+}
+
+struct LoadResult {
+    count: u64,
+    errors: u64,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl LoadResult {
+    fn percentile(&self, q: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        sorted
+            .get(((sorted.len().saturating_sub(1)) as f64 * q).round() as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// `concurrency` clients, each on its own keep-alive HTTP/2 connection,
+/// sending one review after another for `duration`.
+async fn load(
+    ca: &[u8],
+    webhook: SocketAddr,
+    concurrency: usize,
+    duration: Duration,
+    body: &[u8],
+) -> LoadResult {
+    let stop = Arc::new(AtomicBool::new(false));
+    let errors = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let client = TlsClient::new(ca, webhook, Protocol::Http2);
+        let (stop, errors, body) = (stop.clone(), errors.clone(), body.to_vec());
+        workers.push(tokio::spawn(async move {
+            let mut connection = client.connect().await.expect("connects");
+            let mut latencies = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let sent = Instant::now();
+                match connection
+                    .post("/validate", Some("application/json"), body.clone())
+                    .await
+                {
+                    Ok(reply)
+                        if reply.status == 200 && reply.json()["response"]["uid"] == "bench" =>
+                    {
+                        latencies.push(sent.elapsed());
+                    }
+                    _ => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            latencies
+        }));
+    }
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await.expect("worker"));
+    }
+    LoadResult {
+        count: latencies.len() as u64,
+        errors: errors.load(Ordering::Relaxed),
+        elapsed: started.elapsed(),
+        latencies,
+    }
+}
+
+struct EngineResult {
+    count: u64,
+    elapsed: Duration,
+    cpu: f64,
+}
+
+/// `Reviewer::review` of the same request on `threads` threads, in this
+/// process, for `duration`; CPU measured on this process (whose load
+/// generator is idle meanwhile).
+fn bare_engine(
+    reviewer: &Arc<Reviewer>,
+    request: &Request,
+    threads: usize,
+    duration: Duration,
+) -> EngineResult {
+    for _ in 0..50 {
+        reviewer.review(request, Scope::All, None).expect("reviews");
+    }
+    let ticks = clock_ticks();
+    let cpu_before = cpu_seconds("/proc/self/stat", ticks);
+    let started = Instant::now();
+    let count = Arc::new(AtomicU64::new(0));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let count = count.clone();
+            scope.spawn(move || {
+                while started.elapsed() < duration {
+                    std::hint::black_box(
+                        reviewer.review(request, Scope::All, None).expect("reviews"),
+                    );
+                    count.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    EngineResult {
+        count: count.load(Ordering::Relaxed),
+        elapsed: started.elapsed(),
+        cpu: cpu_seconds("/proc/self/stat", ticks) - cpu_before,
+    }
+}
+
+/// Clock ticks per second of /proc's CPU times.
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}

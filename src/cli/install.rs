@@ -1,0 +1,247 @@
+//! `counsel install`: the whole deployment as plain manifests, with fresh
+//! certificates and the matching `caBundle`, for
+//! `counsel install | kubectl apply -f -`. The same objects as the Helm
+//! chart in `charts/counsel`.
+
+mod bundle;
+mod layout;
+mod webhook;
+mod workload;
+mod yaml;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use counsel::certs::{self, GeneratedCertificates, SubjectNames};
+use serde_json::{Value, json};
+
+use bundle::ConfigBundle;
+use layout::{CONFIG_MAP_SUFFIX, IMAGE_REPOSITORY, TLS_SECRET_SUFFIX, WEBHOOK_KINDS};
+
+/// Print Counsel's deployment (namespace, workload, Service, TLS Secret,
+/// webhook configurations) as Kubernetes manifests.
+///
+/// Every run generates a new CA and serving certificate unless --ca-cert
+/// and --ca-key name a CA to keep (then the caBundle stays the same and
+/// re-applying only rotates the serving certificate). The output holds a
+/// private key: apply it, do not commit it.
+#[derive(Debug, clap::Args)]
+pub struct InstallArgs {
+    /// The namespace Counsel runs in (created; always excluded from the
+    /// webhooks, like kube-system).
+    #[arg(long, short = 'n', default_value = "counsel", value_name = "NS")]
+    pub namespace: String,
+    /// Name of the Deployment, Service and webhook configurations.
+    #[arg(long, default_value = "counsel", value_name = "NAME")]
+    pub name: String,
+    /// The configuration to deploy (module paths relative to it are shipped
+    /// in the ConfigMap); the built-in configuration when not given.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The container image (default: the release matching this binary).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// Number of Counsel pods.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    pub replicas: u32,
+    /// What the API server does when Counsel cannot answer (down, timed out).
+    #[arg(long, value_enum, ignore_case = true, default_value_t = FailurePolicyArg::Fail)]
+    pub failure_policy: FailurePolicyArg,
+    /// How long the API server waits for Counsel, in seconds (1 to 30).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(1..=30))]
+    pub timeout_seconds: u8,
+    /// Sign the serving certificate with this CA (PEM) instead of a new one.
+    #[arg(long, requires = "ca_key", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// The private key of --ca-cert (PEM).
+    #[arg(long, requires = "ca_cert", value_name = "FILE")]
+    pub ca_key: Option<PathBuf>,
+}
+
+/// The webhook's `failurePolicy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailurePolicyArg {
+    /// Reject requests Counsel cannot review.
+    Fail,
+    /// Let them through unreviewed.
+    Ignore,
+}
+
+impl FailurePolicyArg {
+    fn as_str(self) -> &'static str {
+        match self {
+            FailurePolicyArg::Fail => "Fail",
+            FailurePolicyArg::Ignore => "Ignore",
+        }
+    }
+}
+
+/// Everything the manifests are made from.
+pub struct Plan {
+    name: String,
+    namespace: String,
+    image: String,
+    replicas: u32,
+    failure_policy: &'static str,
+    timeout_seconds: u8,
+    bundle: ConfigBundle,
+    certs: GeneratedCertificates,
+}
+
+/// Prints the manifests on stdout; notes for the operator go to stderr.
+pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
+    check_label("--namespace", &args.namespace, 63)?;
+    let longest_suffix = CONFIG_MAP_SUFFIX.len().max(TLS_SECRET_SUFFIX.len());
+    check_label("--name", &args.name, 63 - longest_suffix)?;
+    if !args.name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        bail!(
+            "--name {:?} must start with a letter: it names the Service",
+            args.name
+        );
+    }
+    let bundle = match &args.config {
+        Some(path) => ConfigBundle::load(path)?,
+        None => ConfigBundle::builtin()?,
+    };
+    let sent: Vec<&str> = WEBHOOK_KINDS.iter().map(|(kind, _, _)| *kind).collect();
+    for (policy, kind) in bundle.kinds_outside(&sent) {
+        eprintln!(
+            "note: policy {policy:?} matches kind {kind:?}, which the webhooks are not sent \
+             (they are sent {}); add a rule for it to the webhook configurations",
+            sent.join(", ")
+        );
+    }
+    let certs = certificates(&args)?;
+    let plan = Plan {
+        image: args
+            .image
+            .clone()
+            .unwrap_or_else(|| format!("{IMAGE_REPOSITORY}:{}", env!("CARGO_PKG_VERSION"))),
+        name: args.name,
+        namespace: args.namespace,
+        replicas: args.replicas,
+        failure_policy: args.failure_policy.as_str(),
+        timeout_seconds: args.timeout_seconds,
+        bundle,
+        certs,
+    };
+    let text = format!("{}{}", plan.header(), yaml::stream(&plan.objects()));
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .context("cannot write the manifests to standard output")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Kubernetes' rule for names that are DNS labels (RFC 1123).
+fn check_label(flag: &str, value: &str, max: usize) -> anyhow::Result<()> {
+    let valid_chars = value
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let valid_ends = !value.starts_with('-') && !value.ends_with('-');
+    if value.is_empty() || !valid_chars || !valid_ends {
+        bail!(
+            "{flag} {value:?} is not a valid Kubernetes name: use lower-case letters, digits \
+             and '-', starting and ending with a letter or digit"
+        );
+    }
+    if value.len() > max {
+        bail!(
+            "{flag} {value:?} is {} characters long; at most {max} fit",
+            value.len()
+        );
+    }
+    Ok(())
+}
+
+/// A new CA and serving certificate, or a serving certificate from the
+/// given CA; valid for the Service's names.
+fn certificates(args: &InstallArgs) -> anyhow::Result<GeneratedCertificates> {
+    let service = format!("{}.{}", args.name, args.namespace);
+    let names = SubjectNames {
+        dns: vec![
+            format!("{service}.svc"),
+            service.clone(),
+            args.name.clone(),
+            format!("{service}.svc.cluster.local"),
+        ],
+        ips: Vec::new(),
+    };
+    match (&args.ca_cert, &args.ca_key) {
+        (Some(cert_path), Some(key_path)) => {
+            let read = |path: &PathBuf| {
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))
+            };
+            let ca_cert = read(cert_path)?;
+            let ca_key = read(key_path)?;
+            Ok(certs::generate_with_ca(
+                &names, &ca_cert, &ca_key, cert_path,
+            )?)
+        }
+        _ => Ok(certs::generate(&names)?),
+    }
+}
+
+impl Plan {
+    /// The comment that opens the output.
+    fn header(&self) -> String {
+        format!(
+            "# Counsel {version}: namespace {ns}, name {name}, generated by `counsel install`.\n\
+             # Holds the webhook's private key (Secret {name}{TLS_SECRET_SUFFIX}): apply it, do not commit it.\n\
+             # Apply: counsel install ... | kubectl apply -f -\n\
+             # Wait:  kubectl -n {ns} rollout status deployment/{name}\n",
+            version = env!("CARGO_PKG_VERSION"),
+            ns = self.namespace,
+            name = self.name,
+        )
+    }
+
+    /// Every object, in the order `kubectl apply` should create them: the
+    /// webhook configurations last, once what they point at exists.
+    pub fn objects(&self) -> Vec<Value> {
+        let mut objects = vec![
+            self.namespace_object(),
+            self.service_account(),
+            self.config_map(),
+            self.tls_secret(),
+            self.service(),
+            self.deployment(),
+            self.disruption_budget(),
+            self.validating_webhooks(),
+        ];
+        if self.bundle.uses_fix_mode() {
+            objects.push(self.mutating_webhooks());
+        }
+        objects
+    }
+
+    /// The labels of every object.
+    fn labels(&self) -> Value {
+        json!({
+            "app.kubernetes.io/name": "counsel",
+            "app.kubernetes.io/instance": self.name,
+            "app.kubernetes.io/version": env!("CARGO_PKG_VERSION"),
+            "app.kubernetes.io/managed-by": "counsel-install",
+        })
+    }
+
+    /// The labels that select Counsel's pods.
+    fn selector(&self) -> Value {
+        json!({
+            "app.kubernetes.io/name": "counsel",
+            "app.kubernetes.io/instance": self.name,
+        })
+    }
+
+    /// `metadata` of a namespaced object named `name`.
+    fn metadata(&self, name: &str) -> Value {
+        json!({
+            "name": name,
+            "namespace": self.namespace,
+            "labels": self.labels(),
+        })
+    }
+}
