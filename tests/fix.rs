@@ -10,9 +10,12 @@ use std::process::{Command, Output};
 use counsel::source;
 use serde_json::Value;
 
+/// Enforced rules still broken after fixing, by object name.
+type Left = &'static [(&'static str, &'static [&'static str])];
+
 /// Per input file: the enforced rules still broken after fixing, by object
 /// name (hint-only rules, and fixes the editor leaves alone).
-const LEFT_FOR_A_PERSON: &[(&str, &[(&str, &[&str])])] = &[
+const LEFT_FOR_A_PERSON: &[(&str, Left)] = &[
     (
         "anchors.yaml",
         &[(
@@ -203,7 +206,7 @@ fn the_dry_run_diff_is_the_change_and_touches_only_fixed_fields() {
             "{name}: a dry run changes nothing"
         );
         let diff = report["fix"]["files"][0]["diff"].as_str().expect("a diff");
-        let expected = similar::TextDiff::from_lines(&original, &golden(&name))
+        let expected = similar::TextDiff::from_lines(&original, golden(&name).as_str())
             .unified_diff()
             .context_radius(3)
             .header(&name, &format!("{name} (fixed)"))
@@ -219,7 +222,7 @@ fn the_dry_run_diff_is_the_change_and_touches_only_fixed_fields() {
                 .iter()
                 .any(|&(first, last)| first <= line && line <= last)
         };
-        for op in similar::TextDiff::from_lines(&original, &golden(&name)).ops() {
+        for op in similar::TextDiff::from_lines(&original, golden(&name).as_str()).ops() {
             let (tag, old) = (op.tag(), op.old_range());
             match tag {
                 similar::DiffTag::Equal => {}

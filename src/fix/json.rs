@@ -73,13 +73,21 @@ mod tests {
 
     #[test]
     fn compact_and_pretty() {
+        let mut layout = Layout {
+            newline: "\r\n",
+            json: true,
+            json_spaced: true,
+            indent: 2,
+            sequence_indent: 2,
+            item_indent: 2,
+        };
         let value = json!({"b": [1, "x"], "a": {}});
         assert_eq!(
-            render(&value, false, 4, 2, "\n"),
+            render(&value, false, 4, &layout),
             r#"{"a": {}, "b": [1, "x"]}"#
         );
         assert_eq!(
-            render(&value, true, 4, 2, "\r\n"),
+            render(&value, true, 4, &layout),
             "{\r\n      \"a\": {},\r\n      \"b\": [\r\n        1,\r\n        \"x\"\r\n      ]\r\n    }"
         );
         assert_eq!(render(&json!("y\"es"), true, 0, &layout), r#""y\"es""#);

@@ -150,12 +150,12 @@ fn looks_plain(text: &str) -> bool {
         return false;
     };
     let indicator = "-?:,[]{}#&*!|>'\"%@`";
-    !(indicator.contains(first) || first.is_whitespace())
-        && !text.ends_with([' ', '\t', ':'])
-        && !text.contains(": ")
-        && !text.contains(" #")
-        && !text.contains(['\n', '\r', '\t', ',', '[', ']', '{', '}'])
-        && !text.chars().any(char::is_control)
+    let unsafe_anywhere = text.ends_with([' ', '\t', ':'])
+        || text.contains(": ")
+        || text.contains(" #")
+        || text.contains(['\n', '\r', '\t', ',', '[', ']', '{', '}'])
+        || text.chars().any(char::is_control);
+    !(indicator.contains(first) || first.is_whitespace() || unsafe_anywhere)
 }
 
 #[cfg(test)]
