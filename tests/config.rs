@@ -90,7 +90,7 @@ fn wrong_values_and_syntax_errors_name_their_place() {
     let message = error("policies:\n  - name: p\n    module: HOSTILE\n    mode: block\n");
     assert_eq!(
         message,
-        "counsel.yaml:4: policy \"p\": mode: unknown variant `block`, expected one of `enforce`, `warn`, `audit`"
+        "counsel.yaml:4: policy \"p\": mode: unknown variant `block`, expected one of `enforce`, `warn`, `audit`, `fix`"
     );
     let message = error("policies:\n  - name: p\n    module: HOSTILE\n    timeout: soon\n");
     assert_eq!(

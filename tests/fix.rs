@@ -334,3 +334,49 @@ fn fixes_that_disagree_are_not_applied_and_the_conflict_is_named() {
         "{report}"
     );
 }
+
+#[test]
+fn fix_mode_findings_are_warnings_that_check_fix_applies() {
+    let config = "policies:\n  - name: pod-security\n    module: builtin:pod-security\n    settings: {level: baseline}\n    mode: fix\n";
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers:\n    - name: app\n      image: registry.example.com/app:1.0\n      securityContext: {privileged: true}\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("counsel.yaml"), config).expect("write");
+    std::fs::write(dir.path().join("pod.yaml"), pod).expect("write");
+    let output = counsel(
+        dir.path(),
+        &["check", "-c", "counsel.yaml", "-f", "pod.yaml"],
+    );
+    let report = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "fix mode does not deny: {report}"
+    );
+    assert!(
+        report.starts_with(
+            "warning[pod-security/privileged]: Pod shop/p: container \"app\" runs privileged\n"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "   = fix: set spec.containers[0].securityContext.privileged: false (fix mode: the webhook makes this change on admission; counsel check --fix makes it here)\n"
+        ),
+        "{report}"
+    );
+    let output = counsel(
+        dir.path(),
+        &["check", "--fix", "-c", "counsel.yaml", "-f", "pod.yaml"],
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pod.yaml")).expect("read"),
+        pod.replace("{privileged: true}", "{privileged: false}")
+    );
+    assert!(
+        text(&output.stdout).ends_with(
+            "0 errors, 0 warnings in 1 object\nfixed 1 violation in 1 file; 0 need a person\n"
+        ),
+        "{}",
+        text(&output.stdout)
+    );
+}

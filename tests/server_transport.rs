@@ -140,11 +140,18 @@ async fn malformed_requests_get_precise_errors() {
             "no policy named \"no-such-policy\" is configured; configured: container-security\n",
         ),
         (
-            "/mutate",
+            "/mutate/no-such-policy",
             JSON,
             good.clone(),
             404,
-            "no such endpoint: POST AdmissionReviews to /validate or /validate/{policy}\n",
+            "no policy named \"no-such-policy\" is configured; configured: container-security\n",
+        ),
+        (
+            "/patch",
+            JSON,
+            good.clone(),
+            404,
+            "no such endpoint: POST AdmissionReviews to /validate, /validate/{policy}, /mutate or /mutate/{policy}\n",
         ),
     ];
     for (path, content_type, body, status, message) in cases {

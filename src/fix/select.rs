@@ -133,3 +133,73 @@ pub fn select<'a>(
         conflicts,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Mode;
+    use crate::engine::Severity;
+    use serde_json::json;
+
+    fn finding(rule: &str, fixes: Vec<Edit>) -> Finding {
+        Finding {
+            policy: "p".into(),
+            rule: rule.into(),
+            mode: Mode::Enforce,
+            severity: Severity::High,
+            title: String::new(),
+            message: String::new(),
+            pointer: String::new(),
+            field: String::new(),
+            found: None,
+            why: String::new(),
+            docs: None,
+            contact: None,
+            fixes,
+            hint: None,
+        }
+    }
+
+    #[test]
+    fn edits_are_made_once_and_disagreeing_findings_are_left_out() {
+        let object = json!({"spec": {"containers": [{"name": "app"}]}});
+        let privileged = "/spec/containers/0/securityContext/privileged";
+        let findings = [
+            finding("a", vec![Edit::set(privileged, json!(false))]),
+            finding(
+                "b",
+                vec![
+                    Edit::set(privileged, json!(false)),
+                    Edit::set("/spec/x", json!(1)),
+                ],
+            ),
+            finding("c", vec![Edit::set("/spec/y", json!(1))]),
+            finding(
+                "d",
+                vec![Edit::remove("/spec/y"), Edit::set("/spec/z", json!(1))],
+            ),
+            finding("hint-only", vec![]),
+        ];
+        let selection = select(&findings, Some(&object));
+        assert_eq!(
+            selection.edits,
+            [
+                Edit::set(privileged, json!(false)),
+                Edit::set("/spec/x", json!(1))
+            ]
+        );
+        let fixed: Vec<&str> = selection.fixed.iter().map(|f| f.rule.as_str()).collect();
+        assert_eq!(fixed, ["a", "b"]);
+        assert_eq!(selection.conflicts.len(), 1);
+        let conflict = &selection.conflicts[0];
+        assert_eq!(conflict.pointer, "/spec/y");
+        assert_eq!(
+            conflict.to_string(),
+            "fixes disagree about spec.y: [p/c] wants to set spec.y: 1, [p/d] wants to remove spec.y; none of them is applied"
+        );
+        assert_eq!(
+            conflict.brief(),
+            "fixes disagree about spec.y: [p/c] sets 1, [p/d] removes it; none is applied"
+        );
+    }
+}

@@ -91,6 +91,8 @@ pub fn mutate(
     }
     let mut patched_request = request.clone();
     patched_request.object = Some(patched);
+    // Policies must see the patched object, not the JSON as received.
+    patched_request.received_json = None;
     let remaining = budget.map(|b| b.saturating_sub(started.elapsed()));
     let after = reviewer.review(&patched_request, scope, remaining)?;
     if !after.allowed() {
