@@ -260,3 +260,14 @@ fn edits_that_do_not_apply_are_refused_with_the_reason() {
         "cannot set `/spec/containers/0/name`: `/spec/containers` is a number, not an object or array"
     );
 }
+
+#[test]
+fn text_that_would_mean_something_else_is_never_written() {
+    // A kept block scalar owns the blank lines after it: a key added after
+    // its last line would take them away. The safety net notices.
+    let text = "a:\n  s: |+\n    text\n\n\nb: 1\n";
+    assert_eq!(
+        refused(text, vec![Edit::set("/a/t", json!(1))]),
+        "the edited text would not mean exactly what the fixes say (a YAML construct the editor does not handle); the fix is left to a person"
+    );
+}
