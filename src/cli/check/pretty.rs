@@ -126,7 +126,7 @@ fn fix_section(out: &mut String, style: &Style, fixes: &Fixes, outcome: &Outcome
                 "{}: {name}: {} ({})\n",
                 style.paint("1;32", "fixed"),
                 plural(file.fixed, "violation"),
-                file.fixed_labels.join(", ")
+                counted(&file.fixed_labels)
             );
         }
         for left in &file.left {
@@ -158,6 +158,28 @@ fn fix_summary(fixes: &Fixes, outcome: &Outcome) -> String {
             if left == 1 { "needs" } else { "need" }
         )
     }
+}
+
+/// `[a/x] ×2, [b/y]`: each label once, in order, with how often it occurs.
+fn counted(labels: &[String]) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for label in labels {
+        match counts.iter_mut().find(|(seen, _)| *seen == label) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((label, 1)),
+        }
+    }
+    let parts: Vec<String> = counts
+        .into_iter()
+        .map(|(label, count)| {
+            if count == 1 {
+                label.to_owned()
+            } else {
+                format!("{label} ×{count}")
+            }
+        })
+        .collect();
+    parts.join(", ")
 }
 
 fn plural(n: usize, word: &str) -> String {
