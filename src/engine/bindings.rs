@@ -6,7 +6,7 @@ wasmtime::component::bindgen!({
     world: "policy",
 });
 
-pub use counsel::policy::types;
+pub use self::counsel::policy::types;
 
 /// The most log lines one evaluation may write; a chatty or hostile policy
 /// must not be able to flood the log.
@@ -59,7 +59,7 @@ impl wasmtime::ResourceLimiter for State {
 
 impl types::Host for State {}
 
-impl counsel::policy::host::Host for State {
+impl self::counsel::policy::host::Host for State {
     fn log(&mut self, level: types::LogLevel, message: String) {
         self.log_lines += 1;
         if self.log_lines > MAX_LOG_LINES {
