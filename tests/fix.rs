@@ -394,3 +394,56 @@ fn fix_mode_findings_are_warnings_that_check_fix_applies() {
         text(&output.stdout)
     );
 }
+
+/// Clears the immutable attribute on drop, so the directory can be removed.
+struct Immutable(PathBuf);
+
+impl Immutable {
+    /// Makes `dir` immutable (nothing can be created or renamed in it, even
+    /// by root); `None` where the file system does not support that.
+    fn set(dir: &Path) -> Option<Immutable> {
+        let status = Command::new("chattr").arg("+i").arg(dir).output().ok()?;
+        status
+            .status
+            .success()
+            .then(|| Immutable(dir.to_path_buf()))
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).output();
+    }
+}
+
+#[test]
+fn a_file_that_cannot_be_written_is_reported_and_left_as_it_was() {
+    let dir = copy("pod.json");
+    let original = std::fs::read_to_string(dir.path().join("pod.json")).expect("read");
+    // Check once first, so the compiled policies are cached before the
+    // directory (which holds the cache) becomes immutable.
+    counsel(dir.path(), &["check", "-f", "pod.json"]);
+    let Some(_guard) = Immutable::set(dir.path()) else {
+        eprintln!("chattr +i is not available here; the write failure is not exercised");
+        return;
+    };
+    let output = counsel(dir.path(), &["check", "--fix", "-f", "pod.json"]);
+    let report = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{report}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pod.json")).expect("read"),
+        original
+    );
+    let canonical = std::fs::canonicalize(dir.path()).expect("canonical");
+    assert!(
+        report.starts_with(&format!(
+            "error: cannot write the fixed file, left as it was: cannot create a temporary file in {}: ",
+            canonical.display()
+        )),
+        "{report}"
+    );
+    assert!(
+        report.ends_with("fixed 0 violations in 0 files; 12 need a person\n"),
+        "{report}"
+    );
+}
