@@ -212,7 +212,8 @@ impl Engine {
             // Most of the cost of a fresh instance is page faults on fresh
             // memory; keeping the first pages resident avoids them.
             .linear_memory_keep_resident(2 * 1024 * 1024)
-            .table_keep_resident(64 * 1024);
+            .table_keep_resident(64 * 1024)
+            .pagemap_scan(wasmtime::Enabled::Auto);
         let mut config = Config::new();
         config
             .wasm_component_model(true)
