@@ -57,8 +57,8 @@ pub mod rules;
 pub mod settings;
 mod update;
 
-use counsel_policy::workload::pod_specs;
-use counsel_policy::{Metadata, Policy, Request, Verdict};
+use counsel_policy::workload::{self, pod_specs};
+use counsel_policy::{Metadata, Policy, Reads, Request, Verdict};
 
 use crate::checks::Ctx;
 use crate::fields::Findings;
@@ -95,6 +95,29 @@ impl Policy for PodSecurity {
             kinds: KINDS.iter().map(|kind| (*kind).to_owned()).collect(),
             rules: rules::catalog(),
         }
+    }
+
+    fn reads() -> Reads {
+        workload::reads(
+            &[
+                "securityContext",
+                "os",
+                "hostUsers",
+                "hostNetwork",
+                "hostPID",
+                "hostIPC",
+                "volumes",
+            ],
+            &[
+                "image",
+                "securityContext",
+                "ports",
+                "livenessProbe",
+                "readinessProbe",
+                "startupProbe",
+                "lifecycle",
+            ],
+        )
     }
 
     fn validate(request: &Request, settings: &Settings) -> Verdict {

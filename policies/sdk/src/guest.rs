@@ -5,6 +5,7 @@
 //! tested natively; only the exports themselves are emitted on wasm32.
 
 use crate::catalog::{Metadata as PolicyMetadata, Rule, Severity};
+use crate::reads::Reads;
 use crate::request::Request;
 use crate::verdict::{Verdict as PolicyVerdict, Violation as PolicyViolation, violation};
 use crate::{INVALID_FIELD, Policy, settings};
@@ -63,11 +64,16 @@ pub fn validate<P: Policy>(request: &str, settings: &str) -> Verdict {
 /// reported as a violation (refusing the object) rather than a trap, so the
 /// developer sees why.
 pub fn run<P: Policy>(request: &str, settings: &str) -> PolicyVerdict {
+    run_reading::<P>(request, settings, &P::reads())
+}
+
+/// Like [`run`], reading of the object what `reads` names.
+pub fn run_reading<P: Policy>(request: &str, settings: &str, reads: &Reads) -> PolicyVerdict {
     let settings = match settings::parse::<P::Settings>(settings) {
         Ok(settings) => settings,
         Err(err) => return unreadable_input(err.to_string()),
     };
-    match Request::from_json(request) {
+    match Request::from_json_reading(request, reads) {
         Ok(request) => P::validate(&request, &settings),
         Err(err) => unreadable_input(err.to_string()),
     }

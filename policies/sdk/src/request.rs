@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use crate::reads::Reads;
+
 /// What the request does to the object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
@@ -65,6 +67,12 @@ impl Request {
     /// Parses the request JSON Counsel passes to `validate`.
     pub fn from_json(json: &str) -> Result<Request, RequestError> {
         Request::from_value(serde_json::from_str(json)?)
+    }
+
+    /// Parses the request JSON keeping of `object` and `oldObject` only what
+    /// `reads` names (see [`Reads`]).
+    pub fn from_json_reading(json: &str, reads: &Reads) -> Result<Request, RequestError> {
+        Request::from_value(reads.request(json)?)
     }
 
     /// Wraps an already parsed request.

@@ -5,10 +5,12 @@
 //! fixes a verdict proposes. They panic with a clear message on bad test
 //! input, as assertions do. [`check`] also asserts that the policy keeps the
 //! contract: every violation names a rule from its catalog, has a message, and
-//! uses valid JSON Pointers.
+//! uses valid JSON Pointers; and that its verdict on the object as
+//! [`Policy::reads`] keeps it is the verdict on the whole object.
 
 use serde_json::{Value, json};
 
+use crate::reads::Reads;
 use crate::request::Request;
 use crate::verdict::Verdict;
 use crate::{Metadata, Policy, guest, pointer, settings};
@@ -117,8 +119,19 @@ pub fn check_request<P: Policy>(request: &Request, settings: &str) -> Verdict {
     if let Err(err) = guest::validate_settings::<P>(settings) {
         panic!("the policy refused the test settings {settings}: {err}");
     }
-    let verdict = guest::run::<P>(&request.raw().to_string(), settings);
+    let json = request.raw().to_string();
+    let verdict = guest::run::<P>(&json, settings);
     assert_keeps_contract(&P::metadata().with_builtin_rules(), &verdict);
+    let reads = P::reads();
+    if !reads.is_everything() {
+        let whole = guest::run_reading::<P>(&json, settings, &Reads::everything());
+        assert!(
+            verdict == whole,
+            "the policy reads more than `Policy::reads` names: its verdict on the object as \
+             `reads` keeps it differs from the one on the whole object\n\
+             as read: {verdict:#?}\nwhole: {whole:#?}"
+        );
+    }
     verdict
 }
 

@@ -45,6 +45,7 @@ use serde_json::Value;
 
 use crate::field::{self, Object};
 use crate::pointer;
+use crate::reads::Reads;
 use crate::verdict::{Violation, invalid_field};
 
 /// Every kind [`pod_specs`] knows, the default `kinds` of a workload policy.
@@ -63,6 +64,35 @@ pub const KINDS: &[&str] = &[
 /// [`KINDS`] as owned strings, for [`Metadata::kinds`](crate::Metadata::kinds).
 pub fn kinds() -> Vec<String> {
     KINDS.iter().map(|kind| (*kind).to_owned()).collect()
+}
+
+/// What a policy that checks pod specs reads (for
+/// [`Policy::reads`](crate::Policy::reads)): the `pod` fields of every PodSpec
+/// (`hostNetwork`, `securityContext`), the `container` fields of every
+/// container of every list (`image`, `securityContext/privileged`), and what
+/// this module needs itself: `kind`, `apiVersion`, the name, namespace,
+/// labels and annotations of the object and of its pod template, the
+/// PodSpec's `os` and each container's `name`.
+pub fn reads(pod: &[&'static str], container: &[&'static str]) -> Reads {
+    const METADATA: [&str; 5] = ["name", "namespace", "generateName", "labels", "annotations"];
+    // The patterns of one pod template, built once and shared by every kind.
+    let mut template = Reads::nothing();
+    for field in METADATA {
+        template.add(["metadata", field]);
+    }
+    for field in pod.iter().chain(&["os"]) {
+        template.add(std::iter::once("spec").chain(field.split('/')));
+    }
+    for list in ContainerList::ALL {
+        for field in container.iter().chain(&["name"]) {
+            template.add(["spec", list.field(), "*"].into_iter().chain(field.split('/')));
+        }
+    }
+    let mut reads = Reads::only(["kind", "apiVersion"]);
+    for path in KINDS.iter().filter_map(|kind| template_path(kind)) {
+        reads.add_at(path, &template);
+    }
+    reads.finish()
 }
 
 /// The tokens leading from the object to the pod template (the object holding

@@ -37,7 +37,7 @@ mod resources;
 pub mod rules;
 
 use counsel_policy::workload::{ContainerList, pod_specs};
-use counsel_policy::{Metadata, Operation, Policy, Request, Rule, Verdict, workload};
+use counsel_policy::{Metadata, Operation, Policy, Reads, Request, Rule, Verdict, workload};
 use serde::Deserialize;
 
 use crate::resources::Resources;
@@ -110,6 +110,13 @@ impl Policy for WorkloadHygiene {
         Ok(())
     }
 
+    fn reads() -> Reads {
+        workload::reads(
+            &["resources", "restartPolicy"],
+            &["image", "imagePullPolicy", "resources", "livenessProbe", "readinessProbe"],
+        )
+    }
+
     fn validate(request: &Request, settings: &Settings) -> Verdict {
         let mut verdict = Verdict::default();
         if !evaluated(request) {
@@ -142,8 +149,9 @@ impl Policy for WorkloadHygiene {
 }
 
 /// CREATE and UPDATE of the object itself; a Pod UPDATE only when its spec
-/// changed (little of a pod spec can change, and repeating the same advice
-/// on every label change is noise).
+/// changed, as far as this policy reads it ([`Policy::reads`]): little of a
+/// pod spec can change, and repeating the same advice on every label change
+/// is noise.
 fn evaluated(request: &Request) -> bool {
     if request.sub_resource().is_some() {
         return false;

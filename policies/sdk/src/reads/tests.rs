@@ -1,0 +1,121 @@
+use serde_json::json;
+
+use super::Reads;
+
+fn object(reads: &Reads, object: serde_json::Value) -> serde_json::Value {
+    let request = json!({"uid": "u", "operation": "CREATE", "kind": {"kind": "Pod"},
+        "userInfo": {"username": "dev"}, "object": object.clone(), "oldObject": object});
+    let read = reads.request(&request.to_string()).expect("reads");
+    assert_eq!(read["object"], read["oldObject"], "both objects read alike");
+    assert_eq!(read["userInfo"], json!({"username": "dev"}), "the envelope is whole");
+    read["object"].clone()
+}
+
+#[test]
+fn only_what_the_patterns_reach_is_kept() {
+    let reads = Reads::only(["kind", "spec/containers/*/securityContext", "spec/hostPID"]);
+    let pod = json!({
+        "kind": "Pod",
+        "metadata": {"name": "p", "annotations": {"a": "b"}},
+        "spec": {
+            "hostPID": true,
+            "affinity": {"nodeAffinity": {}},
+            "containers": [
+                {"name": "app", "env": [{"name": "A", "value": "1"}],
+                 "securityContext": {"privileged": true, "capabilities": {"add": ["ALL"]}}},
+                {"name": "sidecar"},
+            ],
+        },
+    });
+    assert_eq!(
+        object(&reads, pod),
+        json!({
+            "kind": "Pod",
+            "spec": {
+                "hostPID": true,
+                "containers": [
+                    {"securityContext": {"privileged": true, "capabilities": {"add": ["ALL"]}}},
+                    {},
+                ],
+            },
+        })
+    );
+}
+
+#[test]
+fn everything_and_the_empty_pattern_keep_the_whole_object() {
+    let pod = json!({"kind": "Pod", "spec": {"containers": [{"name": "app", "env": []}]}});
+    assert!(Reads::everything().is_everything());
+    assert!(Reads::only(["kind", ""]).is_everything());
+    assert!(!Reads::only(["kind"]).is_everything());
+    assert_eq!(object(&Reads::everything(), pod.clone()), pod);
+}
+
+#[test]
+fn values_of_an_unexpected_type_are_kept_as_they_are() {
+    let reads = Reads::only(["spec/containers/*/securityContext/privileged"]);
+    let pod = json!({"spec": {"containers": "not a list", "other": 1}});
+    assert_eq!(
+        object(&reads, pod),
+        json!({"spec": {"containers": "not a list"}})
+    );
+    let pod = json!({"spec": {"containers": [7, null, {"securityContext": "x"}]}});
+    assert_eq!(object(&reads, pod.clone()), pod);
+    let pod = json!({"spec": 1.5});
+    assert_eq!(object(&reads, pod.clone()), pod);
+}
+
+#[test]
+fn arrays_keep_every_element_so_pointers_stay_true() {
+    let reads = Reads::only(["spec/volumes/*/name"]);
+    let pod = json!({"spec": {"volumes": [{"name": "a", "emptyDir": {}}, {"hostPath": {"path": "/"}}]}});
+    assert_eq!(
+        object(&reads, pod),
+        json!({"spec": {"volumes": [{"name": "a"}, {}]}})
+    );
+    // An array reached where no `*` goes is kept whole.
+    let reads = Reads::only(["spec/volumes/first"]);
+    let pod = json!({"spec": {"volumes": [{"name": "a", "emptyDir": {}}]}});
+    assert_eq!(object(&reads, pod.clone()), pod);
+}
+
+#[test]
+fn a_wildcard_also_applies_to_members_named_beside_it() {
+    let reads = Reads::only(["metadata/*/team", "metadata/labels/app"]);
+    let object = json!({"metadata": {
+        "labels": {"app": "web", "team": "shop", "tier": "1"},
+        "annotations": {"team": "shop", "note": "x"},
+    }});
+    assert_eq!(
+        self::object(&reads, object),
+        json!({"metadata": {
+            "labels": {"app": "web", "team": "shop"},
+            "annotations": {"team": "shop"},
+        }})
+    );
+}
+
+#[test]
+fn escaped_names_and_all_scalar_types_read_as_written() {
+    let reads = Reads::only(["metadata/annotations/a\u{e9}\"b", "n"]);
+    let text = r#"{"operation": "CREATE", "kind": {"kind": "Pod"}, "object": {
+        "n": [true, -1, 18446744073709551615, 1.5, "s", null],
+        "metadata": {"annotations": {"a\u00e9\"b": "v", "skipped\n": "w"}}}}"#;
+    let read = reads.request(text).expect("reads");
+    assert_eq!(
+        read["object"],
+        json!({
+            "n": [true, -1, 18446744073709551615u64, 1.5, "s", null],
+            "metadata": {"annotations": {"a\u{e9}\"b": "v"}},
+        })
+    );
+}
+
+#[test]
+fn bad_json_is_an_error_even_in_skipped_parts() {
+    let reads = Reads::only(["kind"]);
+    let text = r#"{"operation": "CREATE", "object": {"kind": "Pod", "spec": {"x": [1, }}}"#;
+    assert!(reads.request(text).is_err());
+    let text = r#"{"operation": "CREATE", "object": {"kind": "Pod"}} trailing"#;
+    assert!(reads.request(text).is_err());
+}
