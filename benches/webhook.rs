@@ -9,6 +9,11 @@
 //! bare engine per review, and the share of the server's CPU that goes to
 //! everything but evaluating policies (TLS, HTTP, JSON, logging).
 //!
+//! With two or more cores the server runs pinned to the last core and the
+//! load generator (and the bare engine) to the others, so the two do not
+//! take turns on one core and the server's CPU per review is its own work;
+//! COUNSEL_BENCH_PIN=0 turns that off.
+//!
 //! `cargo bench --bench webhook`; COUNSEL_BENCH_SECONDS (per phase, default
 //! 5), COUNSEL_BENCH_ROUNDS (default 3) and COUNSEL_BENCH_CONCURRENCY
 //! (default 8) change the run. Linux only (reads
@@ -36,14 +41,26 @@ fn main() {
     let seconds: u64 = env_number("COUNSEL_BENCH_SECONDS", 5);
     let rounds: usize = env_number("COUNSEL_BENCH_ROUNDS", 3);
     let concurrency: usize = env_number("COUNSEL_BENCH_CONCURRENCY", 8);
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let all_cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let pinned = all_cores >= 2 && env_number("COUNSEL_BENCH_PIN", 1) == 1;
+    let server_core = pinned.then_some(all_cores - 1);
+    if pinned {
+        pin_to((0..all_cores - 1).collect::<Vec<_>>().as_slice());
+    }
+    let cores = if pinned { all_cores - 1 } else { all_cores };
     let object: Value = serde_json::from_str(include_str!("deployment.json"))
         .expect("benches/deployment.json is JSON");
-    let request = Request::for_manifest(object, Operation::Create, None);
+    let mut request = Request::for_manifest(object, Operation::Create, None);
     let body = admission_review(&request);
+    // As in the server: policies get the request JSON as it was received.
+    request.received_json = Some(request.to_json().into_owned());
     println!(
         "counsel webhook benchmark: {rounds} rounds of {seconds} s webhook + {seconds} s bare engine; \
-         {concurrency} concurrent clients; {cores} cores; AdmissionReview of benches/deployment.json: {} bytes",
+         {concurrency} concurrent clients; {all_cores} cores ({}); AdmissionReview of benches/deployment.json: {} bytes",
+        match server_core {
+            Some(core) => format!("server pinned to core {core}, load generator and bare engine to the others"),
+            None => "server and load generator share them".to_owned(),
+        },
         body.len()
     );
 
@@ -52,7 +69,7 @@ fn main() {
         .expect("certificates")
         .write(dir.path())
         .expect("written");
-    let mut server = ServerProcess::start(&files.cert, &files.key);
+    let mut server = ServerProcess::start(&files.cert, &files.key, server_core);
     let ca = std::fs::read(&files.ca_cert).expect("CA");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -138,8 +155,13 @@ fn main() {
         median(&|r| r.engine_rate)
     );
     println!(
-        "throughput   webhook / bare engine = {:.2} (the load generator shares the {cores} cores with the server)",
-        median(&|r| r.webhook_rate / r.engine_rate)
+        "throughput   webhook / bare engine = {:.2} ({})",
+        median(&|r| r.webhook_rate / r.engine_rate),
+        if pinned {
+            "the server has one core, the bare engine the others"
+        } else {
+            "the load generator shares the cores with the server"
+        }
     );
     println!(
         "CPU/review   server process {:.0} µs, bare engine {:.0} µs: TLS, HTTP, JSON and logging take {:.0} % of the server's CPU",
@@ -148,6 +170,24 @@ fn main() {
         (1.0 - engine_cpu / server_cpu) * 100.0
     );
     assert_eq!(errors, 0, "every review must be answered correctly");
+}
+
+/// Pins this thread, and the threads it starts from now on, to `cores`.
+fn pin_to(cores: &[usize]) {
+    assert!(set_affinity(cores), "cannot pin the benchmark to cores {cores:?}");
+}
+
+/// `sched_setaffinity` of the calling thread; false when refused.
+fn set_affinity(cores: &[usize]) -> bool {
+    // SAFETY: a zeroed cpu_set_t is the empty set; CPU_SET and
+    // sched_setaffinity only touch the set passed to them.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for &core in cores {
+            libc::CPU_SET(core, &mut set);
+        }
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    }
 }
 
 struct Round {
@@ -182,8 +222,23 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    fn start(cert: &std::path::Path, key: &std::path::Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_counsel"))
+    fn start(cert: &std::path::Path, key: &std::path::Path, core: Option<usize>) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_counsel"));
+        if let Some(core) = core {
+            use std::os::unix::process::CommandExt as _;
+            // SAFETY: between fork and exec only sched_setaffinity, which is
+            // async-signal-safe, runs.
+            unsafe {
+                command.pre_exec(move || {
+                    if set_affinity(&[core]) {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        let mut child = command
             .args([
                 "serve",
                 "--listen",
