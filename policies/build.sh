@@ -140,6 +140,10 @@ rustflags=(
     # memory, and a smaller initial memory is less to reset (JSON nesting is
     # capped at 128 levels, well within it).
     -C link-arg=-zstack-size=262144
+    # 2 MiB of initial memory (the engine keeps that much resident per
+    # instance): a typical evaluation then never grows memory, which would
+    # make the engine change page protections twice per evaluation.
+    -C link-arg=--initial-memory=2097152
     "--remap-path-prefix=$root=/counsel"
     "--remap-path-prefix=$cargo_home/registry/src=/cargo/registry/src"
     "--remap-path-prefix=$cargo_home/git/checkouts=/cargo/git/checkouts"

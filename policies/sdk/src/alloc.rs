@@ -10,13 +10,22 @@ use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32;
 use core::cell::Cell;
 
+unsafe extern "C" {
+    /// The first byte after the stack and static data (set by wasm-ld).
+    static __heap_base: u8;
+}
+
 /// WebAssembly page size.
 const PAGE: usize = 64 * 1024;
 /// Memory is grown at least this many pages at a time, because every grow
 /// is a call out to the engine.
 const MIN_GROW_PAGES: usize = 16;
 
-/// Hands out memory from the end of linear memory, growing it as needed.
+/// Hands out memory from the linker's heap start (`__heap_base`, after the
+/// stack and static data), growing linear memory only when that runs out.
+/// `policies/build.sh` links policies with an initial memory large enough
+/// for a typical evaluation, so memory rarely grows: growing it makes the
+/// engine change page protections, on every evaluation that does.
 pub struct BumpAllocator {
     /// The next free byte; 0 until the first allocation.
     next: Cell<usize>,
@@ -29,7 +38,7 @@ pub struct BumpAllocator {
 unsafe impl Sync for BumpAllocator {}
 
 impl BumpAllocator {
-    /// An allocator that starts at the end of the module's initial memory.
+    /// An allocator that starts at the heap start on first use.
     pub const fn new() -> BumpAllocator {
         BumpAllocator {
             next: Cell::new(0),
@@ -40,9 +49,11 @@ impl BumpAllocator {
     /// Reserves `layout`, growing memory when it does not fit.
     fn bump(&self, layout: Layout) -> Option<usize> {
         if self.end.get() == 0 {
-            let end = wasm32::memory_size(0) * PAGE;
-            self.next.set(end);
-            self.end.set(end);
+            // SAFETY: `__heap_base` is a symbol wasm-ld defines in every
+            // module; only its address is taken.
+            let base = unsafe { core::ptr::addr_of!(__heap_base) } as usize;
+            self.next.set(base);
+            self.end.set(wasm32::memory_size(0) * PAGE);
         }
         let start = self.next.get().checked_add(layout.align() - 1)? & !(layout.align() - 1);
         let next = start.checked_add(layout.size())?;
