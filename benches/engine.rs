@@ -22,8 +22,10 @@ fn main() {
         .unwrap_or(3000);
     let object: serde_json::Value = serde_json::from_str(include_str!("deployment.json"))
         .expect("benches/deployment.json is JSON");
-    let request = Request::for_manifest(object, Operation::Create, None);
+    let mut request = Request::for_manifest(object, Operation::Create, None);
     let request_json = serde_json::to_string(&request).expect("serialises");
+    // As in the webhook: policies get the request JSON as it was received.
+    request.received_json = Some(request_json.clone());
     let config = Config::builtin();
     println!(
         "counsel engine benchmark: {} evaluations each; object benches/deployment.json ({} bytes as AdmissionRequest JSON); {} cores",
@@ -41,6 +43,24 @@ fn main() {
         manifest.len(),
         us(parse.p50),
         us(parse.p99)
+    );
+
+    let mut wire = serde_json::to_value(&request).expect("serialises");
+    wire["uid"] = "bench".into();
+    let review = serde_json::json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": wire,
+    })
+    .to_string();
+    let decode = sample(iterations, || {
+        black_box(counsel::server::admission::decode_review(review.as_bytes()).expect("decodes"));
+    });
+    println!(
+        "read an AdmissionReview (counsel::server::admission::decode_review, {} bytes): p50 {} p99 {}",
+        review.len(),
+        us(decode.p50),
+        us(decode.p99)
     );
 
     // Loading: a fresh cache directory compiles; a second engine on it reads.
