@@ -6,6 +6,10 @@
 //! `counsel-policy` SDK), and the host applies them with [`apply`] to show the
 //! developer a fixed manifest.
 //!
+//! The crate also holds what both sides need to read objects by pointer:
+//! [`pointer`] and [`Reads`], which reads only the parts of an object a
+//! reader names.
+//!
 //! ```
 //! use counsel_edit::{apply, Edit};
 //! use serde_json::json;
@@ -23,11 +27,13 @@
 //! ```
 
 pub mod pointer;
+pub mod reads;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use pointer::PointerError;
+pub use reads::Reads;
 
 /// One machine-applicable edit of an object.
 ///

@@ -49,9 +49,8 @@ impl BumpAllocator {
     /// Reserves `layout`, growing memory when it does not fit.
     fn bump(&self, layout: Layout) -> Option<usize> {
         if self.end.get() == 0 {
-            // SAFETY: `__heap_base` is a symbol wasm-ld defines in every
-            // module; only its address is taken.
-            let base = unsafe { core::ptr::addr_of!(__heap_base) } as usize;
+            // Only the address of the symbol wasm-ld defines is taken.
+            let base = core::ptr::addr_of!(__heap_base) as usize;
             self.next.set(base);
             self.end.set(wasm32::memory_size(0) * PAGE);
         }

@@ -5,11 +5,11 @@
 //! tested natively; only the exports themselves are emitted on wasm32.
 
 use crate::catalog::{Metadata as PolicyMetadata, Rule, Severity};
-use crate::reads::Reads;
 use crate::request::Request;
 use crate::verdict::{Verdict as PolicyVerdict, Violation as PolicyViolation, violation};
 use crate::{INVALID_FIELD, Policy, settings};
 use counsel_edit::Edit;
+use counsel_edit::Reads;
 
 wit_bindgen::generate!({
     // Relative to this crate's Cargo.toml: the repository's one contract.

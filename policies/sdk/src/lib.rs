@@ -171,7 +171,6 @@ pub mod field;
 #[doc(hidden)]
 pub mod guest;
 pub mod log;
-pub mod reads;
 pub mod request;
 pub mod settings;
 #[cfg(not(target_arch = "wasm32"))]
@@ -180,8 +179,7 @@ pub mod verdict;
 pub mod workload;
 
 pub use catalog::{INVALID_FIELD, Metadata, Rule, Severity};
-pub use counsel_edit::{Edit, pointer};
-pub use reads::Reads;
+pub use counsel_edit::{Edit, Reads, pointer};
 pub use request::{Operation, Request, RequestError};
 pub use serde_json::{self, Value, json};
 pub use settings::{NoSettings, SettingsError};

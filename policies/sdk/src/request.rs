@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::reads::Reads;
+use counsel_edit::Reads;
 
 /// What the request does to the object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,7 +72,7 @@ impl Request {
     /// Parses the request JSON keeping of `object` and `oldObject` only what
     /// `reads` names (see [`Reads`]).
     pub fn from_json_reading(json: &str, reads: &Reads) -> Result<Request, RequestError> {
-        Request::from_value(reads.request(json)?)
+        Request::from_value(reads.read_members(json, &["object", "oldObject"])?)
     }
 
     /// Wraps an already parsed request.

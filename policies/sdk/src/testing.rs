@@ -10,10 +10,10 @@
 
 use serde_json::{Value, json};
 
-use crate::reads::Reads;
 use crate::request::Request;
 use crate::verdict::Verdict;
 use crate::{Metadata, Policy, guest, pointer, settings};
+use counsel_edit::Reads;
 
 /// Parses one YAML document (a manifest) into JSON.
 ///

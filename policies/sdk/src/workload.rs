@@ -45,8 +45,8 @@ use serde_json::Value;
 
 use crate::field::{self, Object};
 use crate::pointer;
-use crate::reads::Reads;
 use crate::verdict::{Violation, invalid_field};
+use counsel_edit::Reads;
 
 /// Every kind [`pod_specs`] knows, the default `kinds` of a workload policy.
 pub const KINDS: &[&str] = &[
@@ -85,7 +85,11 @@ pub fn reads(pod: &[&'static str], container: &[&'static str]) -> Reads {
     }
     for list in ContainerList::ALL {
         for field in container.iter().chain(&["name"]) {
-            template.add(["spec", list.field(), "*"].into_iter().chain(field.split('/')));
+            template.add(
+                ["spec", list.field(), "*"]
+                    .into_iter()
+                    .chain(field.split('/')),
+            );
         }
     }
     let mut reads = Reads::only(["kind", "apiVersion"]);

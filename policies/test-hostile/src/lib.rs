@@ -37,10 +37,10 @@ struct Hostile;
 /// The behaviour named in the settings text, found without a JSON parser
 /// to keep this fixture small.
 fn behaviour(settings: &str) -> Option<&'static str> {
-    BEHAVIOURS
-        .iter()
-        .copied()
-        .find(|b| settings.contains(&format!("\"behaviour\":\"{b}\"")) || settings.contains(&format!("\"behaviour\": \"{b}\"")))
+    BEHAVIOURS.iter().copied().find(|b| {
+        settings.contains(&format!("\"behaviour\":\"{b}\""))
+            || settings.contains(&format!("\"behaviour\": \"{b}\""))
+    })
 }
 
 fn violation(rule: &str, path: &str, found: Option<&str>) -> Violation {
@@ -56,7 +56,11 @@ fn violation(rule: &str, path: &str, found: Option<&str>) -> Violation {
 
 fn recurse(depth: u64) -> u64 {
     let frame = black_box([depth; 64]);
-    if black_box(depth) == u64::MAX { frame[0] } else { 1 + recurse(depth + 1) + frame[63] }
+    if black_box(depth) == u64::MAX {
+        frame[0]
+    } else {
+        1 + recurse(depth + 1) + frame[63]
+    }
 }
 
 impl Guest for Hostile {
@@ -79,7 +83,10 @@ impl Guest for Hostile {
     fn validate_settings(settings: String) -> Result<(), String> {
         match behaviour(&settings) {
             Some(_) => Ok(()),
-            None => Err(format!("behaviour: must be one of {}", BEHAVIOURS.join(", "))),
+            None => Err(format!(
+                "behaviour: must be one of {}",
+                BEHAVIOURS.join(", ")
+            )),
         }
     }
 
@@ -105,13 +112,18 @@ impl Guest for Hostile {
                 message: "x".repeat(4 << 20),
                 ..violation("hostile", "/metadata/name", None)
             }),
-            "malformed-found" => violations.push(violation("hostile", "/metadata/name", Some("{not json"))),
+            "malformed-found" => {
+                violations.push(violation("hostile", "/metadata/name", Some("{not json")))
+            }
             "unknown-rule" => violations.push(violation("no-such-rule", "/metadata/name", None)),
             "bad-pointer" => violations.push(violation("hostile", "metadata/name", None)),
             "deny" => violations.push(violation("hostile", "/metadata/name", Some("\"web\""))),
             _ => {}
         }
-        Verdict { violations, warnings: Vec::new() }
+        Verdict {
+            violations,
+            warnings: Vec::new(),
+        }
     }
 }
 

@@ -113,7 +113,13 @@ impl Policy for WorkloadHygiene {
     fn reads() -> Reads {
         workload::reads(
             &["resources", "restartPolicy"],
-            &["image", "imagePullPolicy", "resources", "livenessProbe", "readinessProbe"],
+            &[
+                "image",
+                "imagePullPolicy",
+                "resources",
+                "livenessProbe",
+                "readinessProbe",
+            ],
         )
     }
 

@@ -1,11 +1,11 @@
-//! The parts of the object a policy reads, so the rest is never built.
+//! Reading only the parts of an object that are needed, so the rest is
+//! never built.
 //!
-//! Most of the time of an evaluation goes into turning the request's JSON
-//! into a [`Value`] tree, and most of a real workload is what few policies
-//! look at: environment variables, commands, volume mounts, affinity. A
-//! policy that declares what it reads ([`Policy::reads`](crate::Policy::reads))
-//! gets an object holding only that; everything else is skipped by the JSON
-//! reader without being allocated.
+//! Turning JSON into a [`Value`] tree costs far more than skipping over it,
+//! and most of a real workload is what few readers look at: environment
+//! variables, commands, volume mounts, affinity. A policy declares what it
+//! reads (`Policy::reads` in the SDK) and gets an object holding only that;
+//! the host reads of an object only what it needs to explain the findings.
 //!
 //! A pattern is a path of tokens from the object, separated by `/`, where
 //! `*` stands for any member or array element (`spec/containers/*/image`). A
@@ -15,31 +15,33 @@
 //! expects an object) are kept as they are, so a policy still sees and
 //! reports them.
 //!
-//! What a policy leaves out reads as absent, so a policy must declare every
-//! field it reads; `counsel_policy::testing` runs each test both ways and
+//! What is left out reads as absent, so a reader must name every field it
+//! looks at; `counsel_policy::testing` runs each policy test both ways and
 //! fails when the verdicts differ.
 //!
 //! ```
-//! use counsel_policy::{Reads, Request};
+//! use counsel_edit::Reads;
 //!
 //! let json = r#"{"operation": "CREATE", "kind": {"kind": "Pod"}, "object": {
 //!     "kind": "Pod",
 //!     "spec": {"containers": [{"name": "app", "image": "app:1", "env": [{"name": "A"}]}]}
 //! }}"#;
 //! let reads = Reads::only(["kind", "spec/containers/*/image"]);
-//! let request = Request::from_json_reading(json, &reads).unwrap();
+//! let request = reads.read_members(json, &["object"])?;
 //! assert_eq!(
-//!     request.object().unwrap().to_string(),
+//!     request["object"].to_string(),
 //!     r#"{"kind":"Pod","spec":{"containers":[{"image":"app:1"}]}}"#
 //! );
+//! assert_eq!(request["kind"].to_string(), r#"{"kind":"Pod"}"#);
+//! # Ok::<(), serde_json::Error>(())
 //! ```
 
 use std::borrow::Cow;
 use std::fmt;
 use std::rc::Rc;
 
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize as _;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// Stands for any member or array element in a pattern.
@@ -48,10 +50,9 @@ const ANY: &str = "*";
 /// What of the object a policy reads: everything (the default), or the
 /// values some patterns reach (see the module docs).
 ///
-/// Built anew for every evaluation (a policy instance lives for one), so it
-/// is made of borrowed tokens and shared nodes: the pod template's patterns
-/// of [`workload::reads`](crate::workload::reads) exist once, whatever the
-/// number of kinds they serve.
+/// A policy builds it anew for every evaluation (an instance lives for
+/// one), so it is cheap to build: static tokens are borrowed, and a subtree
+/// added in several places ([`Reads::add_at`]) is shared, not copied.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Reads {
     /// The patterns as a tree from the object; `None`: everything.
@@ -74,8 +75,9 @@ impl Reads {
         reads.finish()
     }
 
-    /// No patterns yet: an object read as `{}`.
-    pub(crate) fn nothing() -> Reads {
+    /// No patterns yet: an object read as `{}`. Add some with
+    /// [`Reads::add`] and [`Reads::add_at`], then call [`Reads::finish`].
+    pub fn nothing() -> Reads {
         Reads {
             object: Some(Rc::default()),
         }
@@ -83,40 +85,57 @@ impl Reads {
 
     /// Adds the pattern made of `tokens`, skipping empty ones (none at all:
     /// the whole object).
-    pub(crate) fn add(&mut self, tokens: impl IntoIterator<Item = &'static str>) {
+    pub fn add<T: Into<Token>>(&mut self, tokens: impl IntoIterator<Item = T>) {
+        self.walk(tokens, true);
+    }
+
+    /// Adds the path of `tokens` without what it leads to: each object on
+    /// the way keeps the member on the path, and an object at the end reads
+    /// as `{}` (an array there is kept whole, as anywhere no `*` goes). Enough
+    /// to tell what is an array and what an object along a pointer.
+    pub fn reach<T: Into<Token>>(&mut self, tokens: impl IntoIterator<Item = T>) {
+        self.walk(tokens, false);
+    }
+
+    fn walk<T: Into<Token>>(&mut self, tokens: impl IntoIterator<Item = T>, whole: bool) {
         let Some(root) = &mut self.object else {
             return;
         };
         let mut node = Rc::make_mut(root);
         let mut any = false;
-        for token in tokens.into_iter().filter(|token| !token.is_empty()) {
+        for token in tokens.into_iter().map(Into::into) {
+            if token.is_empty() {
+                continue;
+            }
             any = true;
             node = Rc::make_mut(node.child(token));
         }
-        if any {
+        if !any {
+            if whole {
+                self.object = None;
+            }
+        } else if whole {
             node.whole = true;
-        } else {
-            self.object = None;
         }
     }
 
     /// Adds `other` below the path of `tokens` (none: at the object),
     /// sharing its nodes.
-    pub(crate) fn add_at(&mut self, tokens: &[&'static str], other: &Reads) {
+    pub fn add_at(&mut self, tokens: &[&'static str], other: &Reads) {
         let (Some(root), Some(other)) = (&mut self.object, &other.object) else {
             self.object = None;
             return;
         };
         let mut node = root;
         for token in tokens {
-            node = Rc::make_mut(node).child(token);
+            node = Rc::make_mut(node).child(Token::Borrowed(token));
         }
         Node::merge(node, other);
     }
 
     /// Makes `*` apply to the members named beside it, once every pattern
     /// is in.
-    pub(crate) fn finish(mut self) -> Reads {
+    pub fn finish(mut self) -> Reads {
         if let Some(root) = &mut self.object {
             Node::spread_wildcards(root);
         }
@@ -128,14 +147,15 @@ impl Reads {
         self.object.is_none()
     }
 
-    /// Reads an AdmissionRequest: `object` and `oldObject` as these reads
-    /// say, every other member whole.
-    pub(crate) fn request(&self, json: &str) -> serde_json::Result<Value> {
+    /// Reads a JSON document whose `members` are objects to read as these
+    /// reads say, every other member whole: `object` and `oldObject` of an
+    /// AdmissionRequest.
+    pub fn read_members(&self, json: &str, members: &[&str]) -> serde_json::Result<Value> {
         let Some(object) = &self.object else {
             return serde_json::from_str(json);
         };
         let mut reader = serde_json::Deserializer::from_str(json);
-        let value = Projection::Request(object).deserialize(&mut reader)?;
+        let value = Projection::Members(members, object).deserialize(&mut reader)?;
         reader.end()?;
         Ok(value)
     }
@@ -148,11 +168,14 @@ struct Node {
     whole: bool,
     /// The next tokens; [`ANY`] for any member or element. Few per node,
     /// so a vector searched in order is the cheapest map.
-    children: Vec<(&'static str, Rc<Node>)>,
+    children: Vec<(Token, Rc<Node>)>,
 }
 
+/// One token of a pattern: borrowed when static, else owned.
+pub type Token = Cow<'static, str>;
+
 impl Node {
-    fn child(&mut self, token: &'static str) -> &mut Rc<Node> {
+    fn child(&mut self, token: Token) -> &mut Rc<Node> {
         let at = match self.children.iter().position(|(key, _)| *key == token) {
             Some(at) => at,
             None => {
@@ -176,7 +199,7 @@ impl Node {
         let node = Rc::make_mut(into);
         node.whole |= other.whole;
         for (key, child) in &other.children {
-            Node::merge(node.child(key), child);
+            Node::merge(node.child(key.clone()), child);
         }
     }
 
@@ -209,7 +232,7 @@ impl Node {
     fn member_named(&self, key: &str) -> Option<&Rc<Node>> {
         self.children
             .iter()
-            .find(|(name, _)| *name == key)
+            .find(|(name, _)| name == key)
             .map(|(_, node)| node)
     }
 
@@ -223,8 +246,8 @@ impl Node {
 
 /// Reads one value as far as its node says.
 enum Projection<'a> {
-    /// The AdmissionRequest: `object` and `oldObject` by the node, the rest whole.
-    Request(&'a Node),
+    /// The document: the named members by the node, the rest whole.
+    Members(&'a [&'a str], &'a Node),
     /// A value below the object.
     Value(&'a Node),
 }
@@ -251,10 +274,9 @@ impl<'de> Visitor<'de> for Projection<'_> {
         let mut kept = Map::new();
         while let Some(key) = members.next_key_seed(Key)? {
             let step = match self {
-                Projection::Request(object) => match &*key {
-                    "object" | "oldObject" => Some(Projection::Value(object)),
-                    _ => None,
-                },
+                Projection::Members(names, object) => {
+                    names.contains(&&*key).then_some(Projection::Value(object))
+                }
                 Projection::Value(node) => match node.member(&key) {
                     Some(node) => Some(Projection::Value(node)),
                     None => {
@@ -275,7 +297,7 @@ impl<'de> Visitor<'de> for Projection<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut elements: A) -> Result<Value, A::Error> {
         let element = match self {
             Projection::Value(node) => node.member(ANY),
-            Projection::Request(_) => None,
+            Projection::Members(..) => None,
         };
         let mut kept = Vec::new();
         loop {

@@ -5,9 +5,15 @@ use super::Reads;
 fn object(reads: &Reads, object: serde_json::Value) -> serde_json::Value {
     let request = json!({"uid": "u", "operation": "CREATE", "kind": {"kind": "Pod"},
         "userInfo": {"username": "dev"}, "object": object.clone(), "oldObject": object});
-    let read = reads.request(&request.to_string()).expect("reads");
+    let read = reads
+        .read_members(&request.to_string(), &["object", "oldObject"])
+        .expect("reads");
     assert_eq!(read["object"], read["oldObject"], "both objects read alike");
-    assert_eq!(read["userInfo"], json!({"username": "dev"}), "the envelope is whole");
+    assert_eq!(
+        read["userInfo"],
+        json!({"username": "dev"}),
+        "the envelope is whole"
+    );
     read["object"].clone()
 }
 
@@ -68,7 +74,8 @@ fn values_of_an_unexpected_type_are_kept_as_they_are() {
 #[test]
 fn arrays_keep_every_element_so_pointers_stay_true() {
     let reads = Reads::only(["spec/volumes/*/name"]);
-    let pod = json!({"spec": {"volumes": [{"name": "a", "emptyDir": {}}, {"hostPath": {"path": "/"}}]}});
+    let pod =
+        json!({"spec": {"volumes": [{"name": "a", "emptyDir": {}}, {"hostPath": {"path": "/"}}]}});
     assert_eq!(
         object(&reads, pod),
         json!({"spec": {"volumes": [{"name": "a"}, {}]}})
@@ -101,7 +108,7 @@ fn escaped_names_and_all_scalar_types_read_as_written() {
     let text = r#"{"operation": "CREATE", "kind": {"kind": "Pod"}, "object": {
         "n": [true, -1, 18446744073709551615, 1.5, "s", null],
         "metadata": {"annotations": {"a\u00e9\"b": "v", "skipped\n": "w"}}}}"#;
-    let read = reads.request(text).expect("reads");
+    let read = reads.read_members(text, &["object"]).expect("reads");
     assert_eq!(
         read["object"],
         json!({
@@ -115,7 +122,47 @@ fn escaped_names_and_all_scalar_types_read_as_written() {
 fn bad_json_is_an_error_even_in_skipped_parts() {
     let reads = Reads::only(["kind"]);
     let text = r#"{"operation": "CREATE", "object": {"kind": "Pod", "spec": {"x": [1, }}}"#;
-    assert!(reads.request(text).is_err());
+    assert!(reads.read_members(text, &["object"]).is_err());
     let text = r#"{"operation": "CREATE", "object": {"kind": "Pod"}} trailing"#;
-    assert!(reads.request(text).is_err());
+    assert!(reads.read_members(text, &["object"]).is_err());
+}
+
+#[test]
+fn owned_tokens_read_like_static_ones() {
+    let mut reads = Reads::nothing();
+    let pointer = String::from("/spec/containers/0/image");
+    reads.add(pointer.split('/').map(|token| {
+        let token = if token == "0" { "*" } else { token };
+        token.to_owned()
+    }));
+    let reads = reads.finish();
+    let pod = json!({"spec": {"containers": [{"name": "a", "image": "x"}]}});
+    assert_eq!(
+        object(&reads, pod),
+        json!({"spec": {"containers": [{"image": "x"}]}})
+    );
+}
+
+#[test]
+fn a_reached_path_keeps_only_the_way_there() {
+    let mut reads = Reads::nothing();
+    reads.reach(["spec", "containers", "*", "securityContext"]);
+    reads.reach(["metadata"]);
+    reads.reach(Vec::<&str>::new());
+    let reads = reads.finish();
+    assert!(!reads.is_everything(), "reaching nothing adds nothing");
+    let pod = json!({
+        "metadata": {"name": "p"},
+        "spec": {"hostPID": true, "containers": [
+            {"name": "a", "securityContext": {"privileged": true}},
+            {"name": "b", "securityContext": {"capabilities": {"add": ["X"]}}, "args": ["x"]},
+        ]},
+    });
+    assert_eq!(
+        object(&reads, pod),
+        json!({
+            "metadata": {},
+            "spec": {"containers": [{"securityContext": {}}, {"securityContext": {}}]},
+        })
+    );
 }
