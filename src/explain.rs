@@ -121,6 +121,10 @@ pub struct Finding {
     pub contact: Option<String>,
     /// Edits that fix it (JSON Pointers relative to the object).
     pub fixes: Vec<Edit>,
+    /// The field of each fix as a developer reads it, in the order of
+    /// `fixes`: named once, against the object, so that nothing after the
+    /// review needs the object again.
+    pub fix_fields: Vec<String>,
     /// What a person should do when no machine fix exists.
     pub hint: Option<String>,
 }
@@ -135,6 +139,11 @@ impl Finding {
     ) -> Finding {
         let overrides = policy.rules.get(&rule.id);
         let field = field_path(&violation.path, object);
+        let fix_fields = violation
+            .fixes
+            .iter()
+            .map(|edit| field_path(edit.path(), object))
+            .collect();
         Finding {
             policy: policy.name.clone(),
             rule: violation.rule,
@@ -153,6 +162,7 @@ impl Finding {
                 .or_else(|| rule.docs.clone()),
             contact: policy.contact.clone(),
             fixes: violation.fixes,
+            fix_fields,
             hint: violation.hint,
         }
     }
@@ -171,25 +181,33 @@ impl Finding {
 
     /// The fixes as readable edits (`set spec...privileged: false`), joined
     /// by `; `; `None` when there is no machine fix.
-    pub fn fix_summary(&self, object: Option<&Value>) -> Option<String> {
+    pub fn fix_summary(&self) -> Option<String> {
         if self.fixes.is_empty() {
             return None;
         }
-        let edits: Vec<String> = self
-            .fixes
-            .iter()
-            .map(|edit| describe_edit(edit, object))
-            .collect();
+        let edits: Vec<String> = self.fixes_with_fields().map(describe).collect();
         Some(edits.join("; "))
+    }
+
+    /// Each fix with its field as a developer reads it.
+    pub fn fixes_with_fields(&self) -> impl Iterator<Item = (&Edit, &str)> {
+        self.fixes
+            .iter()
+            .zip(self.fix_fields.iter().map(String::as_str))
     }
 }
 
 /// One edit as a developer reads it: `set spec.containers[0].securityContext.privileged: false`
 /// or `remove spec.hostNetwork`; paths are named against `object`.
 pub fn describe_edit(edit: &Edit, object: Option<&Value>) -> String {
+    describe((edit, &field_path(edit.path(), object)))
+}
+
+/// An edit whose field is already named.
+fn describe((edit, field): (&Edit, &str)) -> String {
     match edit {
-        Edit::Set { path, value } => format!("set {}: {value}", field_path(path, object)),
-        Edit::Remove { path } => format!("remove {}", field_path(path, object)),
+        Edit::Set { value, .. } => format!("set {field}: {value}"),
+        Edit::Remove { .. } => format!("remove {field}"),
     }
 }
 

@@ -155,6 +155,7 @@ mod tests {
             why: String::new(),
             docs: None,
             contact: None,
+            fix_fields: fixes.iter().map(|edit| edit.path().to_owned()).collect(),
             fixes,
             hint: None,
         }

@@ -28,9 +28,8 @@ pub use warnings::{
 const MAX_ANNOTATION_KEY: usize = 63;
 
 /// The response to a review: allowed or denied per the report, with
-/// warnings and audit annotations. `subject` is the object the policies saw
-/// (`object`, or `oldObject` on DELETE).
-pub fn encode_report(uid: &str, report: &Report, subject: Option<&Value>) -> AdmissionResponse {
+/// warnings and audit annotations.
+pub fn encode_report(uid: &str, report: &Report) -> AdmissionResponse {
     let mut response = empty_response(uid);
     if report.allowed() {
         response.allowed = true;
@@ -63,11 +62,11 @@ pub fn encode_report(uid: &str, report: &Report, subject: Option<&Value>) -> Adm
                 }),
         );
         response.allowed = false;
-        response.result = Status::failure(&denial_message(report, subject), reason)
+        response.result = Status::failure(&denial_message(report), reason)
             .with_code(code)
             .with_details(details(&report.object, causes));
     }
-    let warnings = warnings(report, subject);
+    let warnings = warnings(report);
     if !warnings.is_empty() {
         response.warnings = Some(warnings);
     }
@@ -77,14 +76,10 @@ pub fn encode_report(uid: &str, report: &Report, subject: Option<&Value>) -> Adm
 
 /// The response of `/mutate`: the report's decision, and warnings that say
 /// what each applied fix changed and why (the patch itself goes into the
-/// review by [`review_json_with_patch`]). `subject` is the incoming object.
-pub fn encode_mutation(
-    uid: &str,
-    mutation: &Mutation,
-    subject: Option<&Value>,
-) -> AdmissionResponse {
-    let mut response = encode_report(uid, &mutation.report, subject);
-    let warnings = mutation_warnings(mutation, subject);
+/// review by [`review_json_with_patch`]).
+pub fn encode_mutation(uid: &str, mutation: &Mutation) -> AdmissionResponse {
+    let mut response = encode_report(uid, &mutation.report);
+    let warnings = mutation_warnings(mutation);
     response.warnings = (!warnings.is_empty()).then_some(warnings);
     response
 }

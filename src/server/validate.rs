@@ -290,7 +290,7 @@ async fn review(
                 if mutation.patch.is_some() {
                     tracing::info!(fixes = mutation.applied.len(), "patched");
                 }
-                let response = encode_mutation(&request.uid, &mutation, request.subject());
+                let response = encode_mutation(&request.uid, &mutation);
                 patch = mutation.patch;
                 response
             }

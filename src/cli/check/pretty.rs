@@ -225,7 +225,6 @@ fn finding_block(
     file: &File,
     finding: &Finding,
 ) {
-    let object = Some(&checked.object.value);
     let _ = writeln!(
         out,
         "{}{}: {}: {}",
@@ -250,7 +249,7 @@ fn finding_block(
         &format!("{} (found: {})", finding.field, finding.found_text()),
     );
     note(out, "why", &finding.why);
-    if let Some(fix) = finding.fix_summary(object) {
+    if let Some(fix) = finding.fix_summary() {
         if finding.mode == Mode::Fix {
             note(
                 out,

@@ -3,8 +3,6 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
-
 use crate::config::{FailurePolicy, Mode};
 use crate::explain::{Finding, Report};
 
@@ -17,9 +15,8 @@ const MAX_FOUND_CHARS: usize = 120;
 
 /// The `status.message` of a denial: a summary line, one block per enforced
 /// violation, one line per policy that failed under `failurePolicy: fail`,
-/// and how to get the report locally. `subject` is the object under review
-/// (fix paths are rendered against it).
-pub fn denial_message(report: &Report, subject: Option<&Value>) -> String {
+/// and how to get the report locally.
+pub fn denial_message(report: &Report) -> String {
     let enforced: Vec<&Finding> = report.findings_in(Mode::Enforce).collect();
     let failed: Vec<_> = report
         .failures
@@ -42,7 +39,7 @@ pub fn denial_message(report: &Report, subject: Option<&Value>) -> String {
     };
     for finding in &enforced {
         message.push_str("\n\n");
-        message.push_str(&finding_block(finding, subject));
+        message.push_str(&finding_block(finding));
     }
     for failure in &failed {
         let _ = write!(message, "\n\n[{}] {}", failure.policy, failure.sentence());
@@ -64,7 +61,7 @@ pub fn denial_message(report: &Report, subject: Option<&Value>) -> String {
 ///   docs: ...
 ///   contact: ...
 /// ```
-pub fn finding_block(finding: &Finding, subject: Option<&Value>) -> String {
+pub fn finding_block(finding: &Finding) -> String {
     let mut block = format!("{} {}", finding.label(), finding.message);
     let _ = write!(
         block,
@@ -75,7 +72,7 @@ pub fn finding_block(finding: &Finding, subject: Option<&Value>) -> String {
     if !finding.why.is_empty() {
         let _ = write!(block, "\n  why: {}", finding.why);
     }
-    if let Some(fix) = finding.fix_summary(subject) {
+    if let Some(fix) = finding.fix_summary() {
         let _ = write!(block, "\n  fix: {fix}");
     }
     if let Some(hint) = &finding.hint {

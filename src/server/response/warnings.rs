@@ -8,13 +8,11 @@
 //! gives way before the label and the fix), and when they do not all fit, a
 //! last warning says how many were left out and how to see them.
 
-use serde_json::Value;
-
 use counsel_edit::Edit;
 
 use super::message::shorten;
 use crate::config::{FailurePolicy, Mode};
-use crate::explain::{Finding, Report, field_path};
+use crate::explain::{Finding, Report};
 use crate::server::mutate::Mutation;
 
 /// Most characters in one warning.
@@ -28,19 +26,15 @@ const MIN_MESSAGE_CHARS: usize = 40;
 /// Every warning of a report, most severe first, within the limits: warn-mode
 /// violations by descending severity, then policies that failed under
 /// `failurePolicy: ignore`, then the policies' own advice.
-pub fn warnings(report: &Report, subject: Option<&Value>) -> Vec<String> {
-    cap(report_warnings(report, subject))
+pub fn warnings(report: &Report) -> Vec<String> {
+    cap(report_warnings(report))
 }
 
 /// The warnings of `/mutate`'s answer: one per applied fix, saying what it
 /// changed and why, then fixes that disagree or could not be applied, then
 /// the warnings of the report answered with; all within the limits.
-pub fn mutation_warnings(mutation: &Mutation, subject: Option<&Value>) -> Vec<String> {
-    let mut all: Vec<String> = mutation
-        .applied
-        .iter()
-        .map(|finding| applied_warning(finding, subject))
-        .collect();
+pub fn mutation_warnings(mutation: &Mutation) -> Vec<String> {
+    let mut all: Vec<String> = mutation.applied.iter().map(applied_warning).collect();
     all.extend(mutation.conflicts.iter().map(|conflict| {
         shorten(
             &format!("[counsel] not fixed: {}", conflict.brief()),
@@ -53,18 +47,17 @@ pub fn mutation_warnings(mutation: &Mutation, subject: Option<&Value>) -> Vec<St
             MAX_WARNING_CHARS,
         ));
     }
-    all.extend(report_warnings(&mutation.report, subject));
+    all.extend(report_warnings(&mutation.report));
     cap(all)
 }
 
 /// `[policy/rule] set spec...privileged=false: <why, its first sentence>`.
-pub fn applied_warning(finding: &Finding, subject: Option<&Value>) -> String {
+pub fn applied_warning(finding: &Finding) -> String {
     let edits: Vec<String> = finding
-        .fixes
-        .iter()
-        .map(|edit| match edit {
-            Edit::Set { path, value } => format!("set {}={value}", field_path(path, subject)),
-            Edit::Remove { path } => format!("remove {}", field_path(path, subject)),
+        .fixes_with_fields()
+        .map(|(edit, field)| match edit {
+            Edit::Set { value, .. } => format!("set {field}={value}"),
+            Edit::Remove { .. } => format!("remove {field}"),
         })
         .collect();
     let head = format!("{} {}", finding.label(), edits.join(", "));
@@ -85,7 +78,7 @@ pub fn applied_warning(finding: &Finding, subject: Option<&Value>) -> String {
 }
 
 /// Every warning of a report, uncapped.
-fn report_warnings(report: &Report, subject: Option<&Value>) -> Vec<String> {
+fn report_warnings(report: &Report) -> Vec<String> {
     // Fix-mode findings are warnings wherever their fix is not applied (by
     // `/validate`, or when a fix-mode violation has no machine fix).
     let mut findings: Vec<&Finding> = report
@@ -97,7 +90,7 @@ fn report_warnings(report: &Report, subject: Option<&Value>) -> Vec<String> {
     findings.sort_by_key(|finding| std::cmp::Reverse(finding.severity));
     let mut all: Vec<String> = findings
         .iter()
-        .map(|finding| finding_warning(finding, subject))
+        .map(|finding| finding_warning(finding))
         .collect();
     all.extend(
         report
@@ -121,9 +114,9 @@ fn report_warnings(report: &Report, subject: Option<&Value>) -> Vec<String> {
 }
 
 /// `[policy/rule] message (fix: ...)`, at most 256 characters.
-pub fn finding_warning(finding: &Finding, subject: Option<&Value>) -> String {
+pub fn finding_warning(finding: &Finding) -> String {
     let label = finding.label();
-    let tail = match finding.fix_summary(subject) {
+    let tail = match finding.fix_summary() {
         Some(fix) => format!(" (fix: {fix})"),
         None => match &finding.hint {
             Some(hint) => format!(" (hint: {hint})"),
