@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod received;
+
 /// An `AdmissionRequest` (admission.k8s.io/v1), field for field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -60,6 +62,13 @@ pub struct Request {
     /// request is not serialised again for every review.
     #[serde(skip)]
     pub received_json: Option<String>,
+    /// Whether `object` and `old_object` hold only what identifies the
+    /// object (kind, apiVersion, name, namespace, labels), as
+    /// [`Request::from_received`] reads them; the whole objects are then in
+    /// `received_json`, for [`Request::whole`] and
+    /// [`Request::subject_reaching`].
+    #[serde(skip)]
+    pub identity_only: bool,
 }
 
 /// A Kubernetes API group, version and kind.
@@ -211,6 +220,7 @@ impl Request {
             dry_run: Some(true),
             options: None,
             received_json: None,
+            identity_only: false,
         }
     }
 }

@@ -88,14 +88,16 @@ impl Reviewer {
             return Err(ReviewError::UnknownPolicy(name.to_owned()));
         }
         let started = Instant::now();
-        let subject = request.subject();
         let mut report = Report {
-            object: ObjectRef::of(subject, request.namespace.as_deref()),
+            object: ObjectRef::of(request.subject(), request.namespace.as_deref()),
             findings: Vec::new(),
             warnings: Vec::new(),
             failures: Vec::new(),
             evaluations: Vec::new(),
         };
+        // Explained once every policy has spoken, against an object read as
+        // far as all their pointers reach.
+        let mut violations = Vec::new();
         // Serialised at most once, however many policies run.
         let mut request_json = None;
         for loaded in &self.policies {
@@ -121,18 +123,7 @@ impl Reviewer {
                     } else {
                         Outcome::Violations
                     };
-                    let metadata = loaded.policy.metadata();
-                    for violation in verdict.violations {
-                        // The engine has checked that every rule is in the catalog.
-                        if let Some(rule) = metadata.rule(&violation.rule) {
-                            report.findings.push(Finding::new(
-                                &loaded.config,
-                                rule,
-                                violation,
-                                subject,
-                            ));
-                        }
-                    }
+                    violations.extend(verdict.violations.into_iter().map(|v| (loaded, v)));
                     report
                         .warnings
                         .extend(verdict.warnings.into_iter().map(|message| PolicyWarning {
@@ -157,6 +148,19 @@ impl Reviewer {
                 outcome,
                 duration: began.elapsed(),
             });
+        }
+        if !violations.is_empty() {
+            let pointers = violations.iter().flat_map(|(_, v)| {
+                std::iter::once(v.path.as_str()).chain(v.fixes.iter().map(|edit| edit.path()))
+            });
+            let subject = request.subject_reaching(pointers);
+            for (loaded, violation) in violations {
+                // The engine has checked that every rule is in the catalog.
+                if let Some(rule) = loaded.policy.metadata().rule(&violation.rule) {
+                    let finding = Finding::new(&loaded.config, rule, violation, subject.as_deref());
+                    report.findings.push(finding);
+                }
+            }
         }
         Ok(report)
     }

@@ -1,9 +1,11 @@
 //! Reading an AdmissionReview (admission.k8s.io/v1) off the wire.
 //!
 //! The envelope is checked first (JSON, `apiVersion`, `kind`, `request`),
-//! then the `request` member is deserialised straight into
-//! [`Request`](crate::request::Request): the object stays raw JSON, exactly
-//! as the API server sent it. Every error says what is wrong and where, for
+//! then the `request` member is read into
+//! [`Request`](crate::request::Request) with
+//! [`Request::from_received`](crate::request::Request::from_received): of the
+//! objects only their identity, and the JSON exactly as the API server sent
+//! it, for the policies. Every error says what is wrong and where, for
 //! whoever is calling by hand with curl.
 
 mod timeout;
@@ -103,13 +105,13 @@ pub fn decode_review(body: &[u8]) -> Result<Request, DecodeError> {
         Some(raw) if raw.get() != "null" => raw,
         _ => return Err(DecodeError::MissingRequest),
     };
-    // The plain parse is the fast path; only a request that fails it is
+    // The plain read is the fast path (of the objects only their identity:
+    // policies get the JSON as received); only a request that fails it is
     // parsed again with path tracking, to say where it is wrong.
-    let mut request: Request = match serde_json::from_str(raw.get()) {
+    let request = match Request::from_received(raw.get()) {
         Ok(request) => request,
         Err(_) => return Err(locate_request_error(raw.get())),
     };
-    request.received_json = Some(raw.get().to_owned());
     if request.uid.is_empty() {
         return Err(DecodeError::MissingUid);
     }

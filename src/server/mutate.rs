@@ -57,8 +57,25 @@ pub fn mutate(
 ) -> Result<Mutation, ReviewError> {
     let started = Instant::now();
     let report = reviewer.review(request, scope, budget)?;
-    // Only an object on its way in can be patched (not a DELETE's old object).
-    let Some(original) = request.object.as_ref() else {
+    // Only an object on its way in can be patched (not a DELETE's old
+    // object), and only fix-mode findings with fixes need the whole of it.
+    let fixable = report
+        .findings_in(Mode::Fix)
+        .any(|finding| !finding.fixes.is_empty());
+    if request.object.is_none() || !fixable {
+        return Ok(Mutation::unchanged(report));
+    }
+    let whole = match request.whole() {
+        Ok(whole) => whole,
+        Err(error) => {
+            tracing::warn!("the object could not be read again to fix it: {error}");
+            return Ok(Mutation {
+                not_applied: Some(format!("the object could not be read: {error}")),
+                ..Mutation::unchanged(report)
+            });
+        }
+    };
+    let Some(original) = whole.object.as_ref() else {
         return Ok(Mutation::unchanged(report));
     };
     let selection = select(report.findings_in(Mode::Fix), Some(original));
@@ -89,7 +106,7 @@ pub fn mutate(
         tracing::warn!("the patch made from fixes does not apply: {error}");
         return Ok(refused(report, format!("the fixes do not apply: {error}")));
     }
-    let mut patched_request = request.clone();
+    let mut patched_request = whole.into_owned();
     patched_request.object = Some(patched);
     // Policies must see the patched object, not the JSON as received.
     patched_request.received_json = None;

@@ -1,0 +1,111 @@
+//! A request as the webhook reads it off the wire: the object's identity
+//! up front, the rest of it only where and when it is needed.
+//!
+//! Policies get the request JSON as received, so the host needs little of
+//! the object itself: its identity (for matching and for naming it), and
+//! the shape along the pointers of the findings (to name fields). Building
+//! the whole tree of a large object would cost more than everything else
+//! around the policies in a review.
+
+use std::borrow::Cow;
+
+use counsel_edit::{Reads, pointer};
+use serde_json::Value;
+
+use super::Request;
+
+/// What identifies an object: all that is read of it up front.
+const IDENTITY: [&str; 6] = [
+    "kind",
+    "apiVersion",
+    "metadata/name",
+    "metadata/generateName",
+    "metadata/namespace",
+    "metadata/labels",
+];
+
+/// The members of an AdmissionRequest that hold objects.
+const OBJECTS: [&str; 2] = ["object", "oldObject"];
+
+impl Request {
+    /// Reads an AdmissionRequest from `json`, keeping of its objects only
+    /// their identity ([`Request::identity_only`]) and `json` itself.
+    pub fn from_received(json: &str) -> serde_json::Result<Request> {
+        let read = Reads::only(IDENTITY).read_members(json, &OBJECTS)?;
+        let mut request: Request = serde_json::from_value(read)?;
+        request.received_json = Some(json.to_owned());
+        request.identity_only = true;
+        Ok(request)
+    }
+
+    /// This request with its objects whole: read again from the received
+    /// JSON when only their identity was read.
+    pub fn whole(&self) -> serde_json::Result<Cow<'_, Request>> {
+        match (&self.received_json, self.identity_only) {
+            (Some(json), true) => {
+                let mut request: Request = serde_json::from_str(json)?;
+                request.received_json = Some(json.clone());
+                Ok(Cow::Owned(request))
+            }
+            _ => Ok(Cow::Borrowed(self)),
+        }
+    }
+
+    /// The [subject](Request::subject), with at least its identity and,
+    /// along each of `pointers`, what tells arrays from objects: enough to
+    /// name the fields they point at.
+    pub fn subject_reaching<'a>(
+        &self,
+        pointers: impl IntoIterator<Item = &'a str>,
+    ) -> Option<Cow<'_, Value>> {
+        let subject = self.subject();
+        let (Some(json), true) = (&self.received_json, self.identity_only) else {
+            return subject.map(Cow::Borrowed);
+        };
+        let mut reads = Reads::only(IDENTITY);
+        let mut numbered = false;
+        for path in pointers {
+            let Ok(tokens) = pointer::tokens(path) else {
+                continue;
+            };
+            // A field's name depends on the object only where a token is a
+            // number: an array index, or the name of a member. So the path
+            // is read up to its last number, which is read as `*` (every
+            // element, or every member: a few more than needed, harmless).
+            let Some(last) = tokens.iter().rposition(|token| is_index(token)) else {
+                continue;
+            };
+            numbered = true;
+            reads.reach(tokens.into_iter().take(last + 1).map(|token| {
+                if is_index(&token) {
+                    "*".to_owned()
+                } else {
+                    token
+                }
+            }));
+        }
+        if !numbered {
+            // The identity names every field already.
+            return subject.map(Cow::Borrowed);
+        }
+        let member = if self.object.is_some() {
+            "object"
+        } else {
+            "oldObject"
+        };
+        match reads.finish().read_members(json, &[member]) {
+            Ok(mut read) => read.get_mut(member).map(|o| Cow::Owned(o.take())),
+            // It was read once already; should it fail now, the identity
+            // still names most fields right.
+            Err(_) => subject.map(Cow::Borrowed),
+        }
+    }
+}
+
+/// Whether a pointer token could be an array index.
+fn is_index(token: &str) -> bool {
+    token == "-" || token.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests;
