@@ -58,7 +58,9 @@ fn main() {
         "counsel webhook benchmark: {rounds} rounds of {seconds} s webhook + {seconds} s bare engine; \
          {concurrency} concurrent clients; {all_cores} cores ({}); AdmissionReview of benches/deployment.json: {} bytes",
         match server_core {
-            Some(core) => format!("server pinned to core {core}, load generator and bare engine to the others"),
+            Some(core) => format!(
+                "server pinned to core {core}, load generator and bare engine to the others"
+            ),
             None => "server and load generator share them".to_owned(),
         },
         body.len()
@@ -174,7 +176,10 @@ fn main() {
 
 /// Pins this thread, and the threads it starts from now on, to `cores`.
 fn pin_to(cores: &[usize]) {
-    assert!(set_affinity(cores), "cannot pin the benchmark to cores {cores:?}");
+    assert!(
+        set_affinity(cores),
+        "cannot pin the benchmark to cores {cores:?}"
+    );
 }
 
 /// `sched_setaffinity` of the calling thread; false when refused.
