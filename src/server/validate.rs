@@ -240,20 +240,9 @@ async fn review(
                 + &format!("; configured: {}", configured.join(", ")),
         );
     }
-    let span = tracing::info_span!(
-        "review",
-        uid = %request.uid,
-        kind = %request.kind.kind,
-        object = %match &request.namespace {
-            Some(namespace) => format!("{namespace}/{}", request.name),
-            None => request.name.clone(),
-        },
-        operation = request.operation.as_str(),
-        user = %request.user_info.username,
-        policy = policy.as_deref().unwrap_or("*"),
-        decision = tracing::field::Empty,
-        duration_ms = tracing::field::Empty,
-    );
+    // Lines logged while reviewing (a policy that failed, a policy's own
+    // log) carry the uid; the one line per review carries the rest.
+    let span = tracing::info_span!("review", uid = %request.uid);
     let request = Arc::new(request);
     async move {
         let deadline = tokio::time::Instant::from_std(received + budget);
@@ -324,18 +313,16 @@ async fn review(
         state
             .metrics()
             .observe_review(decision, elapsed.as_secs_f64());
-        let span = tracing::Span::current();
-        span.record(
-            "decision",
-            if response.allowed {
-                "allowed"
-            } else {
-                "denied"
-            },
-        );
-        span.record("duration_ms", elapsed.as_secs_f64() * 1000.0);
         tracing::info!(
+            kind = %request.kind.kind,
+            namespace = request.namespace.as_deref().unwrap_or(""),
+            name = %request.name,
+            operation = request.operation.as_str(),
+            user = %request.user_info.username,
+            policy = policy.as_deref().unwrap_or("*"),
+            decision = if response.allowed { "allowed" } else { "denied" },
             warnings = response.warnings.as_ref().map_or(0, Vec::len),
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
             "reviewed"
         );
         (
