@@ -97,9 +97,26 @@ pub fn found_clause(finding: &Finding) -> String {
 
 /// `text` cut to at most `max` characters, ending in `...` when cut.
 pub fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
+    if text.char_indices().nth(max).is_none() {
         return text.to_owned();
     }
-    let kept: String = text.chars().take(max.saturating_sub(3)).collect();
-    format!("{kept}...")
+    let cut = text
+        .char_indices()
+        .nth(max.saturating_sub(3))
+        .map_or(text.len(), |(at, _)| at);
+    format!("{}...", &text[..cut])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten;
+
+    #[test]
+    fn shorten_counts_characters_not_bytes() {
+        assert_eq!(shorten("abcdef", 6), "abcdef");
+        assert_eq!(shorten("abcdefg", 6), "abc...");
+        assert_eq!(shorten("ééééééé", 6), "ééé...");
+        assert_eq!(shorten("ab", 2), "ab");
+        assert_eq!(shorten("abc", 2), "...");
+    }
 }
