@@ -29,10 +29,10 @@ use crate::review::{ReviewError, Scope};
 /// The webhook routes.
 pub(crate) fn router(state: Arc<ServerState>) -> Router {
     Router::new()
-        .route("/validate", post(validate_all))
-        .route("/validate/{policy}", post(validate_one))
-        .route("/mutate", post(mutate_all))
-        .route("/mutate/{policy}", post(mutate_one))
+        .route("/validate", post(validate_route))
+        .route("/validate/{policy}", post(validate_route))
+        .route("/mutate", post(mutate_route))
+        .route("/mutate/{policy}", post(mutate_route))
         .fallback(not_found)
         .with_state(state)
 }
@@ -44,50 +44,26 @@ struct ReviewQuery {
     timeout: Option<String>,
 }
 
-async fn validate_all(
+async fn validate_route(
     State(state): State<Arc<ServerState>>,
+    policy: Option<Path<String>>,
     Query(query): Query<ReviewQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    handle(state, None, Endpoint::Validate, query, headers, body).await
+    let policy = policy.map(|Path(policy)| policy);
+    handle(state, policy, Endpoint::Validate, query, headers, body).await
 }
 
-async fn validate_one(
+async fn mutate_route(
     State(state): State<Arc<ServerState>>,
-    Path(policy): Path<String>,
+    policy: Option<Path<String>>,
     Query(query): Query<ReviewQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    handle(
-        state,
-        Some(policy),
-        Endpoint::Validate,
-        query,
-        headers,
-        body,
-    )
-    .await
-}
-
-async fn mutate_all(
-    State(state): State<Arc<ServerState>>,
-    Query(query): Query<ReviewQuery>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    handle(state, None, Endpoint::Mutate, query, headers, body).await
-}
-
-async fn mutate_one(
-    State(state): State<Arc<ServerState>>,
-    Path(policy): Path<String>,
-    Query(query): Query<ReviewQuery>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    handle(state, Some(policy), Endpoint::Mutate, query, headers, body).await
+    let policy = policy.map(|Path(policy)| policy);
+    handle(state, policy, Endpoint::Mutate, query, headers, body).await
 }
 
 /// Which endpoint a review came in on.
