@@ -268,7 +268,8 @@ impl ServerProcess {
         // loaded, then keeps draining it (one line per review) so the
         // server never blocks on a full pipe.
         std::thread::spawn(move || {
-            let mut webhook = None;
+            // The two lines come in either order.
+            let (mut webhook, mut loaded) = (None, false);
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(rest) = line.split("counsel is serving on https://").nth(1) {
                     webhook = rest
@@ -276,8 +277,9 @@ impl ServerProcess {
                         .next()
                         .and_then(|a| a.parse::<SocketAddr>().ok());
                 }
-                if line.contains("policies loaded") {
-                    let _ = send.send(webhook);
+                loaded |= line.contains("policies loaded");
+                if loaded && webhook.is_some() {
+                    let _ = send.send(webhook.take());
                 }
             }
         });

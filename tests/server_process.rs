@@ -17,12 +17,18 @@ use client::{Protocol, TlsClient, http_get};
 use harness::{clean_deployment, module, review};
 use serde_json::Value;
 
-/// Waits for a JSON log line whose message satisfies `wanted`.
+/// Waits for a JSON log line whose message satisfies `wanted`, or finds it
+/// among the lines already seen (lines of independent tasks, such as loading
+/// policies and starting the listeners, come in either order).
 fn wait_for_log(
     lines: &mpsc::Receiver<Value>,
     seen: &mut Vec<Value>,
     wanted: impl Fn(&str) -> bool,
 ) -> Value {
+    let message = |line: &Value| line["fields"]["message"].as_str().is_some_and(&wanted);
+    if let Some(line) = seen.iter().find(|line| message(line)) {
+        return line.clone();
+    }
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -30,7 +36,7 @@ fn wait_for_log(
             .recv_timeout(left)
             .unwrap_or_else(|_| panic!("log line not seen; got {seen:#?}"));
         seen.push(line.clone());
-        if line["fields"]["message"].as_str().is_some_and(&wanted) {
+        if message(&line) {
             return line;
         }
     }
