@@ -159,6 +159,21 @@ impl Reads {
         reader.end()?;
         Ok(value)
     }
+
+    /// Reads `member` of a JSON document as these reads say and skips the
+    /// rest of the document: `object` of an AdmissionRequest alone. `None`
+    /// when the document has no such member.
+    pub fn read_member(&self, json: &str, member: &str) -> serde_json::Result<Option<Value>> {
+        let whole = Node {
+            whole: true,
+            children: Vec::new(),
+        };
+        let node = self.object.as_deref().unwrap_or(&whole);
+        let mut reader = serde_json::Deserializer::from_str(json);
+        let mut value = Projection::Member(member, node).deserialize(&mut reader)?;
+        reader.end()?;
+        Ok(value.get_mut(member).map(Value::take))
+    }
 }
 
 /// One step of the patterns.
@@ -248,6 +263,8 @@ impl Node {
 enum Projection<'a> {
     /// The document: the named members by the node, the rest whole.
     Members(&'a [&'a str], &'a Node),
+    /// The document: the named member by the node, the rest skipped.
+    Member(&'a str, &'a Node),
     /// A value below the object.
     Value(&'a Node),
 }
@@ -277,6 +294,11 @@ impl<'de> Visitor<'de> for Projection<'_> {
                 Projection::Members(names, object) => {
                     names.contains(&&*key).then_some(Projection::Value(object))
                 }
+                Projection::Member(name, object) if name == key => Some(Projection::Value(object)),
+                Projection::Member(..) => {
+                    members.next_value::<IgnoredAny>()?;
+                    continue;
+                }
                 Projection::Value(node) => match node.member(&key) {
                     Some(node) => Some(Projection::Value(node)),
                     None => {
@@ -297,7 +319,7 @@ impl<'de> Visitor<'de> for Projection<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut elements: A) -> Result<Value, A::Error> {
         let element = match self {
             Projection::Value(node) => node.member(ANY),
-            Projection::Members(..) => None,
+            Projection::Members(..) | Projection::Member(..) => None,
         };
         let mut kept = Vec::new();
         loop {

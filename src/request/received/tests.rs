@@ -79,7 +79,7 @@ fn fields_are_named_as_on_the_whole_object_along_the_pointers() {
         "/metadata/annotations/note",
         "/spec/replicas",
     ];
-    for operation in ["CREATE", "DELETE"] {
+    for operation in ["CREATE", "UPDATE", "DELETE"] {
         let request = Request::from_received(&received(operation, &object)).expect("reads");
         let subject = request.subject_reaching(pointers).expect("a subject");
         for pointer in pointers {

@@ -166,3 +166,25 @@ fn a_reached_path_keeps_only_the_way_there() {
         })
     );
 }
+
+#[test]
+fn one_member_is_read_and_the_rest_of_the_document_skipped() {
+    let text = r#"{"uid": "u", "object": {"kind": "Pod", "spec": {"x": 1}}, "oldObject": {"kind": "Pod"}}"#;
+    let reads = Reads::only(["kind"]);
+    assert_eq!(
+        reads.read_member(text, "object").expect("reads"),
+        Some(json!({"kind": "Pod"}))
+    );
+    assert_eq!(
+        Reads::everything()
+            .read_member(text, "object")
+            .expect("reads"),
+        Some(json!({"kind": "Pod", "spec": {"x": 1}}))
+    );
+    assert_eq!(reads.read_member(text, "options").expect("reads"), None);
+    assert!(
+        reads
+            .read_member(r#"{"object": {"kind": "Pod"}} x"#, "object")
+            .is_err()
+    );
+}
