@@ -100,8 +100,8 @@ impl Closure {
 
     fn print(&self) {
         eprintln!(
-            "fix closure of {} over {} objects: {} violations, {} with machine fixes, {} of them gone after fixing ({:.1} %); \
-             {} objects denied, {} only for fixable reasons, {} of those pass after fixing ({:.1} %)",
+            "fix closure of {} over {} objects: {} violations, {} with machine fixes, {} of them gone after fixing ({}); \
+             {} objects denied, {} only for fixable reasons, {} of those pass after fixing ({})",
             self.policy,
             self.objects,
             self.violations,
@@ -204,11 +204,12 @@ fn hygiene_manifests() -> Vec<Value> {
     found
 }
 
-fn percent(part: usize, whole: usize) -> f64 {
+/// `97.5 %`, or `none to fix` when there is nothing to count.
+fn percent(part: usize, whole: usize) -> String {
     if whole == 0 {
-        100.0
+        "none to fix".to_owned()
     } else {
-        100.0 * part as f64 / whole as f64
+        format!("{:.1} %", 100.0 * part as f64 / whole as f64)
     }
 }
 
