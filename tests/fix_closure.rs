@@ -10,8 +10,9 @@
 //! each level they name, in every wrapper) and the manifests written in
 //! workload-hygiene's tests (`policies/workload-hygiene/tests/policy.rs`).
 
+// Only the loader is used here, not the comparison the module also exports.
 #[path = "pod_security/fixtures.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod fixtures;
 
 use std::collections::HashMap;

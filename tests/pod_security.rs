@@ -12,7 +12,6 @@ mod pod_security {
 }
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -23,7 +22,7 @@ use counsel::request::{Operation, Request};
 use counsel::review::{Reviewer, Scope};
 use serde_json::{Value, json};
 
-use pod_security::fixtures::{self, Case, Expected, Wrapper};
+use pod_security::fixtures::{self, Case, Expected, Got, Wrapper, compare};
 
 /// The configured name of the policy under test.
 const POLICY: &str = "pod-security";
@@ -95,47 +94,16 @@ fn review(reviewer: &Reviewer, object: &Value) -> Result<Report, String> {
     Ok(report)
 }
 
-/// What differs between the expected violations and the findings, if anything.
-fn compare(expected: &[Expected], actual: &[Finding]) -> Option<String> {
-    let mut diff = String::new();
-    if expected.len() != actual.len() {
-        let _ = writeln!(
-            diff,
-            "expected {} violations, got {}",
-            expected.len(),
-            actual.len()
-        );
+/// A finding in the fixtures' terms.
+fn got(f: &Finding) -> Got<'_> {
+    Got {
+        rule: &f.rule,
+        path: &f.pointer,
+        found: f.found.as_ref(),
+        fixes: &f.fixes,
+        message: &f.message,
+        hint: f.hint.as_deref(),
     }
-    for (i, (e, a)) in expected.iter().zip(actual).enumerate() {
-        let same = e.rule == a.rule
-            && e.path == a.pointer
-            && e.found == a.found
-            && e.fixes == a.fixes
-            && e.message.as_ref().is_none_or(|m| *m == a.message)
-            && e.hint.as_ref().is_none_or(|h| Some(h) == a.hint.as_ref());
-        if !same {
-            let _ = writeln!(
-                diff,
-                "violation {i} differs:\n  expected {e:?}\n  got      {}",
-                show(a)
-            );
-        }
-    }
-    for a in actual.iter().skip(expected.len()) {
-        let _ = writeln!(diff, "unexpected {}", show(a));
-    }
-    for e in expected.iter().skip(actual.len()) {
-        let _ = writeln!(diff, "missing {e:?}");
-    }
-    (!diff.is_empty()).then_some(diff)
-}
-
-/// The fields of a finding a fixture speaks about.
-fn show(f: &Finding) -> String {
-    format!(
-        "rule: {:?}, path: {:?}, found: {:?}, fixes: {:?}, message: {:?}, hint: {:?}",
-        f.rule, f.pointer, f.found, f.fixes, f.message, f.hint
-    )
 }
 
 /// What a finding must carry whatever the case: it is pod-security's, in
@@ -185,7 +153,11 @@ fn closure(reviewer: &Reviewer, object: &Value, report: &Report) -> Result<(), S
     if after.findings.is_empty() {
         return Ok(());
     }
-    let left: Vec<String> = after.findings.iter().map(show).collect();
+    let left: Vec<String> = after
+        .findings
+        .iter()
+        .map(|f| format!("{:?}", got(f)))
+        .collect();
     Err(format!(
         "applying the fixes leaves findings:\n  {}\nfixed object: {}",
         left.join("\n  "),
@@ -223,7 +195,8 @@ fn run(
             }
         };
         tally.evaluations += report.evaluations.len();
-        if let Some(diff) = compare(&expected, &report.findings) {
+        let actual: Vec<Got<'_>> = report.findings.iter().map(got).collect();
+        if let Some(diff) = compare(&expected, &actual) {
             tally.failures.push(format!("{at}:\n{diff}"));
             continue;
         }

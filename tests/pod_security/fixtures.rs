@@ -1,150 +1,15 @@
 //! The pod-security fixture files, read as `policies/pod-security/tests/README.md`
-//! defines them, and the Deployment and CronJob wrappers of a Pod case.
+//! defines them, the way Kubernetes reads YAML. The fixture model (cases,
+//! expectations, wrappers) is the native runner's own, shared.
 
 use std::path::{Path, PathBuf};
 
 use counsel::source::{self, Document, Style};
-use counsel_edit::Edit;
-use serde::{Deserialize, Deserializer};
-use serde_json::{Map, Value, json};
 
-/// One case of a fixture file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Case {
-    pub name: String,
-    #[serde(default)]
-    pub version: Option<String>,
-    #[serde(default = "yes")]
-    pub wrap: bool,
-    pub object: Value,
-    pub expect: Expect,
-}
+#[path = "../../policies/pod-security/tests/fixture/mod.rs"]
+mod fixture;
 
-fn yes() -> bool {
-    true
-}
-
-/// The expected violations per level; a level left out is not run.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Expect {
-    #[serde(default)]
-    pub baseline: Option<Vec<Expected>>,
-    #[serde(default)]
-    pub restricted: Option<Vec<Expected>>,
-}
-
-impl Expect {
-    /// The levels the case names, with their expectations.
-    pub fn levels(&self) -> impl Iterator<Item = (&'static str, &[Expected])> {
-        [
-            ("baseline", self.baseline.as_deref()),
-            ("restricted", self.restricted.as_deref()),
-        ]
-        .into_iter()
-        .filter_map(|(level, expected)| expected.map(|e| (level, e)))
-    }
-}
-
-/// One expected violation.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Expected {
-    pub rule: String,
-    pub path: String,
-    /// Absent key: no found value; `found: null` is a JSON null.
-    #[serde(default, deserialize_with = "present")]
-    pub found: Option<Value>,
-    pub fixes: Vec<Edit>,
-    #[serde(default)]
-    pub message: Option<String>,
-    #[serde(default)]
-    pub hint: Option<String>,
-}
-
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
-}
-
-impl Case {
-    /// The objects this case is submitted as.
-    pub fn wrappers(&self) -> &'static [Wrapper] {
-        if self.wrap && self.object.get("kind") == Some(&json!("Pod")) {
-            &[Wrapper::AsWritten, Wrapper::Deployment, Wrapper::CronJob]
-        } else {
-            &[Wrapper::AsWritten]
-        }
-    }
-}
-
-/// How a case's object is submitted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wrapper {
-    AsWritten,
-    Deployment,
-    CronJob,
-}
-
-impl Wrapper {
-    /// Where the pod template (metadata + spec) lives in the wrapper.
-    fn prefix(self) -> &'static str {
-        match self {
-            Wrapper::AsWritten => "",
-            Wrapper::Deployment => "/spec/template",
-            Wrapper::CronJob => "/spec/jobTemplate/spec/template",
-        }
-    }
-
-    /// The case's object as this wrapper submits it.
-    pub fn wrap(self, pod: &Value) -> Value {
-        let mut template = Map::new();
-        for key in ["metadata", "spec"] {
-            if let Some(value) = pod.get(key) {
-                template.insert(key.to_owned(), value.clone());
-            }
-        }
-        let name = pod
-            .pointer("/metadata/name")
-            .cloned()
-            .unwrap_or(json!("case"));
-        match self {
-            Wrapper::AsWritten => pod.clone(),
-            Wrapper::Deployment => json!({
-                "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
-                "spec": {"selector": {"matchLabels": {"app": "case"}}, "template": template},
-            }),
-            Wrapper::CronJob => json!({
-                "apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": name},
-                "spec": {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template": template}}},
-            }),
-        }
-    }
-
-    /// An expected violation with its pointers moved into the wrapper.
-    pub fn shift(self, expected: &Expected) -> Result<Expected, String> {
-        let shift = |pointer: &str| {
-            if self == Wrapper::AsWritten {
-                Ok(pointer.to_owned())
-            } else if pointer.starts_with("/spec") || pointer.starts_with("/metadata") {
-                Ok(format!("{}{pointer}", self.prefix()))
-            } else {
-                Err(format!(
-                    "a Pod case's pointer `{pointer}` is outside /spec and /metadata"
-                ))
-            }
-        };
-        let mut shifted = expected.clone();
-        shifted.path = shift(&expected.path)?;
-        for fix in &mut shifted.fixes {
-            *fix = match fix {
-                Edit::Set { path, value } => Edit::set(shift(path)?, value.clone()),
-                Edit::Remove { path } => Edit::remove(shift(path)?),
-            };
-        }
-        Ok(shifted)
-    }
-}
+pub use fixture::{Case, Expected, Got, Wrapper, compare};
 
 /// The fixture directory of the pod-security policy.
 pub fn dir() -> PathBuf {

@@ -3,125 +3,16 @@
 //! wrapped in a Deployment and a CronJob with the pointers shifted; then
 //! checks fix closure.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use counsel_policy::serde_json::{self, Map};
+use counsel_policy::serde_json;
 use counsel_policy::testing::{apply_fixes, check_object};
-use counsel_policy::{Edit, Value, Verdict, Violation, json};
+use counsel_policy::{Value, Verdict, Violation, json};
 use pod_security::PodSecurity;
-use serde::{Deserialize, Deserializer};
 
-/// One case of a fixture file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    name: String,
-    #[serde(default)]
-    version: Option<String>,
-    #[serde(default = "yes")]
-    wrap: bool,
-    object: Value,
-    expect: Expect,
-}
+mod fixture;
 
-fn yes() -> bool {
-    true
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expect {
-    #[serde(default)]
-    baseline: Option<Vec<Expected>>,
-    #[serde(default)]
-    restricted: Option<Vec<Expected>>,
-}
-
-/// One expected violation.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expected {
-    rule: String,
-    path: String,
-    /// Absent key: no found value; `found: null` would be a JSON null.
-    #[serde(default, deserialize_with = "present")]
-    found: Option<Value>,
-    fixes: Vec<Edit>,
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    hint: Option<String>,
-}
-
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
-}
-
-/// How a Pod case is run.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Wrapper {
-    AsWritten,
-    Deployment,
-    CronJob,
-}
-
-impl Wrapper {
-    /// Where the pod template (metadata + spec) lives in the wrapper.
-    fn prefix(self) -> &'static str {
-        match self {
-            Wrapper::AsWritten => "",
-            Wrapper::Deployment => "/spec/template",
-            Wrapper::CronJob => "/spec/jobTemplate/spec/template",
-        }
-    }
-
-    /// The Pod `pod` as this wrapper's object.
-    fn wrap(self, pod: &Value) -> Value {
-        let mut template = Map::new();
-        for key in ["metadata", "spec"] {
-            if let Some(value) = pod.get(key) {
-                template.insert(key.to_owned(), value.clone());
-            }
-        }
-        let name = pod
-            .pointer("/metadata/name")
-            .cloned()
-            .unwrap_or(json!("case"));
-        match self {
-            Wrapper::AsWritten => pod.clone(),
-            Wrapper::Deployment => json!({
-                "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
-                "spec": {"selector": {"matchLabels": {"app": "case"}}, "template": template},
-            }),
-            Wrapper::CronJob => json!({
-                "apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": name},
-                "spec": {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template": template}}},
-            }),
-        }
-    }
-
-    /// A pointer into the Pod, moved to the same place in the wrapper.
-    fn shift(self, pointer: &str) -> String {
-        assert!(
-            pointer.starts_with("/spec") || pointer.starts_with("/metadata"),
-            "a Pod case's pointer `{pointer}` is outside /spec and /metadata"
-        );
-        format!("{}{pointer}", self.prefix())
-    }
-
-    fn shift_expected(self, expected: &Expected) -> Expected {
-        let mut shifted = expected.clone();
-        shifted.path = self.shift(&expected.path);
-        for fix in &mut shifted.fixes {
-            *fix = match fix {
-                Edit::Set { path, value } => Edit::set(self.shift(path), value.clone()),
-                Edit::Remove { path } => Edit::remove(self.shift(path)),
-            };
-        }
-        shifted
-    }
-}
+use fixture::{Case, Expected, Got, Wrapper, compare};
 
 fn case_files() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
@@ -145,38 +36,16 @@ fn settings(level: &str, version: Option<&str>) -> String {
     json!({"level": level, "version": version.unwrap_or("latest")}).to_string()
 }
 
-/// What differs between the expected and the actual violations, if anything.
-fn compare(expected: &[Expected], actual: &[Violation]) -> Option<String> {
-    let mut diff = String::new();
-    if expected.len() != actual.len() {
-        let _ = writeln!(
-            diff,
-            "expected {} violations, got {}",
-            expected.len(),
-            actual.len()
-        );
+/// A violation in the fixtures' terms.
+fn got(v: &Violation) -> Got<'_> {
+    Got {
+        rule: &v.rule,
+        path: &v.path,
+        found: v.found.as_ref(),
+        fixes: &v.fixes,
+        message: &v.message,
+        hint: v.hint.as_deref(),
     }
-    for (i, (e, a)) in expected.iter().zip(actual).enumerate() {
-        let same = e.rule == a.rule
-            && e.path == a.path
-            && e.found == a.found
-            && e.fixes == a.fixes
-            && e.message.as_ref().is_none_or(|m| *m == a.message)
-            && e.hint.as_ref().is_none_or(|h| Some(h) == a.hint.as_ref());
-        if !same {
-            let _ = writeln!(
-                diff,
-                "violation {i} differs:\n  expected {e:?}\n  got      {a:?}"
-            );
-        }
-    }
-    for a in actual.iter().skip(expected.len()) {
-        let _ = writeln!(diff, "unexpected {a:?}");
-    }
-    for e in expected.iter().skip(actual.len()) {
-        let _ = writeln!(diff, "missing {e:?}");
-    }
-    (!diff.is_empty()).then_some(diff)
 }
 
 /// Every case, at every level it names, in every wrapper: exact violations,
@@ -190,32 +59,24 @@ fn fixtures() {
         let file_name = file.file_name().map(|f| f.to_string_lossy().into_owned());
         let file_name = file_name.unwrap_or_default();
         for case in load(&file) {
-            let is_pod = case.object.get("kind") == Some(&json!("Pod"));
-            let wrappers: &[Wrapper] = if is_pod && case.wrap {
-                &[Wrapper::AsWritten, Wrapper::Deployment, Wrapper::CronJob]
-            } else {
-                &[Wrapper::AsWritten]
-            };
-            let levels = [
-                ("baseline", &case.expect.baseline),
-                ("restricted", &case.expect.restricted),
-            ];
             assert!(
-                levels.iter().any(|(_, e)| e.is_some()),
+                case.expect.levels().next().is_some(),
                 "{file_name}: case {:?} expects nothing at any level",
                 case.name
             );
-            for (level, expected) in levels {
-                let Some(expected) = expected else { continue };
+            for (level, expected) in case.expect.levels() {
                 let settings = settings(level, case.version.as_deref());
-                for &wrapper in wrappers {
+                for &wrapper in case.wrappers() {
                     runs += 1;
                     let at = format!("{file_name}: {:?} at {level} as {wrapper:?}", case.name);
                     let object = wrapper.wrap(&case.object);
-                    let expected: Vec<Expected> =
-                        expected.iter().map(|e| wrapper.shift_expected(e)).collect();
+                    let expected: Vec<Expected> = expected
+                        .iter()
+                        .map(|e| wrapper.shift(e).unwrap_or_else(|err| panic!("{at}: {err}")))
+                        .collect();
                     let verdict = check_object::<PodSecurity>(&object, &settings);
-                    if let Some(diff) = compare(&expected, &verdict.violations) {
+                    let actual: Vec<Got<'_>> = verdict.violations.iter().map(got).collect();
+                    if let Some(diff) = compare(&expected, &actual) {
                         failures.push(format!("{at}:\n{diff}"));
                         continue;
                     }
@@ -283,11 +144,8 @@ fn every_rule_fails_somewhere_at_each_level() {
     let mut seen: Vec<(String, String)> = Vec::new();
     for file in case_files() {
         for case in load(&file) {
-            for (level, expected) in [
-                ("baseline", &case.expect.baseline),
-                ("restricted", &case.expect.restricted),
-            ] {
-                for e in expected.iter().flatten() {
+            for (level, expected) in case.expect.levels() {
+                for e in expected {
                     seen.push((level.to_owned(), e.rule.clone()));
                 }
             }
