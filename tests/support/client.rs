@@ -196,24 +196,29 @@ impl Connection {
             }
         }
         .map_err(|e| format!("request: {e}"))?;
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| format!("body: {e}"))?
-            .to_bytes()
-            .to_vec();
-        Ok(Reply {
-            status,
-            content_type,
-            body,
-        })
+        read_reply(response).await
     }
+}
+
+/// Status, content type and the whole body of a response.
+async fn read_reply(response: hyper::Response<hyper::body::Incoming>) -> Result<Reply, String> {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("body: {e}"))?
+        .to_bytes()
+        .to_vec();
+    Ok(Reply {
+        status,
+        content_type,
+        body,
+    })
 }
 
 /// A plain-HTTP GET (the ops listener).
@@ -228,21 +233,5 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> Reply {
         .body(Full::new(Bytes::new()))
         .expect("request");
     let response = sender.send_request(request).await.expect("response");
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    Reply {
-        status,
-        content_type,
-        body,
-    }
+    read_reply(response).await.expect("a reply")
 }
