@@ -45,6 +45,7 @@
 //! merged into, which is also where an edit has to go.
 
 mod builder;
+mod encoding;
 mod rewrite;
 mod scalar;
 mod text;
@@ -54,6 +55,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde_json::Value;
+
+pub use encoding::{Encoding, decode};
 
 /// A place in the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -282,21 +285,38 @@ impl SourceError {
 /// Read a YAML stream, or JSON, into its documents (see the module docs for
 /// how values are resolved). Fails on the first syntax or conversion error.
 pub fn parse(text: &str) -> Result<Vec<Document>, SourceError> {
+    let mut documents = Vec::new();
+    parse_each(text, |document| documents.push(document))?;
+    Ok(documents)
+}
+
+/// Like [`parse`], handing each document to `each` as soon as it is read, so
+/// that a stream of any length can be handled one document at a time. On a
+/// syntax or conversion error, the documents before it have been handed over.
+pub fn parse_each(text: &str, mut each: impl FnMut(Document)) -> Result<(), SourceError> {
     let index = text::TextIndex::new(text);
     let masked = rewrite::mask_reserved_directives(text);
-    match builder::build(&index, masked.as_deref().unwrap_or(text)) {
+    let mut delivered = 0;
+    let first = builder::build(&index, masked.as_deref().unwrap_or(text), 0, &mut |document| {
+        delivered += 1;
+        each(document);
+    });
+    match first {
         // Only JSON has surrogate pairs, and JSON has no directives: the
-        // rewrite starts from the original text.
+        // rewrite starts from the original text, and the documents read before
+        // the escape are not handed over again.
         Err(builder::Failure::EscapeRejected(error)) => {
             match rewrite::rewrite_surrogate_pairs(text) {
                 Some((rewritten, offsets)) => {
                     let index = text::TextIndex::with_offsets(text, Some(offsets));
-                    builder::build(&index, &rewritten).map_err(builder::Failure::into_error)
+                    builder::build(&index, &rewritten, delivered, &mut each)
+                        .map(drop)
+                        .map_err(builder::Failure::into_error)
                 }
                 None => Err(error),
             }
         }
-        result => result.map_err(builder::Failure::into_error),
+        result => result.map(drop).map_err(builder::Failure::into_error),
     }
 }
 

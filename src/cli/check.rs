@@ -1,19 +1,26 @@
 //! `counsel check`: what the cluster would say on `kubectl apply`, before
 //! the developer runs it, pointing at the lines of their own files.
+//!
+//! Files are handled one after another and each one document at a time:
+//! read, reviewed, rendered and written out, then dropped, so memory follows
+//! the largest document (and file text), not the whole input.
 
 mod fix;
 mod inputs;
 mod json;
 mod pretty;
 
+use std::cell::OnceCell;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ValueEnum;
+use counsel::explain::Report;
 use counsel::request::{Operation, Request};
-use counsel::review::Scope;
-use counsel::source::Document;
+use counsel::review::{Reviewer, Scope};
+use counsel::source::{self, Document};
+use serde_json::Value;
 
 use super::{EXIT_ERROR, PolicyArgs};
 use inputs::{Checked, InputError};
@@ -84,60 +91,126 @@ pub enum ColorChoice {
     Never,
 }
 
-/// What was checked, for the renderers.
-pub struct Outcome {
-    /// Every file read, with its documents (empty when it did not parse).
-    pub files: Vec<File>,
-    /// Every object checked.
-    pub checked: Vec<Checked>,
-    /// Every file, document or object that could not be checked.
-    pub errors: Vec<InputError>,
-    /// What `--fix` did, before `checked` was made of the fixed files.
-    pub fixes: Option<Fixes>,
+/// Counts over the whole run, for the last lines and the exit code.
+#[derive(Debug, Default)]
+pub struct Totals {
+    /// Objects checked.
+    pub objects: usize,
+    /// Inputs (files, documents, objects) that could not be checked.
+    pub unchecked: usize,
+    /// Whether any object would be denied.
+    pub denied: bool,
+    /// With `--fix`: violations fixed, files changed, and violations of
+    /// the modes `--fix` fixes that are still there.
+    pub fixed: usize,
+    pub changed_files: usize,
+    pub need_a_person: usize,
 }
 
-/// What `--fix` did.
-pub struct Fixes {
-    /// Per file it looked at.
-    pub files: Vec<fix::FileFix>,
-    /// Whether the files were left as they were (`--dry-run`).
-    pub dry_run: bool,
-}
-
-impl Fixes {
-    /// Violations fixed in all files.
-    pub fn fixed(&self) -> usize {
-        self.files.iter().map(|f| f.fixed).sum()
-    }
-
-    /// Files changed (or that would be).
-    pub fn changed_files(&self) -> usize {
-        self.files
-            .iter()
-            .filter(|f| !f.diff.is_empty() && f.write_error.is_none())
-            .count()
-    }
-}
-
-impl Outcome {
-    /// Violations of the modes `--fix` fixes that are still there.
-    pub fn need_a_person(&self) -> usize {
-        self.checked
-            .iter()
-            .flat_map(|c| &c.report.findings)
-            .filter(|f| fix::FIXED_MODES.contains(&f.mode))
-            .count()
-    }
-}
-
-/// One input file.
+/// One input file, read.
 pub struct File {
     /// The name shown (`-` for standard input).
     pub name: String,
     /// Its text.
     pub text: String,
-    /// Its documents with positions.
-    pub documents: Vec<Document>,
+    /// How it is encoded on disk.
+    pub encoding: source::Encoding,
+    /// Where it is on disk (not for standard input).
+    pub path: Option<PathBuf>,
+    /// Where each line starts, built when a diagnostic first shows a line.
+    lines: OnceCell<Vec<usize>>,
+}
+
+impl File {
+    fn new(name: String, text: String, encoding: source::Encoding, path: Option<PathBuf>) -> Self {
+        File {
+            name,
+            text,
+            encoding,
+            path,
+            lines: OnceCell::new(),
+        }
+    }
+
+    /// Takes the fixed text in place of the text read.
+    fn replace_text(&mut self, text: String) {
+        self.text = text;
+        self.lines = OnceCell::new();
+    }
+
+    /// Line `number` (from 1) without its line break; lines end as YAML's
+    /// do (LF, CRLF or a lone CR), as the positions count them.
+    pub fn line(&self, number: usize) -> Option<&str> {
+        let starts = self.lines.get_or_init(|| {
+            let bytes = self.text.as_bytes();
+            let mut starts = vec![0];
+            for (i, &byte) in bytes.iter().enumerate() {
+                if byte == b'\n' || (byte == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                    starts.push(i + 1);
+                }
+            }
+            starts
+        });
+        let start = *starts.get(number.checked_sub(1)?)?;
+        let end = starts.get(number).copied().unwrap_or(self.text.len());
+        let line = self.text.get(start..end)?;
+        Some(line.trim_end_matches(['\n', '\r']))
+    }
+}
+
+/// What reviews each object.
+struct Checker {
+    reviewer: Reviewer,
+    operation: Operation,
+    namespace: Option<String>,
+}
+
+impl Checker {
+    fn review(&self, object: &Value) -> anyhow::Result<Report> {
+        let request =
+            Request::for_manifest(object.clone(), self.operation, self.namespace.as_deref());
+        // Scope::All never names a policy, so review cannot fail here.
+        Ok(self.reviewer.review(&request, Scope::All, None)?)
+    }
+}
+
+/// Where the report goes: rendered a file, a document at a time, and
+/// written out as it comes, so nothing of a file stays once it is done.
+struct Sink<W: Write> {
+    renderer: Renderer,
+    out: W,
+    buffer: String,
+    totals: Totals,
+}
+
+enum Renderer {
+    Pretty(pretty::Pretty),
+    Json(json::Json),
+}
+
+impl<W: Write> Sink<W> {
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.write_all(self.buffer.as_bytes())?;
+        self.buffer.clear();
+        Ok(())
+    }
+
+    fn error(&mut self, error: &InputError, file: Option<&File>) {
+        self.totals.unchecked += 1;
+        match &mut self.renderer {
+            Renderer::Pretty(r) => r.error(&mut self.buffer, error, file),
+            Renderer::Json(r) => r.error(error),
+        }
+    }
+
+    fn checked(&mut self, file: &File, document: &Document, checked: &Checked) {
+        self.totals.objects += 1;
+        self.totals.denied |= !checked.report.allowed();
+        match &mut self.renderer {
+            Renderer::Pretty(r) => r.checked(&mut self.buffer, file, document, checked),
+            Renderer::Json(r) => r.checked(&mut self.buffer, file, document, checked),
+        }
+    }
 }
 
 /// Runs `counsel check`.
@@ -147,55 +220,13 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             "--fix rewrites files in place, so it cannot fix standard input (-); save the manifest to a file and run counsel check --fix -f FILE"
         );
     }
-    let reviewer = args.policies.load()?;
-    let operation = match args.operation {
-        OperationArg::Create => Operation::Create,
-        OperationArg::Update => Operation::Update,
-    };
-    let (mut files, read_errors) = inputs::read(&args.files);
-    let review_all = |files: &[File]| -> anyhow::Result<(Vec<Checked>, Vec<InputError>)> {
-        let mut errors = read_errors.clone();
-        let mut checked = Vec::new();
-        for (file_index, file) in files.iter().enumerate() {
-            for object in inputs::objects(file_index, file, &mut errors) {
-                let request = Request::for_manifest(
-                    object.value.clone(),
-                    operation,
-                    args.namespace.as_deref(),
-                );
-                // Scope::All never names a policy, so review cannot fail here.
-                let report = reviewer.review(&request, Scope::All, None)?;
-                checked.push(Checked { object, report });
-            }
-        }
-        Ok((checked, errors))
-    };
-    let (mut checked, mut errors) = review_all(&files)?;
-    let mut fixes = None;
-    if args.fix {
-        let fixed = fix::fix_files(&mut files, &checked, args.dry_run);
-        // What is left is what the fixed files say.
-        (checked, errors) = review_all(&files)?;
-        for file in &fixed {
-            if let Some(problem) = &file.write_error {
-                errors.push(InputError {
-                    file: files[file.file].name.clone(),
-                    line: None,
-                    column: None,
-                    message: format!("cannot write the fixed file, left as it was: {problem}"),
-                });
-            }
-        }
-        fixes = Some(Fixes {
-            files: fixed,
-            dry_run: args.dry_run,
-        });
-    }
-    let outcome = Outcome {
-        files,
-        checked,
-        errors,
-        fixes,
+    let checker = Checker {
+        reviewer: args.policies.load()?,
+        operation: match args.operation {
+            OperationArg::Create => Operation::Create,
+            OperationArg::Update => Operation::Update,
+        },
+        namespace: args.namespace.clone(),
     };
     let stdout = std::io::stdout();
     let color = match args.color {
@@ -203,18 +234,119 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         ColorChoice::Never => false,
         ColorChoice::Auto => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let text = match args.output {
-        Format::Pretty => pretty::render(&outcome, color),
-        Format::Json => json::render(&outcome),
+    let dry_run = args.fix && args.dry_run;
+    let mut sink = Sink {
+        renderer: match args.output {
+            Format::Pretty => Renderer::Pretty(pretty::Pretty::new(color, dry_run)),
+            Format::Json => Renderer::Json(json::Json::new()),
+        },
+        out: std::io::BufWriter::new(stdout.lock()),
+        buffer: String::new(),
+        totals: Totals::default(),
     };
-    let mut out = stdout.lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
-    Ok(ExitCode::from(if !outcome.errors.is_empty() {
+    if let Renderer::Json(r) = &sink.renderer {
+        r.start(&mut sink.buffer);
+    }
+    let found = inputs::find(&args.files);
+    for skipped in &found.skipped {
+        match &mut sink.renderer {
+            Renderer::Pretty(r) => r.skipped(&mut sink.buffer, skipped),
+            Renderer::Json(r) => r.skipped(skipped),
+        }
+    }
+    for error in &found.errors {
+        sink.error(error, None);
+    }
+    sink.flush()?;
+    for input in &found.inputs {
+        let mut file = match inputs::read(input) {
+            Ok(file) => file,
+            Err(error) => {
+                sink.error(&error, None);
+                sink.flush()?;
+                continue;
+            }
+        };
+        if args.fix {
+            let fixed = fix::fix_file(&checker, &mut file, dry_run)?;
+            sink.totals.fixed += fixed.fixed;
+            sink.totals.changed_files += usize::from(fixed.changed());
+            match &mut sink.renderer {
+                Renderer::Pretty(r) => r.fixed(&mut sink.buffer, &file.name, &fixed),
+                Renderer::Json(r) => r.fixed(&file.name, &fixed),
+            }
+            if let Some(problem) = &fixed.write_error {
+                let message = format!("cannot write the fixed file, left as it was: {problem}");
+                sink.error(&inputs::whole_file(&file.name, message), None);
+            }
+        }
+        check_file(&checker, &file, &mut sink, args.fix)?;
+    }
+    let totals = std::mem::take(&mut sink.totals);
+    match &mut sink.renderer {
+        Renderer::Pretty(r) => r.finish(&mut sink.buffer, &totals, args.fix),
+        Renderer::Json(r) => r.finish(&mut sink.buffer, &totals, args.fix.then_some(dry_run)),
+    }
+    sink.flush()?;
+    sink.out.flush()?;
+    Ok(ExitCode::from(if totals.unchecked > 0 {
         EXIT_ERROR
-    } else if outcome.checked.iter().any(|c| !c.report.allowed()) {
+    } else if totals.denied {
         EXIT_DENIED
     } else {
         0
     }))
+}
+
+/// Reviews and reports every object of a file, one document at a time.
+fn check_file<W: Write>(
+    checker: &Checker,
+    file: &File,
+    sink: &mut Sink<W>,
+    fixing: bool,
+) -> anyhow::Result<()> {
+    let mut failed: Option<anyhow::Error> = None;
+    let read = source::parse_each(&file.text, |document| {
+        if failed.is_some() {
+            return;
+        }
+        let mut errors = Vec::new();
+        for object in inputs::objects(&file.name, &document, &mut errors) {
+            let report = match checker.review(&object.value) {
+                Ok(report) => report,
+                Err(error) => {
+                    failed = Some(error);
+                    return;
+                }
+            };
+            if fixing {
+                sink.totals.need_a_person += report
+                    .findings
+                    .iter()
+                    .filter(|f| fix::FIXED_MODES.contains(&f.mode))
+                    .count();
+            }
+            sink.checked(file, &document, &Checked { object, report });
+        }
+        for error in &errors {
+            sink.error(error, Some(file));
+        }
+        if let Err(error) = sink.flush() {
+            failed = Some(error.into());
+        }
+    });
+    if let Some(error) = failed {
+        return Err(error);
+    }
+    if let Err(error) = read {
+        let error = InputError {
+            file: file.name.clone(),
+            line: Some(error.line),
+            column: Some(error.column),
+            message: error.message,
+        };
+        sink.error(&error, Some(file));
+    }
+    sink.flush()?;
+    Ok(())
 }

@@ -8,9 +8,9 @@ use crate::source::{Document, Style};
 
 use super::text;
 
-/// The conventions of one file.
+/// The conventions of one file (see [`Layout::reader`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Layout {
+pub struct Layout {
     /// `\n` or `\r\n`.
     pub(super) newline: &'static str,
     /// Whether the file is JSON (every value is then written as JSON).
@@ -26,56 +26,92 @@ pub(super) struct Layout {
     pub(super) item_indent: usize,
 }
 
+/// Reads a file's conventions one document at a time, so that a long stream
+/// need not be held in memory whole.
+pub struct LayoutReader<'t> {
+    text: &'t str,
+    json: bool,
+    indents: Tally,
+    sequence_indents: Tally,
+    item_indents: Tally,
+}
+
 impl Layout {
     /// Reads the conventions off `text` and its documents; where the file has
     /// no example, the common ones (two spaces, indented sequences).
-    pub(super) fn of(text: &str, documents: &[Document]) -> Layout {
-        let json = is_json(text);
-        let mut indents = Tally::default();
-        let mut sequence_indents = Tally::default();
-        let mut item_indents = Tally::default();
+    pub fn of(text: &str, documents: &[Document]) -> Layout {
+        let mut reader = Layout::reader(text);
         for document in documents {
-            let mut nodes = document.nodes().peekable();
-            while let Some((_, node)) = nodes.next() {
-                match (node.style, node.key, node.dash, node.indent) {
-                    (Style::BlockMapping, Some(key), _, Some(indent)) => {
-                        indents.add(indent.checked_sub(key.start.column - 1));
-                    }
-                    (Style::BlockMapping, None, Some(dash), Some(indent)) => {
-                        item_indents.add(indent.checked_sub(dash.start.column - 1));
-                    }
-                    (Style::BlockSequence, Some(key), _, Some(indent)) => {
-                        sequence_indents.add(indent.checked_sub(key.start.column - 1));
-                    }
-                    (Style::FlowMapping | Style::FlowSequence, _, _, _) if json => {
-                        // A member on a line of its own, right of its container's
-                        // line. Nodes come in text order: the next is the first member.
-                        let opening = node.value.start.offset;
-                        let first_member =
-                            nodes.peek().map(|(_, n)| n.key.unwrap_or(n.value).start);
-                        if let Some(member) = first_member
-                            && member.line > node.value.start.line
-                            && member.offset < node.value.end.offset
-                        {
-                            let own = text::line_start(text, opening);
-                            let base = text
-                                .get(own..)
-                                .map_or(0, |s| s.bytes().take_while(|&b| b == b' ').count());
-                            indents.add((member.column - 1).checked_sub(base));
-                        }
-                    }
-                    _ => {}
+            reader.read(document);
+        }
+        reader.finish()
+    }
+
+    /// A reader of `text`'s conventions, to be shown each of its documents.
+    pub fn reader(text: &str) -> LayoutReader<'_> {
+        LayoutReader {
+            text,
+            json: is_json(text),
+            indents: Tally::default(),
+            sequence_indents: Tally::default(),
+            item_indents: Tally::default(),
+        }
+    }
+}
+
+impl LayoutReader<'_> {
+    /// Takes note of how one document of the text is written.
+    pub fn read(&mut self, document: &Document) {
+        let (text, json) = (self.text, self.json);
+        let mut nodes = document.nodes().peekable();
+        while let Some((_, node)) = nodes.next() {
+            match (node.style, node.key, node.dash, node.indent) {
+                (Style::BlockMapping, Some(key), _, Some(indent)) => {
+                    self.indents.add(indent.checked_sub(key.start.column - 1));
                 }
+                (Style::BlockMapping, None, Some(dash), Some(indent)) => {
+                    self.item_indents
+                        .add(indent.checked_sub(dash.start.column - 1));
+                }
+                (Style::BlockSequence, Some(key), _, Some(indent)) => {
+                    self.sequence_indents
+                        .add(indent.checked_sub(key.start.column - 1));
+                }
+                (Style::FlowMapping | Style::FlowSequence, _, _, _) if json => {
+                    // A member on a line of its own, right of its container's
+                    // line. Nodes come in text order: the next is the first member.
+                    let opening = node.value.start.offset;
+                    let first_member = nodes.peek().map(|(_, n)| n.key.unwrap_or(n.value).start);
+                    if let Some(member) = first_member
+                        && member.line > node.value.start.line
+                        && member.offset < node.value.end.offset
+                    {
+                        let own = text::line_start(text, opening);
+                        let base = text
+                            .get(own..)
+                            .map_or(0, |s| s.bytes().take_while(|&b| b == b' ').count());
+                        self.indents.add((member.column - 1).checked_sub(base));
+                    }
+                }
+                _ => {}
             }
         }
-        let indent = indents.most_common().filter(|&n| n > 0).unwrap_or(2);
+    }
+
+    /// The conventions read.
+    pub fn finish(self) -> Layout {
+        let indent = self.indents.most_common().filter(|&n| n > 0).unwrap_or(2);
         Layout {
-            newline: text::newline_of(text),
-            json,
-            json_spaced: !json || text.contains("\": ") || text.contains("\" : "),
+            newline: text::newline_of(self.text),
+            json: self.json,
+            json_spaced: !self.json || self.text.contains("\": ") || self.text.contains("\" : "),
             indent,
-            sequence_indent: sequence_indents.most_common().unwrap_or(indent),
-            item_indent: item_indents.most_common().filter(|&n| n >= 2).unwrap_or(2),
+            sequence_indent: self.sequence_indents.most_common().unwrap_or(indent),
+            item_indent: self
+                .item_indents
+                .most_common()
+                .filter(|&n| n >= 2)
+                .unwrap_or(2),
         }
     }
 }

@@ -4,6 +4,7 @@ use counsel_edit::Edit;
 use serde_json::json;
 
 use super::*;
+use crate::source;
 
 /// The text after making `edits` in the first document.
 fn fixed(text: &str, edits: Vec<Edit>) -> String {

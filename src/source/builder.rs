@@ -39,11 +39,21 @@ impl Failure {
     }
 }
 
-/// Parse `parser_text` (the text itself, or a rewritten copy `index` maps back).
-pub(crate) fn build(index: &TextIndex, parser_text: &str) -> Result<Vec<Document>, Failure> {
+/// Parse `parser_text` (the text itself, or a rewritten copy `index` maps back),
+/// handing each document to `each` as soon as it is complete, except the first
+/// `skip` ones (already handed over by an earlier attempt). Returns how many
+/// documents there were in all.
+pub(crate) fn build(
+    index: &TextIndex,
+    parser_text: &str,
+    skip: usize,
+    each: &mut dyn FnMut(Document),
+) -> Result<usize, Failure> {
     let mut builder = Builder {
         index,
-        documents: Vec::new(),
+        each,
+        skip,
+        delivered: 0,
         document: None,
         next_index: 0,
         last_document_end: 0,
@@ -68,19 +78,23 @@ pub(crate) fn build(index: &TextIndex, parser_text: &str) -> Result<Vec<Document
         builder.on_event(event, span).map_err(Failure::Error)?;
     }
     builder.finish_document();
-    Ok(builder.documents)
+    Ok(builder.delivered)
 }
 
-struct Builder<'i, 't> {
+struct Builder<'i, 't, 'e> {
     index: &'i TextIndex<'t>,
-    documents: Vec<Document>,
+    each: &'e mut dyn FnMut(Document),
+    /// Documents not to hand over again.
+    skip: usize,
+    /// Documents complete so far.
+    delivered: usize,
     document: Option<DocumentState>,
     next_index: usize,
     /// Where the last document ended (after its `...`, if any).
     last_document_end: usize,
 }
 
-impl Builder<'_, '_> {
+impl Builder<'_, '_, '_> {
     fn on_event(&mut self, event: Event, span: EventSpan) -> Result<(), SourceError> {
         let start = self.index.offset(span.start.index());
         let end = self.index.offset(span.end.index()).max(start);
@@ -128,8 +142,10 @@ impl Builder<'_, '_> {
         if document.empty {
             return;
         }
-        self.documents
-            .push(Document::new(document.index, value, span, document.nodes));
+        self.delivered += 1;
+        if self.delivered > self.skip {
+            (self.each)(Document::new(document.index, value, span, document.nodes));
+        }
     }
 }
 

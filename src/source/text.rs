@@ -6,17 +6,20 @@ use std::cell::Cell;
 use super::{Position, Span};
 
 /// Maps the parser's positions (character indexes into the text it was fed)
-/// to byte offsets, lines and columns of the original text.
+/// to byte offsets, lines and columns of the original text, in time
+/// logarithmic in the text's size and memory linear in its lines and
+/// non-ASCII characters (a one-line JSON file of megabytes stays fast).
 pub(crate) struct TextIndex<'a> {
     text: &'a str,
     /// Byte offset at which each line starts. The first line starts after a
     /// leading byte order mark, so columns are what an editor shows.
     line_starts: Vec<usize>,
+    /// For each character of more than one byte, in text order: its
+    /// character index and the byte offset just past it. Empty for ASCII.
+    wide: Vec<(usize, usize)>,
     /// Byte offset in `text` of each character index the parser reports (plus
-    /// one past the end). `None` when the two coincide: ASCII text fed as is.
+    /// one past the end), when the parser reads a rewritten copy of the text.
     char_offsets: Option<Vec<usize>>,
-    /// Whether every column is a byte count.
-    ascii: bool,
     /// The line found last: positions are mostly asked for in text order.
     last_line: Cell<usize>,
 }
@@ -24,13 +27,7 @@ pub(crate) struct TextIndex<'a> {
 impl<'a> TextIndex<'a> {
     /// Index `text`, which the parser reads unchanged.
     pub(crate) fn new(text: &'a str) -> Self {
-        let char_offsets = (!text.is_ascii()).then(|| {
-            text.char_indices()
-                .map(|(offset, _)| offset)
-                .chain(std::iter::once(text.len()))
-                .collect()
-        });
-        Self::with_offsets(text, char_offsets)
+        Self::with_offsets(text, None)
     }
 
     /// Index `text` when the parser reads a rewritten copy of it; `char_offsets`
@@ -50,11 +47,20 @@ impl<'a> TextIndex<'a> {
                 line_starts.push(i + 1);
             }
         }
+        let wide = if text.is_ascii() {
+            Vec::new()
+        } else {
+            text.char_indices()
+                .enumerate()
+                .filter(|(_, (_, c))| !c.is_ascii())
+                .map(|(index, (offset, c))| (index, offset + c.len_utf8()))
+                .collect()
+        };
         TextIndex {
             text,
             line_starts,
+            wide,
             char_offsets,
-            ascii: text.is_ascii(),
             last_line: Cell::new(0),
         }
     }
@@ -65,9 +71,24 @@ impl<'a> TextIndex<'a> {
 
     /// Byte offset of the parser's character index `index`.
     pub(crate) fn offset(&self, index: usize) -> usize {
-        match &self.char_offsets {
-            Some(offsets) => offsets.get(index).copied().unwrap_or(self.text.len()),
-            None => index.min(self.text.len()),
+        if let Some(offsets) = &self.char_offsets {
+            return offsets.get(index).copied().unwrap_or(self.text.len());
+        }
+        // Every character after the last wide one before `index` is one byte.
+        let before = self.wide.partition_point(|&(at, _)| at < index);
+        let offset = match before.checked_sub(1).and_then(|k| self.wide.get(k)) {
+            Some(&(at, end)) => end + (index - at - 1),
+            None => index,
+        };
+        offset.min(self.text.len())
+    }
+
+    /// Characters before byte offset `offset` (a character boundary).
+    fn chars_before(&self, offset: usize) -> usize {
+        let before = self.wide.partition_point(|&(_, end)| end <= offset);
+        match before.checked_sub(1).and_then(|k| self.wide.get(k)) {
+            Some(&(at, end)) => at + 1 + (offset - end),
+            None => offset,
         }
     }
 
@@ -87,11 +108,8 @@ impl<'a> TextIndex<'a> {
             self.last_line.set(found);
             found
         };
-        let line_start = starts.get(line_index).copied().unwrap_or(0);
-        let column = match self.text.get(line_start.min(offset)..offset) {
-            Some(before) if !self.ascii => before.chars().count(),
-            _ => offset.saturating_sub(line_start),
-        };
+        let line_start = starts.get(line_index).copied().unwrap_or(0).min(offset);
+        let column = self.chars_before(offset) - self.chars_before(line_start);
         Position {
             offset,
             line: line_index + 1,

@@ -1,16 +1,18 @@
 //! `counsel check --fix`: the machine fixes of enforce, warn and fix-mode
-//! findings, made in the developer's own files (minimal edits, written
-//! atomically), or shown as a unified diff with `--dry-run`.
+//! findings, made in the developer's own files (minimal edits, one document
+//! at a time), written atomically only over the very file that was read, or
+//! shown as a unified diff with `--dry-run`.
 
 use std::io::Write as _;
+use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
 
 use counsel::config::Mode;
-use counsel::fix::{self, ObjectFix, ObjectOutcome};
+use counsel::fix::{self, FileFixer, Layout, ObjectFix, ObjectOutcome};
 use counsel::source;
 
-use super::File;
-use super::inputs::Checked;
+use super::inputs::{self, Checked};
+use super::{Checker, File};
 
 /// Modes whose findings `--fix` fixes; audit findings are for ops and left alone.
 pub const FIXED_MODES: [Mode; 3] = [Mode::Enforce, Mode::Warn, Mode::Fix];
@@ -18,8 +20,6 @@ pub const FIXED_MODES: [Mode; 3] = [Mode::Enforce, Mode::Warn, Mode::Fix];
 /// What `--fix` did to one file.
 #[derive(Debug, Clone, Default)]
 pub struct FileFix {
-    /// Index in the outcome's files.
-    pub file: usize,
     /// Violations whose fixes were made (or would be, on a dry run).
     pub fixed: usize,
     /// `[policy/rule]` of each fixed violation.
@@ -30,6 +30,13 @@ pub struct FileFix {
     pub diff: String,
     /// Why the file could not be written, when it could not.
     pub write_error: Option<String>,
+}
+
+impl FileFix {
+    /// Whether the file was changed (or would be, on a dry run).
+    pub fn changed(&self) -> bool {
+        !self.diff.is_empty() && self.write_error.is_none()
+    }
 }
 
 /// Fixes not made, and why.
@@ -43,20 +50,35 @@ pub struct LeftOut {
     pub reason: String,
 }
 
-/// Makes the fixes of every file's findings. Files are rewritten unless
-/// `dry_run`; either way `files` then hold the fixed text, to be checked
-/// again. A file that cannot be written keeps its old text.
-pub fn fix_files(files: &mut [File], checked: &[Checked], dry_run: bool) -> Vec<FileFix> {
-    let mut results = Vec::new();
-    for (index, file) in files.iter_mut().enumerate() {
-        let mut result = FileFix {
-            file: index,
-            ..FileFix::default()
-        };
-        let mut objects = Vec::new();
+/// Makes the fixes of one file's findings, a document at a time. The file
+/// is rewritten unless `dry_run`; either way `file` then holds the fixed
+/// text, to be checked again. A file that cannot be written (or changed
+/// since it was read) keeps its old text. A file that does not parse is left
+/// alone (checking it reports why).
+pub fn fix_file(checker: &Checker, file: &mut File, dry_run: bool) -> anyhow::Result<FileFix> {
+    let mut result = FileFix::default();
+    // How the file indents, read off all of it before the first edit.
+    let mut layout = Layout::reader(&file.text);
+    if source::parse_each(&file.text, |document| layout.read(&document)).is_err() {
+        return Ok(result);
+    }
+    let mut fixer = FileFixer::new(&file.text, layout.finish());
+    let mut failed = None;
+    let read = source::parse_each(&file.text, |document| {
+        let mut units = Vec::new();
         // Per unit of edits: the finding's label, its object's name and line.
         let mut about = Vec::new();
-        for checked in checked.iter().filter(|c| c.object.file == index) {
+        // What cannot be checked is reported when the fixed file is checked.
+        let mut ignored = Vec::new();
+        for object in inputs::objects(&file.name, &document, &mut ignored) {
+            let report = match checker.review(&object.value) {
+                Ok(report) => report,
+                Err(error) => {
+                    failed.get_or_insert(error);
+                    continue;
+                }
+            };
+            let checked = Checked { object, report };
             let object = &checked.object;
             let findings = checked
                 .report
@@ -64,9 +86,6 @@ pub fn fix_files(files: &mut [File], checked: &[Checked], dry_run: bool) -> Vec<
                 .iter()
                 .filter(|finding| FIXED_MODES.contains(&finding.mode));
             let selection = fix::select(findings, Some(&object.value));
-            let Some(document) = file.documents.get(object.document) else {
-                continue;
-            };
             let name = checked.report.object.describe();
             let line = document.locate(&object.prefix).span.start.line;
             for conflict in &selection.conflicts {
@@ -79,7 +98,7 @@ pub fn fix_files(files: &mut [File], checked: &[Checked], dry_run: bool) -> Vec<
             // Each finding's fixes are a unit, made or refused on its own, so
             // that one fix the editor must leave alone does not hold back the others.
             for finding in selection.fixed {
-                objects.push(ObjectFix {
+                units.push(ObjectFix {
                     document: document.index,
                     prefix: object.prefix.clone(),
                     edits: finding.fixes.clone(),
@@ -87,12 +106,8 @@ pub fn fix_files(files: &mut [File], checked: &[Checked], dry_run: bool) -> Vec<
                 about.push((finding.label(), name.clone(), line));
             }
         }
-        if objects.is_empty() {
-            results.push(result);
-            continue;
-        }
-        let fixed = fix::fix_text(&file.text, &file.documents, &objects);
-        for (outcome, (label, object, line)) in fixed.outcomes.iter().zip(about) {
+        let outcomes = fixer.document(&document, &units);
+        for (outcome, (label, object, line)) in outcomes.into_iter().zip(about) {
             match outcome {
                 // Unchanged: an earlier finding made the same edit.
                 ObjectOutcome::Fixed | ObjectOutcome::Unchanged => {
@@ -106,51 +121,56 @@ pub fn fix_files(files: &mut [File], checked: &[Checked], dry_run: bool) -> Vec<
                 }),
             }
         }
-        if fixed.changed() {
-            result.diff = diff(&file.name, &file.text, &fixed.text);
-            let written = if dry_run {
-                Ok(())
-            } else {
-                write_atomically(Path::new(&file.name), &fixed.text)
-            };
-            match (written, source::parse(&fixed.text)) {
-                (Ok(()), Ok(documents)) => {
-                    file.text = fixed.text;
-                    file.documents = documents;
-                }
-                (Err(error), _) => {
-                    result.write_error = Some(error);
-                    result.fixed = 0;
-                    result.fixed_labels.clear();
-                }
-                // fix_text reads every text it makes; this cannot happen.
-                (Ok(()), Err(error)) => result.write_error = Some(error.to_string()),
-            }
-        }
-        results.push(result);
+    });
+    if let Some(error) = failed {
+        return Err(error);
     }
-    results
-}
-
-/// `--- name` / `+++ name (fixed)` and the changed hunks.
-fn diff(name: &str, old: &str, new: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header(name, &format!("{name} (fixed)"))
-        .to_string()
+    if read.is_err() {
+        return Ok(FileFix::default());
+    }
+    let fixed = match fixer.finish() {
+        Ok(Some(fixed)) => fixed,
+        Ok(None) => return Ok(result),
+        Err(reason) => {
+            result.fixed = 0;
+            result.fixed_labels.clear();
+            result.left.push(LeftOut {
+                object: "the file".into(),
+                line: 1,
+                reason,
+            });
+            return Ok(result);
+        }
+    };
+    result.diff = fixed.diff(&file.name);
+    let new_text = fixed.text;
+    let written = match (&file.path, dry_run) {
+        (_, true) => Ok(()),
+        (Some(path), false) => write_safely(path, file, &new_text),
+        (None, false) => Err("standard input cannot be fixed".to_owned()),
+    };
+    match written {
+        Ok(()) => file.replace_text(new_text),
+        Err(error) => {
+            result.write_error = Some(error);
+            result.fixed = 0;
+            result.fixed_labels.clear();
+        }
+    }
+    Ok(result)
 }
 
 /// Replaces the file's content in one step: a temporary file beside it,
-/// with its permissions, renamed over it. A symbolic link is followed, so
-/// the file it points to is rewritten and the link stays.
-fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
+/// with its owner, group and permissions, renamed over it, but only while it
+/// still holds exactly what was read (another program may have written it
+/// since: its change is kept and this one dropped). A symbolic link is
+/// followed, so the file it points to is rewritten and the link stays.
+fn write_safely(path: &Path, file: &File, text: &str) -> Result<(), String> {
     let target =
         std::fs::canonicalize(path).map_err(|e| format!("cannot resolve the path: {e}"))?;
     let directory = target.parent().unwrap_or(Path::new("."));
-    let permissions = std::fs::metadata(&target)
-        .map_err(|e| format!("cannot read its permissions: {e}"))?
-        .permissions();
+    let metadata =
+        std::fs::metadata(&target).map_err(|e| format!("cannot read its permissions: {e}"))?;
     let mut temporary = tempfile::Builder::new()
         .prefix(".counsel-fix-")
         .tempfile_in(directory)
@@ -161,11 +181,33 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
             )
         })?;
     temporary
-        .write_all(text.as_bytes())
+        .write_all(&file.encoding.encode(text))
         .and_then(|()| temporary.as_file().sync_all())
         .map_err(|e| format!("cannot write the temporary file: {e}"))?;
-    std::fs::set_permissions(temporary.path(), permissions)
+    // The owner first: changing it clears set-user-ID and set-group-ID bits.
+    std::os::unix::fs::fchown(
+        temporary.as_file(),
+        Some(metadata.uid()),
+        Some(metadata.gid()),
+    )
+    .map_err(|e| {
+        format!(
+            "cannot give the new file the owner and group of the old one (uid {}, gid {}): {e}",
+            metadata.uid(),
+            metadata.gid()
+        )
+    })?;
+    std::fs::set_permissions(temporary.path(), metadata.permissions())
         .map_err(|e| format!("cannot copy the permissions: {e}"))?;
+    // As late as possible before the rename: is it still the file that was read?
+    let now = std::fs::read(&target).map_err(|e| format!("cannot read it again: {e}"))?;
+    let still = std::fs::metadata(&target).is_ok_and(|m| m.ino() == metadata.ino());
+    if !still || now != *file.encoding.encode(&file.text) {
+        return Err(
+            "it changed while counsel was fixing it (another program wrote it); its new content is kept: run counsel check --fix again"
+                .into(),
+        );
+    }
     temporary
         .persist(&target)
         .map_err(|e| format!("cannot replace the file: {}", e.error))?;

@@ -1,36 +1,117 @@
 //! `counsel check --output json`: one stable document for tools. Its shape
 //! is documented in README.md ("JSON output"); values stay JSON values.
+//!
+//! Results are written as they come, each pretty-printed at its depth in
+//! the document; errors, skipped paths and what `--fix` did (small next to
+//! the results) are kept and written at the end.
 
 use counsel::explain::Finding;
+use counsel::source::Document;
 use serde_json::{Value, json};
 
-use super::inputs::{self, Checked};
-use super::{Fixes, Outcome};
+use super::fix::FileFix;
+use super::inputs::{self, Checked, InputError, Skipped};
+use super::{File, Totals};
 
-/// Renders the whole outcome as pretty-printed JSON.
-pub fn render(outcome: &Outcome) -> String {
-    let results: Vec<Value> = outcome
-        .checked
-        .iter()
-        .map(|checked| result(outcome, checked))
-        .collect();
-    let errors: Vec<Value> = outcome
-        .errors
-        .iter()
-        .map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message}))
-        .collect();
-    let mut document = json!({"results": results, "errors": errors});
-    if let Some(fixes) = &outcome.fixes {
-        document["fix"] = fix(fixes, outcome);
-    }
-    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
-    text.push('\n');
-    text
+/// The JSON renderer.
+#[derive(Default)]
+pub struct Json {
+    results: usize,
+    errors: Vec<Value>,
+    skipped: Vec<Value>,
+    fixes: Vec<Value>,
 }
 
-fn result(outcome: &Outcome, checked: &Checked) -> Value {
-    let file = &outcome.files[checked.object.file];
-    let document = &file.documents[checked.object.document];
+impl Json {
+    pub fn new() -> Self {
+        Json::default()
+    }
+
+    /// The opening of the document.
+    pub fn start(&self, out: &mut String) {
+        out.push_str("{\n  \"results\": [");
+    }
+
+    pub fn skipped(&mut self, skipped: &Skipped) {
+        self.skipped
+            .push(json!({"path": skipped.path, "reason": skipped.reason}));
+    }
+
+    pub fn error(&mut self, e: &InputError) {
+        self.errors.push(
+            json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message}),
+        );
+    }
+
+    /// One object's result, written at once.
+    pub fn checked(&mut self, out: &mut String, file: &File, document: &Document, checked: &Checked) {
+        if self.results > 0 {
+            out.push(',');
+        }
+        self.results += 1;
+        out.push_str("\n    ");
+        member(out, &result(file, document, checked), 4);
+    }
+
+    /// What `--fix` did to one file.
+    pub fn fixed(&mut self, name: &str, file: &FileFix) {
+        if file.diff.is_empty() && file.left.is_empty() {
+            return;
+        }
+        let left: Vec<Value> = file
+            .left
+            .iter()
+            .map(|left| json!({"object": left.object, "line": left.line, "reason": left.reason}))
+            .collect();
+        self.fixes.push(json!({
+            "file": name,
+            "fixed": file.fixed,
+            "rules": file.fixed_labels,
+            "diff": file.diff,
+            "leftForAPerson": left,
+            "writeError": file.write_error,
+        }));
+    }
+
+    /// The rest of the document. `fix`: with `--fix`, whether it was a dry run.
+    pub fn finish(&mut self, out: &mut String, totals: &Totals, fix: Option<bool>) {
+        out.push_str(if self.results > 0 { "\n  ]" } else { "]" });
+        let errors = Value::Array(std::mem::take(&mut self.errors));
+        out.push_str(",\n  \"errors\": ");
+        member(out, &errors, 2);
+        let skipped = Value::Array(std::mem::take(&mut self.skipped));
+        out.push_str(",\n  \"skipped\": ");
+        member(out, &skipped, 2);
+        if let Some(dry_run) = fix {
+            let fix = json!({
+                "dryRun": dry_run,
+                "fixed": totals.fixed,
+                "needAPerson": totals.need_a_person,
+                "files": std::mem::take(&mut self.fixes),
+            });
+            out.push_str(",\n  \"fix\": ");
+            member(out, &fix, 2);
+        }
+        out.push_str("\n}\n");
+    }
+}
+
+/// `value` pretty-printed, its lines after the first indented by `indent`
+/// (JSON strings hold no line breaks, so every line break is the printer's).
+fn member(out: &mut String, value: &Value, indent: usize) {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    let mut lines = text.split('\n');
+    if let Some(first) = lines.next() {
+        out.push_str(first);
+    }
+    for line in lines {
+        out.push('\n');
+        out.extend(std::iter::repeat_n(' ', indent));
+        out.push_str(line);
+    }
+}
+
+fn result(file: &File, document: &Document, checked: &Checked) -> Value {
     let report = &checked.report;
     let violations: Vec<Value> = report
         .findings
@@ -62,7 +143,7 @@ fn result(outcome: &Outcome, checked: &Checked) -> Value {
         .collect();
     json!({
         "file": file.name,
-        "document": checked.object.document,
+        "document": document.index,
         "kind": report.object.kind,
         "name": report.object.name,
         "namespace": report.object.namespace,
@@ -89,38 +170,5 @@ fn violation(finding: &Finding, line: usize, column: usize) -> Value {
         "docs": finding.docs,
         "fixes": finding.fixes,
         "hint": finding.hint,
-    })
-}
-
-/// What `--fix` did: counts, and per file the fixed rules, the diff and
-/// what was left for a person.
-fn fix(fixes: &Fixes, outcome: &Outcome) -> Value {
-    let files: Vec<Value> = fixes
-        .files
-        .iter()
-        .filter(|file| !file.diff.is_empty() || !file.left.is_empty())
-        .map(|file| {
-            let left: Vec<Value> = file
-                .left
-                .iter()
-                .map(
-                    |left| json!({"object": left.object, "line": left.line, "reason": left.reason}),
-                )
-                .collect();
-            json!({
-                "file": outcome.files[file.file].name,
-                "fixed": file.fixed,
-                "rules": file.fixed_labels,
-                "diff": file.diff,
-                "leftForAPerson": left,
-                "writeError": file.write_error,
-            })
-        })
-        .collect();
-    json!({
-        "dryRun": fixes.dry_run,
-        "fixed": fixes.fixed(),
-        "needAPerson": outcome.need_a_person(),
-        "files": files,
     })
 }

@@ -8,8 +8,11 @@ use counsel::config::{FailurePolicy, Mode};
 use counsel::explain::{Finding, field_path};
 use counsel::source::Span;
 
-use super::inputs::{self, Checked, InputError};
-use super::{File, Fixes, Outcome};
+use counsel::source::Document;
+
+use super::fix::FileFix;
+use super::inputs::{self, Checked, InputError, Skipped};
+use super::{File, Totals};
 
 /// A location in a file, and what to say under the caret.
 struct Place<'a> {
@@ -39,42 +42,70 @@ impl Style {
     }
 }
 
-/// Renders the whole outcome.
-pub fn render(outcome: &Outcome, color: bool) -> String {
-    let style = Style { color };
-    let mut out = String::new();
-    if let Some(fixes) = &outcome.fixes {
-        fix_section(&mut out, &style, fixes, outcome);
+/// The pretty renderer: diagnostics as they come, counts at the end.
+pub struct Pretty {
+    style: Style,
+    /// Whether findings are shown in full (not on a dry run: they would
+    /// point at lines of text that is not on disk).
+    detailed: bool,
+    dry_run: bool,
+    errors: usize,
+    warnings: usize,
+    notes: usize,
+}
+
+impl Pretty {
+    pub fn new(color: bool, dry_run: bool) -> Self {
+        Pretty {
+            style: Style { color },
+            detailed: !dry_run,
+            dry_run,
+            errors: 0,
+            warnings: 0,
+            notes: 0,
+        }
     }
-    for error in &outcome.errors {
-        input_error(&mut out, &style, error, outcome);
+
+    /// A file or directory reached again through a link.
+    pub fn skipped(&mut self, out: &mut String, skipped: &Skipped) {
+        let _ = writeln!(
+            out,
+            "{}: {}: {}\n",
+            self.style.level(Mode::Audit),
+            skipped.path,
+            skipped.reason
+        );
     }
-    let (mut errors, mut warnings, mut notes) = (0, 0, 0);
-    // A dry run's findings would point at lines of text that is not on disk.
-    let detailed = !outcome.fixes.as_ref().is_some_and(|fixes| fixes.dry_run);
-    for checked in &outcome.checked {
-        let file = &outcome.files[checked.object.file];
+
+    /// What could not be checked, with the line when known.
+    pub fn error(&mut self, out: &mut String, error: &InputError, file: Option<&File>) {
+        input_error(out, &self.style, error, file);
+    }
+
+    /// One object's findings, failures and warnings.
+    pub fn checked(&mut self, out: &mut String, file: &File, document: &Document, checked: &Checked) {
+        let style = &self.style;
         for finding in &checked.report.findings {
             match finding.mode {
-                Mode::Enforce => errors += 1,
-                Mode::Warn | Mode::Fix => warnings += 1,
-                Mode::Audit => notes += 1,
+                Mode::Enforce => self.errors += 1,
+                Mode::Warn | Mode::Fix => self.warnings += 1,
+                Mode::Audit => self.notes += 1,
             }
-            if detailed {
-                finding_block(&mut out, &style, checked, file, finding);
+            if self.detailed {
+                finding_block(out, style, checked, file, document, finding);
             }
         }
-        if !detailed {
-            continue;
+        if !self.detailed {
+            return;
         }
         for failure in &checked.report.failures {
             let level = match failure.failure_policy {
                 FailurePolicy::Fail => {
-                    errors += 1;
+                    self.errors += 1;
                     style.level(Mode::Enforce)
                 }
                 FailurePolicy::Ignore => {
-                    warnings += 1;
+                    self.warnings += 1;
                     style.level(Mode::Warn)
                 }
             };
@@ -84,7 +115,7 @@ pub fn render(outcome: &Outcome, color: bool) -> String {
                 checked.report.object.describe(),
                 failure.sentence()
             );
-            let place = object_place(checked, file);
+            let place = object_place(checked, file, document);
             let _ = writeln!(
                 out,
                 "  --> {}:{}:{}\n",
@@ -92,7 +123,7 @@ pub fn render(outcome: &Outcome, color: bool) -> String {
             );
         }
         for warning in &checked.report.warnings {
-            warnings += 1;
+            self.warnings += 1;
             let _ = writeln!(
                 out,
                 "{}[{}]: {}: {}\n",
@@ -103,19 +134,12 @@ pub fn render(outcome: &Outcome, color: bool) -> String {
             );
         }
     }
-    let _ = writeln!(out, "{}", summary(errors, warnings, notes, outcome));
-    if let Some(fixes) = &outcome.fixes {
-        let _ = writeln!(out, "{}", fix_summary(fixes, outcome));
-    }
-    out
-}
 
-/// The diffs (dry run) or one line per fixed file, then what was left for a
-/// person and why.
-fn fix_section(out: &mut String, style: &Style, fixes: &Fixes, outcome: &Outcome) {
-    for file in &fixes.files {
-        let name = &outcome.files[file.file].name;
-        if fixes.dry_run {
+    /// The diff (dry run) or one line for the fixed file, then what was
+    /// left for a person and why.
+    pub fn fixed(&mut self, out: &mut String, name: &str, file: &FileFix) {
+        let style = &self.style;
+        if self.dry_run {
             out.push_str(&file.diff);
             if !file.diff.is_empty() && !file.diff.ends_with('\n') {
                 out.push('\n');
@@ -140,21 +164,49 @@ fn fix_section(out: &mut String, style: &Style, fixes: &Fixes, outcome: &Outcome
             );
         }
     }
+
+    /// The counts, and with `--fix` what it did.
+    pub fn finish(&mut self, out: &mut String, totals: &Totals, fixing: bool) {
+        let mut parts = vec![
+            plural(self.errors, "error"),
+            plural(self.warnings, "warning"),
+        ];
+        if self.notes > 0 {
+            parts.push(plural(self.notes, "note"));
+        }
+        let _ = write!(
+            out,
+            "{} in {}",
+            parts.join(", "),
+            plural(totals.objects, "object")
+        );
+        if totals.unchecked > 0 {
+            let _ = write!(
+                out,
+                "; {} could not be checked",
+                plural(totals.unchecked, "input")
+            );
+        }
+        out.push('\n');
+        if fixing {
+            let _ = writeln!(out, "{}", fix_summary(totals, self.dry_run));
+        }
+    }
 }
 
 /// `fixed 3 violations in 1 file; 2 need a person`.
-fn fix_summary(fixes: &Fixes, outcome: &Outcome) -> String {
-    let files = plural(fixes.changed_files(), "file");
-    let left = outcome.need_a_person();
-    if fixes.dry_run {
+fn fix_summary(totals: &Totals, dry_run: bool) -> String {
+    let files = plural(totals.changed_files, "file");
+    let left = totals.need_a_person;
+    if dry_run {
         format!(
             "dry run: would fix {} in {files} (nothing was written); {left} would need a person",
-            plural(fixes.fixed(), "violation")
+            plural(totals.fixed, "violation")
         )
     } else {
         format!(
             "fixed {} in {files}; {left} {} a person",
-            plural(fixes.fixed(), "violation"),
+            plural(totals.fixed, "violation"),
             if left == 1 { "needs" } else { "need" }
         )
     }
@@ -186,12 +238,12 @@ fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
-fn input_error(out: &mut String, style: &Style, error: &InputError, outcome: &Outcome) {
+fn input_error(out: &mut String, style: &Style, error: &InputError, file: Option<&File>) {
     let _ = writeln!(out, "{}: {}", style.level(Mode::Enforce), error.message);
     match (error.line, error.column) {
         (Some(line), Some(column)) => {
             let _ = writeln!(out, "  --> {}:{line}:{column}", error.file);
-            if let Some(file) = outcome.files.iter().find(|f| f.name == error.file) {
+            if let Some(file) = file {
                 let point = counsel::source::Position {
                     offset: 0,
                     line,
@@ -223,6 +275,7 @@ fn finding_block(
     style: &Style,
     checked: &Checked,
     file: &File,
+    document: &Document,
     finding: &Finding,
 ) {
     let _ = writeln!(
@@ -233,7 +286,7 @@ fn finding_block(
         checked.report.object.describe(),
         finding.message
     );
-    let place = finding_place(checked, file, finding);
+    let place = finding_place(checked, file, document, finding);
     let _ = writeln!(
         out,
         "  --> {}:{}:{}",
@@ -276,8 +329,12 @@ fn finding_block(
 
 /// Where a finding points: the field itself, or when it is missing, the
 /// nearest parent that exists.
-fn finding_place<'a>(checked: &Checked, file: &'a File, finding: &Finding) -> Place<'a> {
-    let document = &file.documents[checked.object.document];
+fn finding_place<'a>(
+    checked: &Checked,
+    file: &'a File,
+    document: &Document,
+    finding: &Finding,
+) -> Place<'a> {
     let pointer = format!("{}{}", checked.object.prefix, finding.pointer);
     let (span, located) = inputs::point(document, &pointer);
     let label = if located.exact {
@@ -289,8 +346,7 @@ fn finding_place<'a>(checked: &Checked, file: &'a File, finding: &Finding) -> Pl
     Place { file, span, label }
 }
 
-fn object_place<'a>(checked: &Checked, file: &'a File) -> Place<'a> {
-    let document = &file.documents[checked.object.document];
+fn object_place<'a>(checked: &Checked, file: &'a File, document: &Document) -> Place<'a> {
     Place {
         file,
         span: document.locate(&checked.object.prefix).span,
@@ -302,10 +358,9 @@ fn object_place<'a>(checked: &Checked, file: &'a File) -> Place<'a> {
 /// of it, for spans that run over several lines).
 fn snippet(out: &mut String, style: &Style, place: &Place<'_>) {
     let line_number = place.span.start.line;
-    let Some(line) = place.file.text.lines().nth(line_number.saturating_sub(1)) else {
+    let Some(line) = place.file.line(line_number) else {
         return;
     };
-    let line = line.trim_end_matches('\r');
     let gutter = " ".repeat(line_number.to_string().len());
     let start = place.span.start.column.saturating_sub(1);
     let width = line.chars().count();
@@ -334,21 +389,4 @@ fn snippet(out: &mut String, style: &Style, place: &Place<'_>) {
         style.paint("1;31", &format!("{carets}{label}"))
     );
     let _ = writeln!(out, "{gutter} {bar}");
-}
-
-fn summary(errors: usize, warnings: usize, notes: usize, outcome: &Outcome) -> String {
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let objects = outcome.checked.len();
-    let mut parts = vec![plural(errors, "error"), plural(warnings, "warning")];
-    if notes > 0 {
-        parts.push(plural(notes, "note"));
-    }
-    let mut line = format!("{} in {}", parts.join(", "), plural(objects, "object"));
-    if !outcome.errors.is_empty() {
-        line.push_str(&format!(
-            "; {} could not be checked",
-            plural(outcome.errors.len(), "input")
-        ));
-    }
-    line
 }
