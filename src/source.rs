@@ -246,6 +246,26 @@ impl Document {
             .map(|(pointer, node)| (pointer.as_str(), node))
     }
 
+    /// Moves every position `lines` lines down (offsets and columns stay):
+    /// for a document read out of its file on its own, whose messages must
+    /// name the file's lines.
+    pub fn shift_lines(&mut self, lines: usize) {
+        let shift = |span: &mut Span| {
+            span.start.line += lines;
+            span.end.line += lines;
+        };
+        shift(&mut self.span);
+        for (_, node) in &mut self.nodes {
+            shift(&mut node.value);
+            if let Some(key) = &mut node.key {
+                shift(key);
+            }
+            if let Some(dash) = &mut node.dash {
+                shift(dash);
+            }
+        }
+    }
+
     fn new(index: usize, value: Value, span: Span, nodes: Vec<(String, NodeSpan)>) -> Self {
         Document {
             index,
@@ -297,10 +317,15 @@ pub fn parse_each(text: &str, mut each: impl FnMut(Document)) -> Result<(), Sour
     let index = text::TextIndex::new(text);
     let masked = rewrite::mask_reserved_directives(text);
     let mut delivered = 0;
-    let first = builder::build(&index, masked.as_deref().unwrap_or(text), 0, &mut |document| {
-        delivered += 1;
-        each(document);
-    });
+    let first = builder::build(
+        &index,
+        masked.as_deref().unwrap_or(text),
+        0,
+        &mut |document| {
+            delivered += 1;
+            each(document);
+        },
+    );
     match first {
         // Only JSON has surrogate pairs, and JSON has no directives: the
         // rewrite starts from the original text, and the documents read before

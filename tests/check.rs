@@ -258,3 +258,121 @@ fn namespace_flag_and_kube_system_exclusion() {
         "error[pod-security/privileged]: Pod team/p: container \"c\" runs privileged\n"
     ));
 }
+
+#[test]
+fn links_are_followed_but_every_file_and_directory_is_read_once() {
+    use std::os::unix::fs::symlink;
+    let dir = files(&[("app/deploy.yaml", CLEAN), ("app/a/.keep", "")]);
+    let app = dir.path().join("app");
+    // Two loops below one directory, one to the top, and a second name for a file.
+    symlink("../a", app.join("a/again")).expect("link");
+    symlink("..", app.join("a/back")).expect("link");
+    symlink(".", app.join("loop")).expect("link");
+    symlink("deploy.yaml", app.join("same.yaml")).expect("link");
+    let output = counsel(dir.path(), &["check", "-f", "app"], None);
+    assert_eq!(
+        stdout(&output),
+        "note: app/a/again: a link back to app/a, which is being searched (a loop); not searched again\n\n\
+         note: app/a/back: a link back to app, which is being searched (a loop); not searched again\n\n\
+         note: app/loop: a link back to app, which is being searched (a loop); not searched again\n\n\
+         note: app/same.yaml: the same file as app/deploy.yaml, already checked; not checked again\n\n\
+         0 errors, 0 warnings in 1 object\n"
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let output = counsel(dir.path(), &["check", "-f", "app", "-o", "json"], None);
+    let document: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(document["results"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        document["skipped"][3],
+        json!({"path": "app/same.yaml", "reason": "the same file as app/deploy.yaml, already checked; not checked again"})
+    );
+}
+
+#[test]
+fn text_that_is_not_utf8_is_reported_at_its_line_and_column() {
+    let dir = files(&[]);
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        b"apiVersion: v1\nkind: Pod\nmetadata: {name: caf\xE9}\n",
+    )
+    .expect("write");
+    let output = counsel(dir.path(), &["check", "-f", "bad.yaml"], None);
+    assert_eq!(
+        stdout(&output),
+        "error: this is not UTF-8 text: byte 0xE9 here is not part of a UTF-8 character (manifests are UTF-8, or UTF-16 starting with a byte order mark)\n  \
+         --> bad.yaml:3:21\n\n\
+         0 errors, 0 warnings in 0 objects; 1 input could not be checked\n"
+    );
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn utf16_with_a_byte_order_mark_is_read_as_kubectl_reads_it() {
+    let utf8 = files(&[("deploy.yaml", PRIVILEGED)]);
+    let expected = counsel(utf8.path(), &["check", "-f", "deploy.yaml"], None);
+    for (bom, big_endian) in [([0xFF, 0xFE], false), ([0xFE, 0xFF], true)] {
+        let dir = files(&[]);
+        let mut bytes = bom.to_vec();
+        bytes.extend(PRIVILEGED.encode_utf16().flat_map(|unit| {
+            if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            }
+        }));
+        std::fs::write(dir.path().join("deploy.yaml"), bytes).expect("write");
+        let output = counsel(dir.path(), &["check", "-f", "deploy.yaml"], None);
+        assert_eq!(stdout(&output), stdout(&expected));
+        assert_eq!(output.status.code(), Some(1));
+    }
+}
+
+#[test]
+fn many_files_and_documents_are_reported_in_order_one_after_another() {
+    let pod = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  containers:\n    - name: app\n      image: registry.example.com/app:1.0\n      securityContext: {{privileged: true}}\n"
+        )
+    };
+    let first = format!("{}---\n{}", pod("a"), pod("b"));
+    let dir = files(&[
+        ("m/1.yaml", &first),
+        ("m/2.yaml", "kind: Pod\n"),
+        ("m/3.yaml", &pod("c")),
+    ]);
+    let output = counsel(dir.path(), &["check", "-f", "m", "-o", "json"], None);
+    let document: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let names: Vec<(&str, &str, u64)> = document["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap_or_default(),
+                r["name"].as_str().unwrap_or_default(),
+                r["document"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("m/1.yaml", "a", 0),
+            ("m/1.yaml", "b", 1),
+            ("m/3.yaml", "c", 0)
+        ]
+    );
+    assert_eq!(
+        document["errors"],
+        json!([{"file": "m/2.yaml", "line": 1, "column": 1, "message": "this object has no apiVersion; it cannot be checked"}])
+    );
+    let output = counsel(dir.path(), &["check", "-f", "m"], None);
+    let text = stdout(&output);
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle}\n{text}"))
+    };
+    assert!(at("Pod shop/a: container") < at("Pod shop/b: container"));
+    assert!(at("Pod shop/b: container") < at("  --> m/2.yaml:1:1"));
+    assert!(at("  --> m/2.yaml:1:1") < at("Pod shop/c: container"));
+}

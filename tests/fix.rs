@@ -307,9 +307,10 @@ fn a_broken_file_is_left_alone_and_permissions_are_kept() {
         "no temporary files left: {leftovers:?}"
     );
     let report = text(&output.stdout);
+    // Files are reported in order: the broken one first, then what was fixed.
     assert!(
-        report.starts_with(
-            "fixed: pod.json: 6 violations ([pod-security/host-namespaces], [pod-security/privileged], \
+        report.contains(
+            "\nfixed: pod.json: 6 violations ([pod-security/host-namespaces], [pod-security/privileged], \
              [pod-security/allow-privilege-escalation], [pod-security/capabilities], \
              [pod-security/run-as-non-root], [pod-security/seccomp])\n"
         ),
@@ -446,4 +447,112 @@ fn a_file_that_cannot_be_written_is_reported_and_left_as_it_was() {
         report.ends_with("fixed 0 violations in 0 files; 12 need a person\n"),
         "{report}"
     );
+}
+
+#[test]
+fn the_fixed_file_keeps_its_owner_and_group() {
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = copy("pod.json");
+    let pod = dir.path().join("pod.json");
+    // Only root can give a file away; elsewhere there is nothing to keep.
+    if std::os::unix::fs::chown(&pod, Some(4321), Some(4322)).is_err() {
+        eprintln!("not root: the owner cannot be changed, so keeping it is not exercised");
+        return;
+    }
+    let output = counsel(dir.path(), &["check", "--fix", "-f", "pod.json"]);
+    assert_eq!(
+        std::fs::read_to_string(&pod).expect("read"),
+        golden("pod.json"),
+        "{}",
+        text(&output.stdout)
+    );
+    let metadata = std::fs::metadata(&pod).expect("stat");
+    assert_eq!((metadata.uid(), metadata.gid()), (4321, 4322));
+}
+
+#[test]
+fn a_file_changed_while_it_is_fixed_keeps_the_change() {
+    // Enough objects that reviewing them takes far longer than this test
+    // takes to write the file once counsel has read it.
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: NAME}\nspec:\n  containers:\n    - name: app\n      image: registry.example.com/app:1.0\n      securityContext: {privileged: true}\n";
+    let original: Vec<String> = (0..400)
+        .map(|i| pod.replace("NAME", &format!("p{i}")))
+        .collect();
+    let original = original.join("---\n");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("pods.yaml");
+    std::fs::write(&path, &original).expect("write");
+    let watch = CloseWatch::new(&path);
+    let child = Command::new(env!("CARGO_BIN_EXE_counsel"))
+        .args(["check", "--fix", "-f", "pods.yaml"])
+        .current_dir(dir.path())
+        .env("COUNSEL_CACHE_DIR", dir.path().join(".cache"))
+        .env_remove("COUNSEL_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("counsel runs");
+    // Counsel has read the file (and closed it): another program writes it.
+    watch.wait();
+    let theirs = format!("# edited meanwhile\n{original}");
+    std::fs::write(&path, &theirs).expect("write");
+    let output = child.wait_with_output().expect("counsel finishes");
+    let report = text(&output.stdout);
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), theirs);
+    assert!(
+        report.contains(
+            "error: cannot write the fixed file, left as it was: it changed while counsel was fixing it (another program wrote it); its new content is kept: run counsel check --fix again\n  --> pods.yaml\n"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains("\nfixed 0 violations in 0 files; "),
+        "{report}"
+    );
+    assert_eq!(output.status.code(), Some(2));
+}
+
+/// Waits for a file to be closed after reading (inotify `IN_CLOSE_NOWRITE`).
+struct CloseWatch(std::os::fd::OwnedFd);
+
+impl CloseWatch {
+    fn new(path: &Path) -> CloseWatch {
+        use std::os::fd::FromRawFd as _;
+        use std::os::unix::ffi::OsStrExt as _;
+        let name = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("a path");
+        // SAFETY: plain system calls on a descriptor this struct owns.
+        unsafe {
+            let fd = libc::inotify_init1(libc::IN_CLOEXEC);
+            assert!(fd >= 0, "inotify_init1");
+            let watch = libc::inotify_add_watch(fd, name.as_ptr(), libc::IN_CLOSE_NOWRITE);
+            assert!(watch >= 0, "inotify_add_watch");
+            CloseWatch(std::os::fd::OwnedFd::from_raw_fd(fd))
+        }
+    }
+
+    fn wait(&self) {
+        use std::os::fd::AsRawFd as _;
+        let mut buffer = [0u8; 4096];
+        // SAFETY: reads into a buffer of the length given.
+        let read =
+            unsafe { libc::read(self.0.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len()) };
+        assert!(read > 0, "an inotify event");
+    }
+}
+
+#[test]
+fn a_utf16_file_is_fixed_and_stays_utf16() {
+    let dir = copy("comments.yaml");
+    let source = std::fs::read_to_string(dir.path().join("comments.yaml")).expect("read");
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(source.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(dir.path().join("comments.yaml"), &bytes).expect("write");
+    let output = counsel(dir.path(), &["check", "--fix", "-f", "comments.yaml"]);
+    let fixed = std::fs::read(dir.path().join("comments.yaml")).expect("read");
+    let mut expected = vec![0xFF, 0xFE];
+    expected.extend(
+        golden("comments.yaml")
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    assert!(fixed == expected, "{}", text(&output.stdout));
 }

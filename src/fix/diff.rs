@@ -22,7 +22,7 @@ pub(super) fn unified(name: &str, old: &str, new: &str, pieces: &[Piece]) -> Str
         let start = old_lines.start_of_line_at(piece.old.start);
         let end = old_lines.end_of_line_through(piece.old.start, piece.old.end);
         let before = growth;
-        growth += piece.text.len() as isize - (piece.old.end - piece.old.start) as isize;
+        growth += piece.new_len as isize - (piece.old.end - piece.old.start) as isize;
         match blocks.last_mut() {
             Some(last) if start <= last.1 => last.1 = last.1.max(end),
             _ => blocks.push((start, end, before)),
@@ -173,7 +173,9 @@ impl<'t> Lines<'t> {
         if offset >= self.text.len() {
             return self.count();
         }
-        self.starts.partition_point(|&s| s <= offset).saturating_sub(1)
+        self.starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
     }
 
     fn line(&self, index: usize) -> &'t str {
@@ -235,20 +237,20 @@ mod tests {
     use super::*;
 
     fn compare(old: &str, pieces: &[(usize, usize, &str)]) {
+        let mut new = String::new();
+        let mut copied = 0;
+        for &(start, end, text) in pieces {
+            new.push_str(&old[copied..start]);
+            new.push_str(text);
+            copied = end;
+        }
         let pieces: Vec<Piece> = pieces
             .iter()
             .map(|&(start, end, text)| Piece {
                 old: start..end,
-                text: text.to_owned(),
+                new_len: text.len(),
             })
             .collect();
-        let mut new = String::new();
-        let mut copied = 0;
-        for piece in &pieces {
-            new.push_str(&old[copied..piece.old.start]);
-            new.push_str(&piece.text);
-            copied = piece.old.end;
-        }
         new.push_str(&old[copied..]);
         let expected = similar::TextDiff::from_lines(old, new.as_str())
             .unified_diff()
@@ -263,8 +265,18 @@ mod tests {
         let old: String = (0..40).map(|i| format!("line {i}\n")).collect();
         let at = |line: usize| old.find(&format!("line {line}\n")).unwrap();
         compare(&old, &[(at(2) + 5, at(2) + 6, "X")]);
-        compare(&old, &[(at(3), at(3), "new\n"), (at(5) + 5, at(5) + 6, "Y\nZ")]);
-        compare(&old, &[(at(0), at(1), ""), (at(20), at(22), "a\n"), (at(39) + 5, at(39) + 8, "end")]);
+        compare(
+            &old,
+            &[(at(3), at(3), "new\n"), (at(5) + 5, at(5) + 6, "Y\nZ")],
+        );
+        compare(
+            &old,
+            &[
+                (at(0), at(1), ""),
+                (at(20), at(22), "a\n"),
+                (at(39) + 5, at(39) + 8, "end"),
+            ],
+        );
         compare("a\nb", &[(2, 3, "c")]);
         compare("a\nb\n", &[(4, 4, "c")]);
         compare("a\nb\nc\n", &[(1, 2, "")]);

@@ -32,16 +32,23 @@ pub struct FileFixer<'t> {
     text: &'t str,
     layout: Layout,
     /// Replacements in the old text, in text order, never overlapping.
-    pieces: Vec<Piece>,
+    pieces: Vec<Replacement>,
     /// What each document must mean in the new text, in order.
     expected: Vec<Fingerprint>,
 }
 
 /// A stretch of the old text and what replaces it.
 #[derive(Debug, Clone)]
+struct Replacement {
+    old: Range<usize>,
+    text: String,
+}
+
+/// A stretch of the old text and the length of what replaced it.
+#[derive(Debug, Clone)]
 pub(super) struct Piece {
     pub(super) old: Range<usize>,
-    pub(super) text: String,
+    pub(super) new_len: usize,
 }
 
 /// A file's new text, checked.
@@ -88,10 +95,13 @@ impl<'t> FileFixer<'t> {
         let end = region.text.len().saturating_sub(region.suffix);
         let changed = outcomes.contains(&ObjectOutcome::Fixed);
         let old = region.start + region.prefix..region.end.saturating_sub(region.suffix);
-        let after_the_last = self.pieces.last().is_none_or(|last| last.old.end <= old.start);
+        let after_the_last = self
+            .pieces
+            .last()
+            .is_none_or(|last| last.old.end <= old.start);
         match region.text.get(region.prefix..end) {
             Some(new) if changed && after_the_last && old.start <= old.end => {
-                self.pieces.push(Piece {
+                self.pieces.push(Replacement {
                     old,
                     text: new.to_owned(),
                 });
@@ -128,6 +138,15 @@ impl<'t> FileFixer<'t> {
             copied = piece.old.end;
         }
         new.push_str(self.text.get(copied..).unwrap_or_default());
+        // The replacements' texts are in `new` now; the diff needs only where they are.
+        let pieces: Vec<Piece> = self
+            .pieces
+            .into_iter()
+            .map(|piece| Piece {
+                old: piece.old,
+                new_len: piece.text.len(),
+            })
+            .collect();
         let mut seen = 0;
         let mut same = true;
         let read = source::parse_each(&new, |document| {
@@ -141,7 +160,7 @@ impl<'t> FileFixer<'t> {
             Ok(()) if !same || seen != self.expected.len() => Err(MEANS_SOMETHING_ELSE.into()),
             Ok(()) => Ok(Some(FixedFile {
                 old: self.text,
-                pieces: self.pieces,
+                pieces,
                 text: new,
             })),
         }
@@ -164,6 +183,9 @@ struct Region {
     /// Bytes at the start and at the end of the region that no edit touched.
     prefix: usize,
     suffix: usize,
+    /// Lines of the file before the region (its documents' positions are
+    /// moved down by as many, so that messages name the file's lines).
+    lines_before: usize,
 }
 
 impl Region {
@@ -175,7 +197,9 @@ impl Region {
         let alone = source::parse_each(own, |d| read.push(d)).is_ok()
             && read.len() == 1
             && read[0].value == document.value;
-        if let (true, Some(alone)) = (alone, read.pop()) {
+        if let (true, Some(mut alone)) = (alone, read.pop()) {
+            let lines_before = document.span.start.line.saturating_sub(1);
+            alone.shift_lines(lines_before);
             return Region {
                 start,
                 end,
@@ -184,6 +208,7 @@ impl Region {
                 others: None,
                 prefix: own.len(),
                 suffix: own.len(),
+                lines_before,
             };
         }
         let mut others = Vec::new();
@@ -200,6 +225,7 @@ impl Region {
             others: Some(others),
             prefix: text.len(),
             suffix: text.len(),
+            lines_before: 0,
         }
     }
 
@@ -286,7 +312,10 @@ impl Region {
             Some(before) => *before == others,
         };
         match found {
-            Some(document) if unchanged => Ok(document),
+            Some(mut document) if unchanged => {
+                document.shift_lines(self.lines_before);
+                Ok(document)
+            }
             _ => Err(MEANS_SOMETHING_ELSE.into()),
         }
     }

@@ -272,3 +272,42 @@ fn text_that_would_mean_something_else_is_never_written() {
         "the edited text would not mean exactly what the fixes say (a YAML construct the editor does not handle); the fix is left to a person"
     );
 }
+
+#[test]
+fn each_document_is_fixed_in_its_own_lines_and_refusals_name_the_file_lines() {
+    let text =
+        "kind: A\nspec: {x: 1}\n---\n# later\nbase: &base\n  privileged: true\n---\nkind: C\n";
+    let documents = source::parse(text).expect("parses");
+    let objects = [
+        ObjectFix {
+            document: documents[1].index,
+            prefix: String::new(),
+            edits: vec![Edit::set("/base/privileged", json!(false))],
+        },
+        ObjectFix {
+            document: documents[2].index,
+            prefix: String::new(),
+            edits: vec![Edit::set("/spec/y", json!(2))],
+        },
+        ObjectFix {
+            document: documents[0].index,
+            prefix: String::new(),
+            edits: vec![Edit::set("/spec/x", json!(3))],
+        },
+    ];
+    let result = fix_text(text, &documents, &objects);
+    assert_eq!(
+        result.outcomes,
+        [
+            ObjectOutcome::Refused(
+                "`base`, which holds `base.privileged`, is anchored (line 5); changing it would also change every alias of it".into()
+            ),
+            ObjectOutcome::Fixed,
+            ObjectOutcome::Fixed,
+        ]
+    );
+    assert_eq!(
+        result.text,
+        "kind: A\nspec: {x: 3}\n---\n# later\nbase: &base\n  privileged: true\n---\nkind: C\nspec:\n  y: 2\n"
+    );
+}

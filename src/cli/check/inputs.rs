@@ -90,7 +90,9 @@ pub fn find(paths: &[PathBuf]) -> Found {
         if path.as_os_str() == "-" {
             walk.found.inputs.push(Input::Stdin);
         } else if let Err(message) = walk.path(path, true) {
-            walk.found.errors.push(whole_file(&path.display().to_string(), message));
+            walk.found
+                .errors
+                .push(whole_file(&path.display().to_string(), message));
         }
     }
     walk.found
@@ -204,9 +206,8 @@ pub fn read(input: &Input) -> Result<File, InputError> {
         }
     };
     let text = match encoding {
-        source::Encoding::Utf8 => String::from_utf8(bytes).map_err(|e| {
-            whole_file(&name, format!("this is not UTF-8 text: {e}"))
-        })?,
+        source::Encoding::Utf8 => String::from_utf8(bytes)
+            .map_err(|e| whole_file(&name, format!("this is not UTF-8 text: {e}")))?,
         _ => source::decode(&bytes)
             .map(|(text, _)| text.into_owned())
             .map_err(|e| whole_file(&name, e.message))?,

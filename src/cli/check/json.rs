@@ -44,7 +44,13 @@ impl Json {
     }
 
     /// One object's result, written at once.
-    pub fn checked(&mut self, out: &mut String, file: &File, document: &Document, checked: &Checked) {
+    pub fn checked(
+        &mut self,
+        out: &mut String,
+        file: &File,
+        document: &Document,
+        checked: &Checked,
+    ) {
         if self.results > 0 {
             out.push(',');
         }

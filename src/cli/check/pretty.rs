@@ -83,7 +83,13 @@ impl Pretty {
     }
 
     /// One object's findings, failures and warnings.
-    pub fn checked(&mut self, out: &mut String, file: &File, document: &Document, checked: &Checked) {
+    pub fn checked(
+        &mut self,
+        out: &mut String,
+        file: &File,
+        document: &Document,
+        checked: &Checked,
+    ) {
         let style = &self.style;
         for finding in &checked.report.findings {
             match finding.mode {
