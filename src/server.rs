@@ -122,9 +122,9 @@ impl Server {
         let metrics = Arc::new(Metrics::new());
         let certificate = ReloadingCertificate::load(options.certificate.clone(), metrics.clone())?;
         let tls_config = tls::server_config(certificate.clone(), options.client_ca.as_deref())?;
-        let slots = options.concurrency.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, |cores| cores.get())
-        });
+        let slots = options
+            .concurrency
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |cores| cores.get()));
         let pool =
             ReviewPool::with_long_after(slots, (slots * 64).max(256), options.long_evaluation);
         let state = Arc::new(ServerState::new(

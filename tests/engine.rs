@@ -336,7 +336,10 @@ fn an_overseer_sees_every_evaluation_on_its_thread_and_may_stop_it() {
     let failure = looped.expect_err("stopped");
     assert_eq!(failure, Failure::Stopped(Stop::Abandoned));
     assert_eq!(failure.cause(), "abandoned");
-    assert_eq!(failure.to_string(), "was stopped: its answer was no longer wanted");
+    assert_eq!(
+        failure.to_string(),
+        "was stopped: its answer was no longer wanted"
+    );
     assert_eq!(*stopping.ticks.lock().expect("lock"), ["hostile"]);
     assert_eq!(*stopping.ended.lock().expect("lock"), ["hostile"]);
     // An overseer that lets policies go on changes nothing; every
@@ -355,7 +358,11 @@ fn an_overseer_sees_every_evaluation_on_its_thread_and_may_stop_it() {
     // Outside `oversee`, the thread has no overseer: only the deadline
     // stops a policy.
     assert_eq!(
-        policy.evaluate("{}", r#"{"behaviour":"loop"}"#, Some(Duration::from_millis(20))),
+        policy.evaluate(
+            "{}",
+            r#"{"behaviour":"loop"}"#,
+            Some(Duration::from_millis(20))
+        ),
         Err(Failure::Deadline(Duration::from_millis(20)))
     );
     assert_eq!(stopping.ended.lock().expect("lock").len(), 1);

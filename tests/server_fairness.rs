@@ -79,7 +79,11 @@ async fn a_looping_policy_in_many_requests_leaves_other_reviews_their_verdicts()
         let answered = answered.clone();
         tokio::spawn(async move {
             let reply = client
-                .post("/validate?timeout=5s", JSON, hog_review(&format!("hog-{i}")))
+                .post(
+                    "/validate?timeout=5s",
+                    JSON,
+                    hog_review(&format!("hog-{i}")),
+                )
                 .await;
             let _ = answered.send(reply);
         });
@@ -142,7 +146,10 @@ async fn a_looping_policy_in_many_requests_leaves_other_reviews_their_verdicts()
         metrics.contains("counsel_policy_failures_total{policy=\"stuck\",cause=\"deadline\"} 2\n"),
         "{metrics}"
     );
-    assert!(!metrics.contains("counsel_reviews_unevaluated_total"), "{metrics}");
+    assert!(
+        !metrics.contains("counsel_reviews_unevaluated_total"),
+        "{metrics}"
+    );
     server.stop().await;
 }
 
@@ -191,12 +198,21 @@ async fn streams_a_client_gives_up_on_leave_the_queue_and_one_connection_cannot_
             );
             wave.push(tokio::spawn(async move {
                 streams
-                    .post_and_cancel("/validate?timeout=10s", JSON, body, Duration::from_millis(20))
+                    .post_and_cancel(
+                        "/validate?timeout=10s",
+                        JSON,
+                        body,
+                        Duration::from_millis(20),
+                    )
                     .await
             }));
         }
         for task in wave {
-            assert_eq!(task.await.expect("task"), Ok(true), "answered while the slot is held");
+            assert_eq!(
+                task.await.expect("task"),
+                Ok(true),
+                "answered while the slot is held"
+            );
         }
     }
     // The same connection then keeps 100 more in flight and waits for them.
@@ -233,12 +249,18 @@ async fn streams_a_client_gives_up_on_leave_the_queue_and_one_connection_cannot_
     let hog = hog.await.expect("task").expect("the hog is answered");
     assert_eq!(response_of(&hog)["allowed"], true);
     let metrics = client::http_get(server.ops, "/metrics").await.text();
-    assert!(!metrics.contains("counsel_reviews_unevaluated_total"), "{metrics}");
+    assert!(
+        !metrics.contains("counsel_reviews_unevaluated_total"),
+        "{metrics}"
+    );
     // Only what was answered was evaluated: the hog and 101 denials.
     assert!(
         metrics.contains("counsel_evaluations_total{policy=\"container-security\",rule=\"privileged\",mode=\"enforce\",outcome=\"violation\"} 101\n"),
         "{metrics}"
     );
-    attacker.post("/validate", JSON, hog_review("after")).await.expect("the connection still serves");
+    attacker
+        .post("/validate", JSON, hog_review("after"))
+        .await
+        .expect("the connection still serves");
     server.stop().await;
 }

@@ -9,8 +9,8 @@ use wasmtime::{Store, StoreContextMut, Trap, UpdateDeadline};
 
 use super::bindings::{self, State};
 use super::cache::CompiledFrom;
-use super::verdict::{self, Metadata, Verdict};
 use super::oversight::{self, Overseer};
+use super::verdict::{self, Metadata, Verdict};
 use super::{CONTRACT_VERSION, Engine, Failure, Limits, LoadError};
 
 /// The package every import of a policy must come from.

@@ -107,7 +107,9 @@ impl Shared {
 
     /// Takes the job of `state` out of the queue (its caller gave up).
     pub(super) fn remove(&self, state: &Arc<AtomicU8>) {
-        self.lock().jobs.retain(|job| !Arc::ptr_eq(&job.state, state));
+        self.lock()
+            .jobs
+            .retain(|job| !Arc::ptr_eq(&job.state, state));
     }
 
     pub(super) fn close(&self) {
