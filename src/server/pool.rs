@@ -12,8 +12,10 @@
 //! *long slot*: its review gives its slot back, so another thread takes the
 //! next queued review, and the operating system time-slices the cores
 //! between the ordinary reviews and the long ones. There are two long slots
-//! per slot, and one policy may have at most half of them: a slow policy, or
-//! a client sending what makes a policy slow, gets its share and no more.
+//! per slot (fewer past 21 cores: threads are bounded by the engine's
+//! instance slots), and one policy may have at most half of them: a slow
+//! policy, or a client sending what makes a policy slow, gets its share and
+//! no more.
 //! An evaluation that turns long beyond that is stopped at once (a policy
 //! failure, answered per the policy's `failurePolicy`) rather than queued:
 //! it would only wait for its deadline. So the pool has one thread per slot
@@ -83,12 +85,14 @@ impl ReviewPool {
     /// [`ReviewPool::new`], with evaluations counting as long from
     /// `long_after` on rather than [`LONG_AFTER`].
     pub fn with_long_after(slots: usize, max_waiting: usize, long_after: Duration) -> Self {
-        let slots = slots.clamp(1, MAX_THREADS / 3);
-        let long_slots = 2 * slots;
+        // Two long slots per slot, within the engine's instance slots; on
+        // machines with more cores than that allows, fewer long slots.
+        let slots = slots.clamp(1, MAX_THREADS * 3 / 4);
+        let long_slots = (2 * slots).min(MAX_THREADS - slots);
         let sizing = Sizing {
             slots,
             long_slots,
-            per_policy: long_slots / 2,
+            per_policy: (long_slots / 2).max(1),
             long_after,
         };
         let shared = Arc::new(Shared::new(sizing));
