@@ -155,9 +155,9 @@ async fn a_looping_policy_in_many_requests_leaves_other_reviews_their_verdicts()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streams_a_client_gives_up_on_leave_the_queue_and_one_connection_cannot_fill_it() {
-    // One slot, held for 3 s by a looping policy (long evaluations are not
+    // One slot, held for 5 s by a looping policy (long evaluations are not
     // moved off it here), so that everything after it queues.
-    let server = Harness::start_with(Some(&config("ignore", "3s")), |o| {
+    let server = Harness::start_with(Some(&config("ignore", "5s")), |o| {
         o.concurrency = Some(1);
         o.long_evaluation = Duration::from_secs(60);
     })
@@ -186,6 +186,7 @@ async fn streams_a_client_gives_up_on_leave_the_queue_and_one_connection_cannot_
         .expect("connects")
         .streams()
         .expect("HTTP/2");
+    let mut answered_early = 0;
     for round in 0..10 {
         let mut wave = Vec::new();
         for i in 0..32 {
@@ -208,11 +209,14 @@ async fn streams_a_client_gives_up_on_leave_the_queue_and_one_connection_cannot_
             }));
         }
         for task in wave {
-            assert_eq!(
-                task.await.expect("task"),
-                Ok(true),
-                "answered while the slot is held"
-            );
+            // Answered within 20 ms only if the hog was done early: then
+            // with a verdict, never "overloaded" for a queue full of the
+            // reviews given up before.
+            if let Some(reply) = task.await.expect("task").expect("sent") {
+                answered_early += 1;
+                let response = response_of(&reply);
+                assert_judged(&response, response["uid"].as_str().expect("uid"));
+            }
         }
     }
     // The same connection then keeps 100 more in flight and waits for them.
@@ -253,9 +257,11 @@ async fn streams_a_client_gives_up_on_leave_the_queue_and_one_connection_cannot_
         !metrics.contains("counsel_reviews_unevaluated_total"),
         "{metrics}"
     );
-    // Only what was answered was evaluated: the hog and 101 denials.
+    // The denials counted are those answered: 101, and any that came
+    // before the client gave up.
+    let denials = 101 + answered_early;
     assert!(
-        metrics.contains("counsel_evaluations_total{policy=\"container-security\",rule=\"privileged\",mode=\"enforce\",outcome=\"violation\"} 101\n"),
+        metrics.contains(&format!("counsel_evaluations_total{{policy=\"container-security\",rule=\"privileged\",mode=\"enforce\",outcome=\"violation\"}} {denials}\n")),
         "{metrics}"
     );
     attacker

@@ -226,18 +226,24 @@ impl Streams {
 
     /// Sends a request and, unless its answer has come within `after`,
     /// gives up on it: the stream is reset (RST_STREAM CANCEL), as a client
-    /// that times out or goes away does. `Ok(true)` when it was cancelled.
+    /// that times out or goes away does. `Ok(None)` when it was cancelled.
     pub async fn post_and_cancel(
         &mut self,
         path: &str,
         content_type: Option<&str>,
         body: Vec<u8>,
         after: std::time::Duration,
-    ) -> Result<bool, String> {
+    ) -> Result<Option<Reply>, String> {
         let request = post_request(path, content_type, body)?;
         self.0.ready().await.map_err(|e| e.to_string())?;
         let response = self.0.send_request(request);
-        Ok(tokio::time::timeout(after, response).await.is_err())
+        match tokio::time::timeout(after, response).await {
+            Err(_) => Ok(None),
+            Ok(response) => {
+                let response = response.map_err(|e| format!("request: {e}"))?;
+                read_reply(response).await.map(Some)
+            }
+        }
     }
 }
 
