@@ -9,6 +9,7 @@
 mod bindings;
 mod cache;
 mod limits;
+mod oversight;
 mod policy;
 mod verdict;
 
@@ -23,6 +24,7 @@ use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub use cache::CompiledFrom;
 pub use limits::Limits;
+pub use oversight::{Overseer, Stop, oversee};
 pub use policy::Policy;
 pub use verdict::{Metadata, Rule, Severity, Verdict, Violation};
 
@@ -31,7 +33,9 @@ use bindings::State;
 /// The version of the policy contract (`wit/counsel.wit`) this engine speaks.
 pub const CONTRACT_VERSION: &str = "0.1.0";
 
-/// How often the epoch advances. Deadlines are honoured to within one tick.
+/// How often the epoch advances. At every tick a running policy's deadline
+/// is compared with the clock, so deadlines are wall time, honoured to
+/// within about one tick however late the ticks come.
 const TICK: Duration = Duration::from_millis(2);
 
 /// Settings of the engine as a whole (per-policy limits are [`Limits`]).
@@ -171,6 +175,9 @@ pub enum Failure {
     /// It could not be instantiated.
     #[error("could not be started: {0}")]
     Instantiate(String),
+    /// The thread's [`Overseer`] stopped it before its deadline.
+    #[error("was stopped: {0}")]
+    Stopped(Stop),
 }
 
 impl Failure {
@@ -185,6 +192,7 @@ impl Failure {
             Failure::Malformed(_) => "malformed-verdict",
             Failure::UnknownRule(_) => "unknown-rule",
             Failure::Instantiate(_) => "instantiate",
+            Failure::Stopped(stop) => stop.cause(),
         }
     }
 }

@@ -34,7 +34,7 @@ use tokio_rustls::TlsAcceptor;
 pub use listener::ConnectionLimits;
 pub use metrics::Metrics;
 pub use policies::PolicySource;
-pub use pool::{PoolError, ReviewPool};
+pub use pool::{LONG_AFTER, PoolError, ReviewPool};
 pub use state::{Policies, RequestLimits, ServerState};
 pub use tls::{CertificatePaths, ReloadingCertificate, TlsError};
 
@@ -76,6 +76,9 @@ pub struct ServeOptions {
     pub connection_limits: ConnectionLimits,
     /// Reviews evaluated at once; `None`: one per core.
     pub concurrency: Option<usize>,
+    /// The running time from which a policy's evaluation is long and moves
+    /// off its slot (see [`pool::LONG_AFTER`], the default).
+    pub long_evaluation: Duration,
 }
 
 impl ServeOptions {
@@ -99,6 +102,7 @@ impl ServeOptions {
                 drain_timeout: Duration::from_secs(25),
             },
             concurrency: None,
+            long_evaluation: pool::LONG_AFTER,
         }
     }
 }
@@ -118,10 +122,11 @@ impl Server {
         let metrics = Arc::new(Metrics::new());
         let certificate = ReloadingCertificate::load(options.certificate.clone(), metrics.clone())?;
         let tls_config = tls::server_config(certificate.clone(), options.client_ca.as_deref())?;
-        let pool = match options.concurrency {
-            Some(slots) => ReviewPool::new(slots, (slots * 64).max(256)),
-            None => ReviewPool::per_core(),
-        };
+        let slots = options
+            .concurrency
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |cores| cores.get()));
+        let pool =
+            ReviewPool::with_long_after(slots, (slots * 64).max(256), options.long_evaluation);
         let state = Arc::new(ServerState::new(
             certificate,
             metrics,

@@ -297,3 +297,84 @@ fn a_core_module_or_junk_is_refused_with_a_clear_message() {
         "policy mine: is not WebAssembly (it does not start with the \\0asm magic bytes)"
     );
 }
+
+/// Records what the engine tells it, and stops every evaluation that
+/// reaches a tick with `stop`.
+struct Recording {
+    stop: Option<counsel::engine::Stop>,
+    ticks: std::sync::Mutex<Vec<String>>,
+    ended: std::sync::Mutex<Vec<String>>,
+}
+
+impl counsel::engine::Overseer for Recording {
+    fn tick(&self, policy: &Arc<str>, _running: Duration) -> Result<(), counsel::engine::Stop> {
+        self.ticks.lock().expect("lock").push(policy.to_string());
+        self.stop.clone().map_or(Ok(()), Err)
+    }
+
+    fn ended(&self, policy: &Arc<str>) {
+        self.ended.lock().expect("lock").push(policy.to_string());
+    }
+}
+
+#[test]
+fn an_overseer_sees_every_evaluation_on_its_thread_and_may_stop_it() {
+    use counsel::engine::{Overseer, Stop, oversee};
+    let engine = engine(None);
+    let policy = hostile(&engine, Limits::default());
+    let stopping = Arc::new(Recording {
+        stop: Some(Stop::Abandoned),
+        ticks: Default::default(),
+        ended: Default::default(),
+    });
+    let overseer: Arc<dyn Overseer> = stopping.clone();
+    let looped = oversee(overseer, || {
+        policy.evaluate("{}", r#"{"behaviour":"loop"}"#, None)
+    });
+    // The loop was stopped by its overseer at the first tick, long before
+    // its 1 s deadline, and says why.
+    let failure = looped.expect_err("stopped");
+    assert_eq!(failure, Failure::Stopped(Stop::Abandoned));
+    assert_eq!(failure.cause(), "abandoned");
+    assert_eq!(
+        failure.to_string(),
+        "was stopped: its answer was no longer wanted"
+    );
+    assert_eq!(*stopping.ticks.lock().expect("lock"), ["hostile"]);
+    assert_eq!(*stopping.ended.lock().expect("lock"), ["hostile"]);
+    // An overseer that lets policies go on changes nothing; every
+    // evaluation is reported ended, once.
+    let watching = Arc::new(Recording {
+        stop: None,
+        ticks: Default::default(),
+        ended: Default::default(),
+    });
+    let overseer: Arc<dyn Overseer> = watching.clone();
+    let answered = oversee(overseer, || {
+        policy.evaluate("{}", r#"{"behaviour":"deny"}"#, None)
+    });
+    assert_eq!(answered.expect("answers").violations.len(), 1);
+    assert_eq!(*watching.ended.lock().expect("lock"), ["hostile"]);
+    // Outside `oversee`, the thread has no overseer: only the deadline
+    // stops a policy.
+    assert_eq!(
+        policy.evaluate(
+            "{}",
+            r#"{"behaviour":"loop"}"#,
+            Some(Duration::from_millis(20))
+        ),
+        Err(Failure::Deadline(Duration::from_millis(20)))
+    );
+    assert_eq!(stopping.ended.lock().expect("lock").len(), 1);
+    assert_eq!(watching.ended.lock().expect("lock").len(), 1);
+
+    let crowded = Stop::TooManyOfItsOwn {
+        limit: 2,
+        after: Duration::from_millis(50),
+    };
+    assert_eq!(Failure::Stopped(crowded.clone()).cause(), "crowded");
+    assert_eq!(
+        Failure::Stopped(crowded).to_string(),
+        "was stopped: it ran longer than 50 ms while 2 other evaluations of it already were, the most one policy may have at once, so it was stopped to leave the machine to other reviews"
+    );
+}

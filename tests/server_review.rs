@@ -470,14 +470,19 @@ async fn a_looping_policy_under_ignore_allows_with_a_warning_and_healthy_ones_ke
 async fn under_overload_reviews_are_answered_in_time_per_failure_policy() {
     for failure_policy in ["fail", "ignore"] {
         // One evaluation slot, held for 2 s by a looping policy that only
-        // sees namespace `hog`; container-security sees everything.
+        // sees namespace `hog` (long evaluations are not moved off their
+        // slot here: tests/server_fairness.rs shows that they are);
+        // container-security sees everything.
         let config = format!(
             "policies:\n  - name: container-security\n    module: {}\n    failurePolicy: {failure_policy}\n    contact: \"#platform-security\"\n  - name: stuck\n    module: {}\n    settings: {{behaviour: loop}}\n    timeout: 2s\n    failurePolicy: ignore\n    match: {{namespaces: {{include: [hog]}}}}\n",
             module("container-security").display(),
             module("test-hostile").display()
         );
-        let server =
-            Harness::start_with(Some(&config), |options| options.concurrency = Some(1)).await;
+        let server = Harness::start_with(Some(&config), |options| {
+            options.concurrency = Some(1);
+            options.long_evaluation = Duration::from_secs(60);
+        })
+        .await;
         let client = server.client(Protocol::Http2);
         let hog = tokio::spawn(async move {
             let mut object = clean_deployment();

@@ -25,6 +25,9 @@ pub struct State {
     pub memory_exceeded: bool,
     /// Log lines written so far.
     pub log_lines: u32,
+    /// Set when the thread's overseer stopped the evaluation, so that the
+    /// resulting interrupt is reported as what it is.
+    pub stopped: Option<super::Stop>,
 }
 
 /// The most table elements a policy may have; tables hold function

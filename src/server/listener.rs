@@ -14,6 +14,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
+/// The most requests one HTTP/2 connection may have in flight: one client
+/// must not be able to fill the review queue (which holds at least 256) by
+/// itself. The API server opens another connection when it needs more.
+const MAX_STREAMS_PER_CONNECTION: u32 = 32;
+
 /// Timeouts of the connection layer.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
@@ -44,6 +49,7 @@ pub(crate) async fn serve(
     builder
         .http2()
         .timer(TokioTimer::new())
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
         // Idle API-server connections are kept alive; pings find dead ones.
         .keep_alive_interval(Duration::from_secs(30))
         .keep_alive_timeout(Duration::from_secs(10));

@@ -178,13 +178,7 @@ impl Connection {
         content_type: Option<&str>,
         body: Vec<u8>,
     ) -> Result<Reply, String> {
-        let mut request = hyper::Request::post(format!("https://localhost{path}"));
-        if let Some(content_type) = content_type {
-            request = request.header("content-type", content_type);
-        }
-        let request = request
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| e.to_string())?;
+        let request = post_request(path, content_type, body)?;
         let response = match &mut self.sender {
             Sender::Http1(sender) => {
                 sender.ready().await.map_err(|e| e.to_string())?;
@@ -198,6 +192,73 @@ impl Connection {
         .map_err(|e| format!("request: {e}"))?;
         read_reply(response).await
     }
+
+    /// On HTTP/2, a handle that sends requests on this connection
+    /// concurrently (one stream each); `None` on HTTP/1.1.
+    pub fn streams(&self) -> Option<Streams> {
+        match &self.sender {
+            Sender::Http1(_) => None,
+            Sender::Http2(sender) => Some(Streams(sender.clone())),
+        }
+    }
+}
+
+/// Concurrent requests on one HTTP/2 connection.
+#[derive(Clone)]
+pub struct Streams(http2::SendRequest<Full<Bytes>>);
+
+impl Streams {
+    pub async fn post(
+        &mut self,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<Reply, String> {
+        let request = post_request(path, content_type, body)?;
+        self.0.ready().await.map_err(|e| e.to_string())?;
+        let response = self
+            .0
+            .send_request(request)
+            .await
+            .map_err(|e| format!("request: {e}"))?;
+        read_reply(response).await
+    }
+
+    /// Sends a request and, unless its answer has come within `after`,
+    /// gives up on it: the stream is reset (RST_STREAM CANCEL), as a client
+    /// that times out or goes away does. `Ok(None)` when it was cancelled.
+    pub async fn post_and_cancel(
+        &mut self,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+        after: std::time::Duration,
+    ) -> Result<Option<Reply>, String> {
+        let request = post_request(path, content_type, body)?;
+        self.0.ready().await.map_err(|e| e.to_string())?;
+        let response = self.0.send_request(request);
+        match tokio::time::timeout(after, response).await {
+            Err(_) => Ok(None),
+            Ok(response) => {
+                let response = response.map_err(|e| format!("request: {e}"))?;
+                read_reply(response).await.map(Some)
+            }
+        }
+    }
+}
+
+fn post_request(
+    path: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Result<hyper::Request<Full<Bytes>>, String> {
+    let mut request = hyper::Request::post(format!("https://localhost{path}"));
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    request
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())
 }
 
 /// Status, content type and the whole body of a response.
