@@ -121,7 +121,10 @@ async fn a_pod_with_many_violations_is_denied_in_4_kb_each_reason_said_once() {
     assert_eq!(message, KITCHEN_SINK_DENIAL);
     assert!(message.len() <= 4096, "{} bytes", message.len());
     // Each rule's reason once, however many times the rule is broken.
-    for why in message.lines().filter_map(|line| line.strip_prefix("  why: ")) {
+    for why in message
+        .lines()
+        .filter_map(|line| line.strip_prefix("  why: "))
+    {
         assert_eq!(message.matches(why).count(), 1, "{why}");
     }
     // No text is cut inside a word: every line is whole or ends in "...",
@@ -171,7 +174,9 @@ async fn a_pod_with_many_violations_is_denied_in_4_kb_each_reason_said_once() {
         .as_array()
         .expect("causes");
     assert_eq!(causes.len() - 1 + left_out, 723);
-    assert!(message.ends_with("\nTo see this report locally, pointing at the lines of your file: counsel check -f <file>"));
+    assert!(message.ends_with(
+        "\nTo see this report locally, pointing at the lines of your file: counsel check -f <file>"
+    ));
     server.stop().await;
 }
 
@@ -212,21 +217,87 @@ fn warnings(response: &Value) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn explore_warnings() {
+async fn warnings_name_their_object_within_kubernetes_limits() {
     let server = Harness::start(Some(PODS_WARN)).await;
-    for (name, n) in [("web", 1), ("web", 20)] {
-        let response = answer(&server, &privileged_deployment(name, n)).await;
-        for w in warnings(&response) {
-            println!("Warning: {w}");
-        }
-        println!("=====");
+    let response = answer(&server, &privileged_deployment("web", 1)).await;
+    assert_eq!(response["allowed"], true);
+    assert_eq!(
+        warnings(&response),
+        [
+            r#"[pod-security/privileged] Deployment shop/web: container "c0" runs privileged (fix: set spec.template.spec.containers[0].securityContext.privileged: false)"#,
+            r#"[pod-security/capabilities] Deployment shop/web: container "c0" must set securityContext.capabilities.drop=["ALL"] (fix: set spec.template.spec.containers[0].securityContext.capabilities.drop: ["ALL"])"#,
+            // Without a fix, the hint; cut after a whole word.
+            r#"[pod-security/run-as-user] Deployment shop/web: container "c0" must not set runAsUser=0 (hint: Pick a non-zero user id the image works with (many images document one, e.g. 101 for nginx-unprivileged or 65532 for distroless "nonroot"), set it here, and..."#,
+            // The message gives way to the fix, after a whole word.
+            r#"[pod-security/seccomp] Deployment shop/web: container "c0" has no seccomp profile: neither it nor the pod sets securityContext.seccompProfile.type to "RuntimeDefault" or... (fix: set spec.template.spec.securityContext.seccompProfile.type: "RuntimeDefault")"#,
+            r#"[pod-security/allow-privilege-escalation] Deployment shop/web: container "c0" does not set securityContext.allowPrivilegeEscalation=false (fix: set spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation: false)"#,
+            r#"[pod-security/run-as-non-root] Deployment shop/web: container "c0" may run as root: neither it nor the pod sets securityContext.runAsNonRoot=true (fix: set spec.template.spec.securityContext.runAsNonRoot: true)"#,
+        ]
+    );
+    // The same findings about another object read differently: kubectl,
+    // which prints a warning text once per run, shows both objects'.
+    let other = warnings(&answer(&server, &privileged_deployment("api", 1)).await);
+    assert_eq!(other.len(), 6);
+    for warning in &other {
+        assert!(warning.contains("] Deployment shop/api: "), "{warning}");
     }
-    let long = "x".repeat(240);
-    let mut object = privileged_deployment(&long, 1);
-    object["metadata"]["name"] = json!(format!("web\nforged-{long}"));
-    let response = answer(&server, &object).await;
-    for w in warnings(&response) {
-        println!("Warning: {w}");
+
+    // Twenty containers, 120 findings: within 256 characters each and 4096
+    // in all (Kubernetes counts characters), most severe first, each naming
+    // the object, and a last warning counting what is left out.
+    let all = warnings(&answer(&server, &privileged_deployment("web", 20)).await);
+    let total: usize = all.iter().map(|w| w.chars().count()).sum();
+    assert!(total <= 4096, "{total} characters");
+    assert!(all.iter().all(|w| w.chars().count() <= 256), "{all:#?}");
+    let (last, shown) = all.split_last().expect("warnings");
+    for warning in shown {
+        assert!(
+            warning.starts_with("[pod-security/")
+                && warning.contains("] Deployment shop/web: container \"c"),
+            "{warning}"
+        );
     }
+    for (i, warning) in shown.iter().take(20).enumerate() {
+        assert_eq!(
+            *warning,
+            format!(
+                "[pod-security/privileged] Deployment shop/web: container \"c{i}\" runs privileged (fix: set spec.template.spec.containers[{i}].securityContext.privileged: false)"
+            )
+        );
+    }
+    assert_eq!(
+        *last,
+        format!(
+            "[counsel] Deployment shop/web: {} more warnings left out (Kubernetes passes on at most 4096 characters of warnings); to see them all: counsel check -f <file>",
+            120 - shown.len()
+        )
+    );
+    assert_eq!(shown.len(), 24);
+
+    // A name as long as Kubernetes allows, with a line break (which would
+    // make the API server drop the warning): shortened, on one line, and
+    // the rule and object still come first.
+    let mut object = privileged_deployment("web", 1);
+    object["metadata"]["name"] = json!(format!("web\nforged-{}", "x".repeat(240)));
+    let forged = warnings(&answer(&server, &object).await);
+    assert_eq!(forged.len(), 6);
+    let subject = format!("Deployment shop/web forged-{}...", "x".repeat(50));
+    assert_eq!(subject.chars().count(), 80);
+    for warning in &forged {
+        assert!(warning.chars().count() <= 256, "{warning}");
+        assert!(!warning.contains(char::is_control), "{warning:?}");
+        let (label, rest) = warning.split_once(' ').expect("a label");
+        assert!(label.starts_with("[pod-security/"), "{warning}");
+        assert!(
+            rest.starts_with(&format!("{subject}: container \"c0\" ")),
+            "{warning}"
+        );
+    }
+    assert_eq!(
+        forged[4],
+        format!(
+            "[pod-security/allow-privilege-escalation] {subject}: container \"c0\" does not set... (fix: set spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation: false)"
+        )
+    );
     server.stop().await;
 }

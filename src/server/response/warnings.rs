@@ -96,7 +96,8 @@ pub fn applied_warning(finding: &Finding, subject: &str) -> String {
         finding.label(),
         one_line(&edits.join(", "))
     );
-    if chars(&head) > MAX_WARNING_CHARS {
+    // Grouped under their parent when that leaves the reason its room.
+    if chars(&head) + 2 + MIN_MESSAGE_CHARS > MAX_WARNING_CHARS {
         if let Some(grouped) = grouped_edits(finding, "=", ", ") {
             head = format!("{} {subject}: {}", finding.label(), one_line(&grouped));
         }
