@@ -6,6 +6,8 @@
 //! `warnings`, `audit` violations become `auditAnnotations`.
 
 mod message;
+#[cfg(test)]
+mod tests;
 mod text;
 mod warnings;
 

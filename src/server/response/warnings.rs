@@ -139,7 +139,8 @@ pub fn finding_warning(finding: &Finding, subject: &str) -> String {
             return format!("{head}{message}{tail}");
         }
     }
-    for tail in &tails {
+    // The message gives way, to the shortest way of saying the fix.
+    if let Some(tail) = tails.iter().min_by_key(|tail| chars(tail)) {
         let room = MAX_WARNING_CHARS.saturating_sub(fixed + chars(tail));
         if room >= MIN_MESSAGE_CHARS {
             return format!("{head}{}{tail}", shorten(&message, room));
