@@ -285,10 +285,26 @@ impl Report {
                 .all(|f| f.failure_policy == FailurePolicy::Ignore)
     }
 
-    /// `Deployment shop/web violates 2 rules:`, counting enforced findings.
+    /// `Deployment shop/web violates 2 rules:`, or `Pod shop/web has 9
+    /// violations of 4 rules:` when a rule is broken more than once;
+    /// counting enforced findings.
     pub fn summary_line(&self) -> String {
         let count = self.findings_in(Mode::Enforce).count();
-        let rules = if count == 1 { "rule" } else { "rules" };
-        format!("{} violates {count} {rules}:", self.object.describe())
+        let mut distinct: Vec<(&str, &str)> = self
+            .findings_in(Mode::Enforce)
+            .map(|f| (f.policy.as_str(), f.rule.as_str()))
+            .collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let rules = if distinct.len() == 1 { "rule" } else { "rules" };
+        if count == distinct.len() {
+            format!("{} violates {count} {rules}:", self.object.describe())
+        } else {
+            format!(
+                "{} has {count} violations of {} {rules}:",
+                self.object.describe(),
+                distinct.len()
+            )
+        }
     }
 }

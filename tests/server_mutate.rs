@@ -80,24 +80,25 @@ async fn a_privileged_deployment_comes_back_allowed_with_a_patch_that_makes_it_p
         let warnings = warnings(&response);
         let field = "spec.template.spec.containers[0].securityContext";
         assert_eq!(warnings.len(), 3, "{warnings:#?}");
-        // The reason gives way to the limit of 256 characters per warning.
+        // Each names the object; the reason gives way to the limit of 256
+        // characters per warning, cut after a whole word.
         assert_eq!(
             warnings[0],
             format!(
-                "[container-security/privileged] set {field}.privileged=false: {}...",
-                &PRIVILEGED_WHY[..150]
+                "[container-security/privileged] Deployment shop/web: set {field}.privileged=false: {}...",
+                &PRIVILEGED_WHY[..125]
             )
         );
         assert!(
             warnings[1].starts_with(&format!(
-                "[container-security/allow-privilege-escalation] set {field}.privileged=false, set {field}.allowPrivilegeEscalation=false: Unless allowPrivilegeEscalation is false"
+                "[container-security/allow-privilege-escalation] Deployment shop/web: in {field}, set privileged=false, set allowPrivilegeEscalation=false: Unless allowPrivilegeEscalation is false"
             )),
             "{}",
             warnings[1]
         );
         assert!(
             warnings[2].starts_with(
-                "[container-security/run-as-non-root] set spec.template.spec.securityContext.runAsNonRoot=true: Root in a container is root on the node"
+                "[container-security/run-as-non-root] Deployment shop/web: set spec.template.spec.securityContext.runAsNonRoot=true: Root in a container is root on the node"
             ),
             "{}",
             warnings[2]
@@ -137,11 +138,11 @@ async fn an_object_still_denied_after_fixing_gets_no_patch_and_the_usual_denial(
     let warnings = warnings(&response);
     assert_eq!(
         warnings[0],
-        "[counsel] fixes not applied: the object would still break enforced rules after them"
+        "[counsel] Deployment shop/web: fixes not applied: the object would still break enforced rules after them"
     );
     assert!(
         warnings[1].starts_with(
-            "[container-security/privileged] container \"app\" runs privileged (fix: set"
+            "[container-security/privileged] Deployment shop/web: container \"app\" runs privileged (fix: set"
         ),
         "{warnings:#?}"
     );
@@ -168,7 +169,7 @@ async fn fixes_that_disagree_are_not_applied_and_the_answer_says_why() {
     let warnings = warnings(&response);
     assert_eq!(
         warnings[0],
-        "[counsel] not fixed: fixes disagree about spec.containers[0].securityContext.capabilities.add: \
+        "[counsel] Pod shop/caps: not fixed: fixes disagree about spec.containers[0].securityContext.capabilities.add: \
          [baseline/capabilities] sets [\"CHOWN\"], [restricted/capabilities] removes it; none is applied"
     );
     assert_eq!(

@@ -189,10 +189,11 @@ async fn warn_mode_allows_with_warnings_within_kubernetes_limits() {
     assert_eq!(
         response["warnings"],
         json!([
-            "[container-security/privileged] container \"app\" runs privileged (fix: set spec.template.spec.containers[0].securityContext.privileged: false)",
-            // Over 256 characters in full: the message gives way, the fix stays whole.
-            "[container-security/allow-privilege-escalation] container \"app\" does not set allowPrivile... (fix: set spec.template.spec.containers[0].securityContext.privileged: false; set spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation: false)",
-            "[container-security/run-as-non-root] container \"app\" may run as root: neither it nor the pod sets runAsNonRoot to true (fix: set spec.template.spec.securityContext.runAsNonRoot: true)",
+            "[container-security/privileged] Deployment shop/web: container \"app\" runs privileged (fix: set spec.template.spec.containers[0].securityContext.privileged: false)",
+            // Over 256 characters with each fix in full: the fixes are said
+            // once under their common parent.
+            "[container-security/allow-privilege-escalation] Deployment shop/web: container \"app\" does not set allowPrivilegeEscalation to false (fix: in spec.template.spec.containers[0].securityContext, set privileged: false; set allowPrivilegeEscalation: false)",
+            "[container-security/run-as-non-root] Deployment shop/web: container \"app\" may run as root: neither it nor the pod sets runAsNonRoot to true (fix: set spec.template.spec.securityContext.runAsNonRoot: true)",
         ])
     );
 
@@ -217,8 +218,8 @@ async fn warn_mode_allows_with_warnings_within_kubernetes_limits() {
         .iter()
         .map(|w| w.as_str().expect("text"))
         .collect();
-    let total: usize = warnings.iter().map(|w| w.len()).sum();
-    assert!(total <= 4096, "{total} bytes of warnings");
+    let total: usize = warnings.iter().map(|w| w.chars().count()).sum();
+    assert!(total <= 4096, "{total} characters of warnings");
     assert!(
         warnings.iter().all(|w| w.chars().count() <= 256),
         "{warnings:#?}"
@@ -227,7 +228,7 @@ async fn warn_mode_allows_with_warnings_within_kubernetes_limits() {
     assert_eq!(
         last[0],
         format!(
-            "{} more warnings left out (Kubernetes limits warnings to 4096 bytes); to see them all: counsel check -f <file>",
+            "[counsel] Deployment shop/wide: {} more warnings left out (Kubernetes passes on at most 4096 characters of warnings); to see them all: counsel check -f <file>",
             60 - shown.len()
         )
     );
@@ -237,7 +238,7 @@ async fn warn_mode_allows_with_warnings_within_kubernetes_limits() {
         assert_eq!(
             *warning,
             format!(
-                "[container-security/privileged] container \"c{i}\" runs privileged (fix: set spec.template.spec.containers[{i}].securityContext.privileged: false)"
+                "[container-security/privileged] Deployment shop/wide: container \"c{i}\" runs privileged (fix: set spec.template.spec.containers[{i}].securityContext.privileged: false)"
             )
         );
     }
@@ -402,7 +403,7 @@ async fn a_looping_policy_under_ignore_allows_with_a_warning_and_healthy_ones_ke
     assert_eq!(
         response["warnings"],
         json!([
-            "[stuck] policy \"stuck\" failed (did not finish within its deadline of 300 ms), so it could not check this object; this is not a problem with your object; contact #team-stuck"
+            "[stuck] Deployment shop/web: policy \"stuck\" failed (did not finish within its deadline of 300 ms), so it could not check this object; this is not a problem with your object; contact #team-stuck"
         ])
     );
     assert_eq!(
@@ -523,7 +524,7 @@ async fn under_overload_reviews_are_answered_in_time_per_failure_policy() {
             assert_eq!(
                 response["warnings"],
                 json!([
-                    "[container-security] not checked: the webhook is overloaded (failurePolicy: ignore, so the request is allowed)"
+                    "[container-security] Deployment shop/web: not checked: the webhook is overloaded (failurePolicy: ignore, so the request is allowed)"
                 ])
             );
         }
