@@ -163,7 +163,8 @@ pub fn denial(report: &Report) -> Denial<'_> {
         }
     }
     // The last paragraph's length depends on what is left out: give up
-    // one-line violations, then violations in blocks, until it fits.
+    // one-line violations, then violations in blocks, then policies that
+    // failed, until it fits.
     loop {
         let denial = render(
             &summary,
@@ -173,7 +174,12 @@ pub fn denial(report: &Report) -> Denial<'_> {
             &kept_failures,
             failures.len(),
         );
-        if denial.message.len() <= MAX_MESSAGE_BYTES || !plan.shrink() {
+        if denial.message.len() <= MAX_MESSAGE_BYTES {
+            return denial;
+        }
+        // Policies that failed go last (they take little room); with
+        // nothing left to give up, the message is as short as it gets.
+        if !plan.shrink() && kept_failures.pop().is_none() {
             return denial;
         }
     }

@@ -86,6 +86,7 @@ fn a_denial_stays_within_4_kb_whatever_the_texts_and_counts() {
         (40, 3, 100, 0),
         (3, 2, 2000, 12),
         (0, 0, 0, 30),
+        (2, 40, 30, 40),
     ] {
         let findings: Vec<Finding> = (0..rules)
             .flat_map(|rule| {
