@@ -6,16 +6,25 @@
 //! [`Request::from_received`](crate::request::Request::from_received): of the
 //! objects only their identity, and the JSON exactly as the API server sent
 //! it, for the policies. Every error says what is wrong and where, for
-//! whoever is calling by hand with curl.
+//! whoever is calling by hand with curl. What Counsel could not judge (a
+//! member name given twice, a CREATE or UPDATE without its object) is such
+//! an error, never an answer: the API server then applies the webhook's
+//! failurePolicy.
 
+mod body;
+mod duplicates;
 mod timeout;
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
-use crate::request::Request;
+use crate::request::{Operation, Request};
 
+pub use body::{BodyBudget, BodyError, BodyPermit, read_body};
+pub use duplicates::{DuplicateKey, find_duplicate_key};
 pub use timeout::{parse_go_duration, review_budget};
 
 /// The only AdmissionReview version Counsel speaks.
@@ -52,6 +61,36 @@ pub enum DecodeError {
     /// `request.uid` is missing or empty.
     #[error("request.uid is missing or empty: the response must echo it")]
     MissingUid,
+    /// A member name appears twice in one object.
+    #[error(
+        "{} has the member {key:?} twice: JSON readers disagree about which one counts, so Counsel judges no such review (the API server never sends one)",
+        if path.is_empty() { "the AdmissionReview".to_owned() } else { path.clone() }
+    )]
+    DuplicateKey {
+        /// Where the object is (`request.object.metadata`); empty for the
+        /// AdmissionReview itself.
+        path: String,
+        /// The name given twice.
+        key: String,
+    },
+    /// A CREATE or UPDATE without `object` (or with `null`).
+    #[error(
+        "request.object is {found}: {operation} reviews must carry the object to judge"
+    )]
+    MissingObject {
+        /// The operation.
+        operation: &'static str,
+        /// `missing` or `null`.
+        found: &'static str,
+    },
+    /// `object` or `oldObject` is not a JSON object.
+    #[error("request.{member} is {found}, expected a Kubernetes object (a JSON object)")]
+    NotAnObject {
+        /// `object` or `oldObject`.
+        member: &'static str,
+        /// What it is (`an array`).
+        found: &'static str,
+    },
     /// A field of `request` is missing or has the wrong type.
     #[error("request.{path}: {message}")]
     Request {
@@ -87,6 +126,11 @@ pub fn decode_review(body: &[u8]) -> Result<Request, DecodeError> {
             },
         ));
     }
+    // Before anything reads it: serde would report some duplicates in its
+    // own words and silently keep the last of others.
+    if let Some(DuplicateKey { path, key }) = find_duplicate_key(body) {
+        return Err(DecodeError::DuplicateKey { path, key });
+    }
     let envelope: Envelope<'_> =
         serde_json::from_slice(body).map_err(|error| DecodeError::Json(error.to_string()))?;
     let quoted =
@@ -115,8 +159,45 @@ pub fn decode_review(body: &[u8]) -> Result<Request, DecodeError> {
     if request.uid.is_empty() {
         return Err(DecodeError::MissingUid);
     }
+    check_objects(&request, raw.get())?;
     Ok(request)
 }
+
+/// A CREATE or UPDATE carries its object, and what is in `object` and
+/// `oldObject` is an object: policies could judge nothing else, and judging
+/// nothing would allow it.
+fn check_objects(request: &Request, raw: &str) -> Result<(), DecodeError> {
+    if matches!(request.operation, Operation::Create | Operation::Update)
+        && request.object.is_none()
+    {
+        // Read as `None` either way; say which the client sent (members
+        // kept raw: nothing of them is built).
+        let present = serde_json::from_str::<BTreeMap<String, &RawValue>>(raw)
+            .is_ok_and(|members| members.contains_key("object"));
+        return Err(DecodeError::MissingObject {
+            operation: request.operation.as_str(),
+            found: if present { "null" } else { "missing" },
+        });
+    }
+    for (member, value) in [("object", &request.object), ("oldObject", &request.old_object)] {
+        if let Some(value) = value
+            && !value.is_object()
+        {
+            return Err(DecodeError::NotAnObject {
+                member,
+                found: match value {
+                    serde_json::Value::Array(_) => "an array",
+                    serde_json::Value::String(_) => "a string",
+                    serde_json::Value::Bool(_) => "a boolean",
+                    serde_json::Value::Number(_) => "a number",
+                    serde_json::Value::Null | serde_json::Value::Object(_) => "null",
+                },
+            });
+        }
+    }
+    Ok(())
+}
+
 
 /// Why `raw` is not a valid request, naming the field at fault.
 fn locate_request_error(raw: &str) -> DecodeError {
@@ -246,6 +327,22 @@ mod tests {
                     r#""uid":"u-1","userInfo":{"groups":[1]},"#,
                 )),
                 "request.userInfo.groups[0]: invalid type: integer `1`, expected a string",
+            ),
+            (
+                review(&MINIMAL.replace(r#""uid":"u-1","#, r#""uid":"u-1","uid":"u-2","#)),
+                "request has the member \"uid\" twice: JSON readers disagree about which one counts, so Counsel judges no such review (the API server never sends one)",
+            ),
+            (
+                review(&MINIMAL.replace(r#""object":{"kind":"Pod","metadata":{"name":"p"}}"#, r#""object":null"#)),
+                "request.object is null: CREATE reviews must carry the object to judge",
+            ),
+            (
+                review(&MINIMAL.replace(r#","object":{"kind":"Pod","metadata":{"name":"p"}}"#, "")),
+                "request.object is missing: CREATE reviews must carry the object to judge",
+            ),
+            (
+                review(&MINIMAL.replace(r#""object":{"kind":"Pod","metadata":{"name":"p"}}"#, r#""object":{},"oldObject":"p""#)),
+                "request.oldObject is a string, expected a Kubernetes object (a JSON object)",
             ),
         ];
         for (body, expected) in cases {
