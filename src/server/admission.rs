@@ -18,10 +18,10 @@ mod timeout;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::request::{Operation, Request};
+use crate::request::{Operation, Request, UniqueSkip};
 
 pub use body::{BodyBudget, BodyError, BodyPermit, read_body};
 pub use duplicates::{DuplicateKey, find_duplicate_key};
@@ -101,13 +101,50 @@ pub enum DecodeError {
     },
 }
 
-#[derive(Deserialize)]
+/// The AdmissionReview around the request, the request kept raw; every
+/// other member is read only to check it (no member name twice).
 struct Envelope<'a> {
-    #[serde(rename = "apiVersion")]
     api_version: Option<String>,
     kind: Option<String>,
-    #[serde(borrow)]
     request: Option<&'a RawValue>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Envelope<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(reader: D) -> Result<Self, D::Error> {
+        reader.deserialize_map(EnvelopeVisitor)
+    }
+}
+
+struct EnvelopeVisitor;
+
+impl<'de> Visitor<'de> for EnvelopeVisitor {
+    type Value = Envelope<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an AdmissionReview")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Envelope<'de>, A::Error> {
+        let mut envelope = Envelope {
+            api_version: None,
+            kind: None,
+            request: None,
+        };
+        let mut names: Vec<std::borrow::Cow<'de, str>> = Vec::new();
+        while let Some(name) = members.next_key::<std::borrow::Cow<'de, str>>()? {
+            match &*name {
+                "apiVersion" => envelope.api_version = members.next_value()?,
+                "kind" => envelope.kind = members.next_value()?,
+                "request" => envelope.request = members.next_value()?,
+                _ => members.next_value_seed(UniqueSkip)?,
+            }
+            if names.contains(&name) {
+                return Err(serde::de::Error::custom(Request::DUPLICATE_NAME));
+            }
+            names.push(name);
+        }
+        Ok(envelope)
+    }
 }
 
 /// Decodes an AdmissionReview body into the request it carries.
@@ -126,13 +163,8 @@ pub fn decode_review(body: &[u8]) -> Result<Request, DecodeError> {
             },
         ));
     }
-    // Before anything reads it: serde would report some duplicates in its
-    // own words and silently keep the last of others.
-    if let Some(DuplicateKey { path, key }) = find_duplicate_key(body) {
-        return Err(DecodeError::DuplicateKey { path, key });
-    }
-    let envelope: Envelope<'_> =
-        serde_json::from_slice(body).map_err(|error| DecodeError::Json(error.to_string()))?;
+    let envelope: Envelope<'_> = serde_json::from_slice(body)
+        .map_err(|error| duplicate_in(body).unwrap_or(DecodeError::Json(error.to_string())))?;
     let quoted =
         |value: Option<String>| value.map_or_else(|| "missing".to_owned(), |v| format!("{v:?}"));
     if envelope.api_version.as_deref() != Some(API_VERSION) {
@@ -154,7 +186,9 @@ pub fn decode_review(body: &[u8]) -> Result<Request, DecodeError> {
     // parsed again with path tracking, to say where it is wrong.
     let request = match Request::from_received(raw.get()) {
         Ok(request) => request,
-        Err(_) => return Err(locate_request_error(raw.get())),
+        Err(_) => {
+            return Err(duplicate_in(body).unwrap_or_else(|| locate_request_error(raw.get())));
+        }
     };
     if request.uid.is_empty() {
         return Err(DecodeError::MissingUid);
@@ -198,6 +232,13 @@ fn check_objects(request: &Request, raw: &str) -> Result<(), DecodeError> {
     Ok(())
 }
 
+
+/// The member name given twice in `body`, if any, and where. Only on the
+/// error path: the reads above refuse such a body as they go, and this
+/// second look finds where for the message.
+fn duplicate_in(body: &[u8]) -> Option<DecodeError> {
+    find_duplicate_key(body).map(|DuplicateKey { path, key }| DecodeError::DuplicateKey { path, key })
+}
 
 /// Why `raw` is not a valid request, naming the field at fault.
 fn locate_request_error(raw: &str) -> DecodeError {

@@ -3,10 +3,10 @@
 //! JSON readers disagree about `{"a": 1, "a": 2}` (the first wins, the last
 //! wins, or an error), and the API server never sends such a thing, so an
 //! AdmissionReview that has one is refused rather than read one way here and
-//! another way by a policy. The review path reads only the object's identity
-//! and skips the rest without building it, so this is a separate lexical
-//! pass over the bytes: no tree, no allocation but for the member names of
-//! the objects being scanned (borrowed from the body unless escaped).
+//! another way by a policy. The reads of the review path refuse such a
+//! body as they go (`crate::request`'s `unique.rs`), without saying where;
+//! this lexical pass over the bytes, run only then, finds where for the
+//! message.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -16,6 +16,18 @@ use std::fmt::Write as _;
 /// smaller ones by comparing with each name seen (cheaper for the few
 /// members most objects have).
 const LINEAR_MEMBERS: usize = 16;
+
+/// The bytes the scan stops at; everything else is skipped.
+static STRUCTURAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    let stops = *b"\"{}[],";
+    while i < stops.len() {
+        table[stops[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
 
 /// A member name given twice in one object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +82,11 @@ impl<'a> Scanner<'a> {
         let bytes = self.bytes;
         let mut at = 0;
         while at < bytes.len() {
+            if !STRUCTURAL[usize::from(bytes[at])] {
+                // Numbers, literals and whitespace.
+                at += 1;
+                continue;
+            }
             match bytes[at] {
                 b'"' => {
                     let end = string_end(bytes, at + 1)?;
@@ -190,16 +207,34 @@ fn push_member(path: &mut String, name: &str) {
 }
 
 /// The index of the quote that closes the string whose text starts at
-/// `from`; `None` when it is not closed.
+/// `from`; `None` when it is not closed. Strings are most of a body, so
+/// they are skipped eight bytes at a time.
 fn string_end(bytes: &[u8], mut from: usize) -> Option<usize> {
-    while from < bytes.len() {
-        match bytes[from] {
+    loop {
+        while let Some(chunk) = bytes.get(from..from + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let word = u64::from_le_bytes(word);
+            if has_byte(word, b'"') | has_byte(word, b'\\') != 0 {
+                break;
+            }
+            from += 8;
+        }
+        match bytes.get(from)? {
             b'"' => return Some(from),
             b'\\' => from += 2,
             _ => from += 1,
         }
     }
-    None
+}
+
+/// Non-zero when a byte of `word` is `byte` (the classic bit trick: a byte
+/// that is zero after the XOR borrows in the subtraction).
+fn has_byte(word: u64, byte: u8) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_where_equal = word ^ (ONES * u64::from(byte));
+    zero_where_equal.wrapping_sub(ONES) & !zero_where_equal & HIGHS
 }
 
 /// The text of a quoted JSON string with escapes, as UTF-8 bytes (rare in
