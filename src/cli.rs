@@ -86,6 +86,7 @@ pub fn init_logging(cli: &Cli) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(serve::colour_stderr())
         .with_writer(std::io::stderr)
         .try_init();
 }

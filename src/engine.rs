@@ -23,7 +23,7 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub use cache::CompiledFrom;
-pub use limits::Limits;
+pub use limits::{Limits, byte_size};
 pub use oversight::{Overseer, Stop, oversee};
 pub use policy::Policy;
 pub use verdict::{Metadata, Rule, Severity, Verdict, Violation};
@@ -150,7 +150,7 @@ pub enum Failure {
     #[error("did not finish within its deadline of {} ms", .0.as_millis())]
     Deadline(Duration),
     /// It tried to grow its memory past the limit.
-    #[error("exceeded its memory limit of {} MiB", .0 / (1024 * 1024))]
+    #[error("exceeded its memory limit of {}", limits::byte_size(*.0))]
     Memory(u64),
     /// It recursed too deeply.
     #[error("overflowed its stack (runaway recursion)")]

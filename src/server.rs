@@ -33,7 +33,7 @@ use tokio_rustls::TlsAcceptor;
 
 pub use listener::ConnectionLimits;
 pub use metrics::Metrics;
-pub use policies::PolicySource;
+pub use policies::{Look, PolicySource};
 pub use pool::{LONG_AFTER, PoolError, ReviewPool};
 pub use state::{Policies, RequestLimits, ServerState};
 pub use tls::{CertificatePaths, ReloadingCertificate, TlsError};
@@ -72,8 +72,10 @@ pub struct ServeOptions {
     pub certificate_poll_interval: Duration,
     /// Limits on one request.
     pub request_limits: RequestLimits,
-    /// Timeouts of the connection layer.
+    /// Bounds of the webhook listener's connections.
     pub connection_limits: ConnectionLimits,
+    /// Bounds of the ops listener's connections.
+    pub ops_connection_limits: ConnectionLimits,
     /// Reviews evaluated at once; `None`: one per core.
     pub concurrency: Option<usize>,
     /// The running time from which a policy's evaluation is long and moves
@@ -96,11 +98,8 @@ impl ServeOptions {
             client_ca: None,
             certificate_poll_interval: Duration::from_secs(1),
             request_limits: RequestLimits::default(),
-            connection_limits: ConnectionLimits {
-                handshake_timeout: Duration::from_secs(10),
-                header_timeout: Duration::from_secs(10),
-                drain_timeout: Duration::from_secs(25),
-            },
+            connection_limits: ConnectionLimits::webhook(),
+            ops_connection_limits: ConnectionLimits::ops(),
             concurrency: None,
             long_evaluation: pool::LONG_AFTER,
         }
@@ -178,13 +177,15 @@ impl Server {
                 .watch(options.certificate_poll_interval),
         );
         let ops_server = tokio::spawn(listener::serve(
+            "metrics",
             ops,
             None,
             ops::router(state.clone()),
-            options.connection_limits,
+            options.ops_connection_limits,
             stopped.clone(),
         ));
         let webhook_server = tokio::spawn(listener::serve(
+            "webhook",
             webhook,
             Some(tls),
             validate::router(state.clone()),

@@ -84,6 +84,7 @@ pub fn init_logging(filter: &str, format: LogFormat) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour_stderr())
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
@@ -93,6 +94,14 @@ pub fn init_logging(filter: &str, format: LogFormat) {
             .with_span_list(false)
             .try_init(),
     };
+}
+
+/// Whether text logs on stderr may be coloured: only on a terminal (a file
+/// or a log collector would get escape codes), and not when `NO_COLOR` is
+/// set.
+pub fn colour_stderr() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.

@@ -15,6 +15,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 
 /// Which HTTP version the client offers (and so speaks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,19 +64,24 @@ impl TlsClient {
         }
     }
 
-    /// A TLS connection (handshake done) ready for requests.
-    pub async fn connect(&self) -> Result<Connection, String> {
+    /// A TLS connection, handshake done, on which the test speaks (or
+    /// keeps silent) by itself.
+    pub async fn connect_tls(&self) -> Result<TlsStream<TcpStream>, String> {
         let tcp = TcpStream::connect(self.addr)
             .await
             .map_err(|e| format!("connect: {e}"))?;
         // As Go's HTTP client (the API server's) does: no Nagle delay.
         tcp.set_nodelay(true).map_err(|e| format!("nodelay: {e}"))?;
         let name = ServerName::try_from("localhost").map_err(|e| e.to_string())?;
-        let tls = self
-            .connector
+        self.connector
             .connect(name, tcp)
             .await
-            .map_err(|e| format!("TLS handshake: {e}"))?;
+            .map_err(|e| format!("TLS handshake: {e}"))
+    }
+
+    /// A TLS connection (handshake done) ready for requests.
+    pub async fn connect(&self) -> Result<Connection, String> {
+        let tls = self.connect_tls().await?;
         let (_, session) = tls.get_ref();
         let alpn = session.alpn_protocol().map(<[u8]>::to_vec);
         let peer_certificate = session
@@ -178,7 +184,18 @@ impl Connection {
         content_type: Option<&str>,
         body: Vec<u8>,
     ) -> Result<Reply, String> {
-        let request = post_request(path, content_type, body)?;
+        self.send("POST", path, content_type, body).await
+    }
+
+    /// A request with any method.
+    pub async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<Reply, String> {
+        let request = build_request(method, path, content_type, body)?;
         let response = match &mut self.sender {
             Sender::Http1(sender) => {
                 sender.ready().await.map_err(|e| e.to_string())?;
@@ -214,7 +231,7 @@ impl Streams {
         content_type: Option<&str>,
         body: Vec<u8>,
     ) -> Result<Reply, String> {
-        let request = post_request(path, content_type, body)?;
+        let request = build_request("POST", path, content_type, body)?;
         self.0.ready().await.map_err(|e| e.to_string())?;
         let response = self
             .0
@@ -234,7 +251,7 @@ impl Streams {
         body: Vec<u8>,
         after: std::time::Duration,
     ) -> Result<Option<Reply>, String> {
-        let request = post_request(path, content_type, body)?;
+        let request = build_request("POST", path, content_type, body)?;
         self.0.ready().await.map_err(|e| e.to_string())?;
         let response = self.0.send_request(request);
         match tokio::time::timeout(after, response).await {
@@ -247,12 +264,15 @@ impl Streams {
     }
 }
 
-fn post_request(
+fn build_request(
+    method: &str,
     path: &str,
     content_type: Option<&str>,
     body: Vec<u8>,
 ) -> Result<hyper::Request<Full<Bytes>>, String> {
-    let mut request = hyper::Request::post(format!("https://localhost{path}"));
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(format!("https://localhost{path}"));
     if let Some(content_type) = content_type {
         request = request.header("content-type", content_type);
     }
