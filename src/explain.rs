@@ -15,10 +15,18 @@ use std::time::Duration;
 use counsel_edit::Edit;
 use serde_json::Value;
 
-use crate::config::{FailurePolicy, Mode, PolicyConfig};
+use crate::config::{FailurePolicy, Mode, PolicyConfig, Unfixable};
 use crate::engine::{Failure, Rule, Severity, Violation};
 
 pub use field::field_path;
+
+/// What the message of a finding that does not deny because the request did
+/// not make it starts with (see [`Finding::predates`]).
+pub const PREDATES: &str = "already there before this change: ";
+
+/// What the message of a `fix`-mode finding without a machine fix ends
+/// with when it denies ([`Unfixable::Deny`]).
+pub const CANNOT_FIX: &str = " (Counsel cannot fix this one automatically)";
 
 /// Everything Counsel concluded about one object.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,6 +146,17 @@ impl Finding {
         object: Option<&Value>,
     ) -> Finding {
         let overrides = policy.rules.get(&rule.id);
+        let mut mode = overrides.and_then(|o| o.mode).unwrap_or(policy.mode);
+        let mut message = violation.message;
+        // Fix mode lets in what it fixes; what it cannot fix must not get in
+        // through it, unless ops chose so.
+        let unfixable = overrides
+            .and_then(|o| o.unfixable)
+            .unwrap_or(policy.unfixable);
+        if mode == Mode::Fix && violation.fixes.is_empty() && unfixable == Unfixable::Deny {
+            mode = Mode::Enforce;
+            message.push_str(CANNOT_FIX);
+        }
         let field = field_path(&violation.path, object);
         let fix_fields = violation
             .fixes
@@ -147,10 +166,10 @@ impl Finding {
         Finding {
             policy: policy.name.clone(),
             rule: violation.rule,
-            mode: overrides.and_then(|o| o.mode).unwrap_or(policy.mode),
+            mode,
             severity: overrides.and_then(|o| o.severity).unwrap_or(rule.severity),
             title: rule.title.clone(),
-            message: violation.message,
+            message,
             pointer: violation.path,
             field,
             found: violation.found,
@@ -164,6 +183,28 @@ impl Finding {
             fixes: violation.fixes,
             fix_fields,
             hint: violation.hint,
+        }
+    }
+
+    /// Whether this finding would deny the request or change it (`enforce`,
+    /// or `fix` with a machine fix): the findings an UPDATE is excused from
+    /// when it did not make them.
+    pub fn binds(&self) -> bool {
+        self.mode == Mode::Enforce || self.mode == Mode::Fix && !self.fixes.is_empty()
+    }
+
+    /// Turns a finding the request did not make (it was in the stored
+    /// object already) into a warning that says so: it neither denies nor
+    /// gets fixed. Findings that do not [bind](Finding::binds) are left as
+    /// they are.
+    pub fn predates(&mut self) {
+        if self.binds() {
+            self.mode = Mode::Warn;
+            // It no longer denies, so what fix mode cannot do is beside the point.
+            if let Some(kept) = self.message.strip_suffix(CANNOT_FIX) {
+                self.message.truncate(kept.len());
+            }
+            self.message.insert_str(0, PREDATES);
         }
     }
 

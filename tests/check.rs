@@ -258,3 +258,46 @@ fn namespace_flag_and_kube_system_exclusion() {
         "error[pod-security/privileged]: Pod team/p: container \"c\" runs privileged\n"
     ));
 }
+
+#[test]
+fn an_update_without_a_stored_object_denies_only_under_strict_updates() {
+    // The old object of `--operation UPDATE` is the file itself: an update
+    // that changes nothing, so nothing already there denies, as in the
+    // cluster; a policy with `updates: strict` still denies.
+    let strict = "policies:\n  - name: pod-security\n    module: builtin:pod-security\n    settings: {level: restricted}\n    updates: strict\n";
+    let dir = files(&[("deploy.yaml", PRIVILEGED), ("strict.yaml", strict)]);
+    let output = counsel(
+        dir.path(),
+        &["check", "--operation", "UPDATE", "-f", "deploy.yaml"],
+        None,
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with("warning[pod-security/privileged]: Deployment shop/web: already there before this change: container \"app\" runs privileged\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("0 errors, 11 warnings in 2 objects\n"),
+        "{text}"
+    );
+    let output = counsel(
+        dir.path(),
+        &[
+            "check",
+            "-c",
+            "strict.yaml",
+            "--operation",
+            "UPDATE",
+            "-f",
+            "deploy.yaml",
+        ],
+        None,
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with("error[pod-security/privileged]: Deployment shop/web: container \"app\" runs privileged\n"),
+        "{text}"
+    );
+}

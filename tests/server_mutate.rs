@@ -197,3 +197,104 @@ async fn nothing_to_fix_and_warn_or_enforce_policies_get_no_patch() {
         server.stop().await;
     }
 }
+
+/// A Pod that mounts the node's root and runs as root: at `restricted`,
+/// violations with machine fixes and violations without.
+fn root_pod() -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "root", "namespace": "shop"},
+        "spec": {
+            "securityContext": {"runAsUser": 0},
+            "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
+            "containers": [{"name": "app", "image": "registry.example.com/app:1.0",
+                "volumeMounts": [{"name": "host", "mountPath": "/host"}]}]
+        }
+    })
+}
+
+fn pod_security_fix(extra: &str) -> String {
+    format!(
+        "policies:\n  - name: pod-security\n    module: builtin:pod-security\n    settings: {{level: restricted}}\n    mode: fix\n{extra}"
+    )
+}
+
+const RESTRICTED_VOLUMES: &str = r#"[pod-security/restricted-volumes] volume "host" must not use the restricted volume type "hostPath" (Counsel cannot fix this one automatically)
+  field: spec.volumes[0].hostPath (found: {"path":"/"})
+  why: Volume types other than configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected and secret reach outside the pod: the node's files, or network storage mounted with the node's credentials and no Kubernetes access control. An attacker in your container could read or overwrite data that belongs to others.
+  hint: Use a volume scoped to the pod instead: emptyDir for scratch space, a persistentVolumeClaim for data that must survive the pod, a configMap or secret for files you ship with it. If the workload really needs the node's files (a log or metrics agent), ops must run it under an exemption.
+  docs: https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted"#;
+
+const RUN_AS_USER: &str = r#"[pod-security/run-as-user] pod must not set runAsUser=0 (Counsel cannot fix this one automatically)
+  field: spec.securityContext.runAsUser (found: 0)
+  why: runAsUser: 0 runs the container as root, the same user id as root on the node, so an attacker who breaks out of the container or reaches a file shared with the node does so as root. Any other user id keeps a compromise contained.
+  hint: Pick a non-zero user id the image works with (many images document one, e.g. 101 for nginx-unprivileged or 65532 for distroless "nonroot"), set it here, and make sure the files the program writes are owned by that user or group (securityContext.fsGroup helps for volumes). If the image only works as root, it needs a rootless variant.
+  docs: https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted"#;
+
+const CHECK: &str =
+    "To see this report locally, pointing at the lines of your file: counsel check -f <file>";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fix_mode_denies_what_it_cannot_fix() {
+    let server = Harness::start(Some(&pod_security_fix(""))).await;
+    for path in ["/mutate", "/validate"] {
+        let response = answer(&server, path, &root_pod()).await;
+        assert_eq!(response["allowed"], false, "{path}: {response}");
+        assert_eq!(response.get("patch"), None, "{path}");
+        assert_eq!(response["status"]["code"], 403, "{path}");
+        assert_eq!(
+            response["status"]["message"].as_str().expect("a message"),
+            format!(
+                "Pod shop/root violates 2 rules:\n\n{RESTRICTED_VOLUMES}\n\n{RUN_AS_USER}\n\n{CHECK}"
+            ),
+            "{path}"
+        );
+        // What could be fixed is still named, as warnings.
+        let warnings = warnings(&response);
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("[pod-security/seccomp] ")),
+            "{path}: {warnings:#?}"
+        );
+        assert_eq!(
+            warnings.iter().any(|w| w
+                == "[counsel] fixes not applied: the object would still break enforced rules after them"),
+            path == "/mutate",
+            "{path}: {warnings:#?}"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_can_let_fix_mode_warn_about_what_it_cannot_fix() {
+    let server = Harness::start(Some(&pod_security_fix("    unfixable: warn\n"))).await;
+    let original = root_pod();
+    let response = answer(&server, "/mutate", &original).await;
+    assert_eq!(response["allowed"], true, "{response}");
+    let (_, fixed) = patched(&response, &original);
+    assert_eq!(
+        fixed["spec"]["securityContext"]["seccompProfile"],
+        json!({"type": "RuntimeDefault"})
+    );
+    let warnings = warnings(&response);
+    for unfixable in [
+        "[pod-security/run-as-user] pod must not set runAsUser=0 (hint: Pick a non-zero user id the image works with (many images document one, e.g. 101 for nginx-unprivileged or 65532 for distroless \"nonroot\"), set it here, and make sure the files the program w...",
+        "[pod-security/restricted-volumes] volume \"host\" must not use the restricted volume type \"hostPath\" (hint: Use a volume scoped to the pod instead: emptyDir for scratch space, a persistentVolumeClaim for data that must survive the pod, a configMap or secr...",
+    ] {
+        assert!(warnings.iter().any(|w| w == unfixable), "{warnings:#?}");
+    }
+    server.stop().await;
+    // Per rule: only the rule named warns; the other still denies.
+    let server = Harness::start(Some(&pod_security_fix(
+        "    rules:\n      restricted-volumes: {unfixable: warn}\n",
+    )))
+    .await;
+    let response = answer(&server, "/mutate", &original).await;
+    assert_eq!(response["allowed"], false, "{response}");
+    assert_eq!(
+        response["status"]["message"].as_str().expect("a message"),
+        format!("Pod shop/root violates 1 rule:\n\n{RUN_AS_USER}\n\n{CHECK}")
+    );
+    server.stop().await;
+}

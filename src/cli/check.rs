@@ -69,7 +69,8 @@ pub enum Format {
 pub enum OperationArg {
     /// As a new object.
     Create,
-    /// As a change to an existing object (the old object is the same).
+    /// As an update that changes nothing (the old object is the file
+    /// itself): violations already there deny only under `updates: strict`.
     Update,
 }
 
