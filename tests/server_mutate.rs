@@ -244,7 +244,7 @@ async fn fix_mode_denies_what_it_cannot_fix() {
         assert_eq!(
             response["status"]["message"].as_str().expect("a message"),
             format!(
-                "Pod shop/root violates 2 rules:\n\n{RESTRICTED_VOLUMES}\n\n{RUN_AS_USER}\n\n{CHECK}"
+                "Pod shop/root violates 2 rules:\n\n{RUN_AS_USER}\n\n{RESTRICTED_VOLUMES}\n\n{CHECK}"
             ),
             "{path}"
         );
@@ -258,7 +258,7 @@ async fn fix_mode_denies_what_it_cannot_fix() {
         );
         assert_eq!(
             warnings.iter().any(|w| w
-                == "[counsel] fixes not applied: the object would still break enforced rules after them"),
+                == "[counsel] Pod shop/root: fixes not applied: the object would still break enforced rules after them"),
             path == "/mutate",
             "{path}: {warnings:#?}"
         );
@@ -279,8 +279,8 @@ async fn ops_can_let_fix_mode_warn_about_what_it_cannot_fix() {
     );
     let warnings = warnings(&response);
     for unfixable in [
-        "[pod-security/run-as-user] pod must not set runAsUser=0 (hint: Pick a non-zero user id the image works with (many images document one, e.g. 101 for nginx-unprivileged or 65532 for distroless \"nonroot\"), set it here, and make sure the files the program w...",
-        "[pod-security/restricted-volumes] volume \"host\" must not use the restricted volume type \"hostPath\" (hint: Use a volume scoped to the pod instead: emptyDir for scratch space, a persistentVolumeClaim for data that must survive the pod, a configMap or secr...",
+        "[pod-security/run-as-user] Pod shop/root: pod must not set runAsUser=0 (hint: Pick a non-zero user id the image works with (many images document one, e.g. 101 for nginx-unprivileged or 65532 for distroless \"nonroot\"), set it here, and make sure the...",
+        "[pod-security/restricted-volumes] Pod shop/root: volume \"host\" must not use the restricted volume type \"hostPath\" (hint: Use a volume scoped to the pod instead: emptyDir for scratch space, a persistentVolumeClaim for data that must survive the pod, a...",
     ] {
         assert!(warnings.iter().any(|w| w == unfixable), "{warnings:#?}");
     }

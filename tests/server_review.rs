@@ -297,7 +297,7 @@ async fn delete_is_judged_on_the_old_object_and_never_denied() {
             "uid": "delete-1",
             "allowed": true,
             "status": {"status": "Success"},
-            "warnings": ["[guard/hostile] already there before this change: the object's name is not allowed"]
+            "warnings": ["[guard/hostile] Deployment shop/web: already there before this change: the object's name is not allowed"]
         })
     );
 

@@ -83,10 +83,10 @@ const FIX_PRIVILEGED: &str =
 fn predating_warnings() -> Value {
     json!([
         format!(
-            "[container-security/privileged] already there before this change: container \"app\" runs privileged {FIX_PRIVILEGED}"
+            "[container-security/privileged] Deployment shop/web: already there before this change: container \"app\" runs privileged {FIX_PRIVILEGED}"
         ),
-        "[container-security/allow-privilege-escalation] already there before this change: contain... (fix: set spec.template.spec.containers[0].securityContext.privileged: false; set spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation: false)",
-        "[container-security/run-as-non-root] already there before this change: container \"app\" may run as root: neither it nor the pod sets runAsNonRoot to true (fix: set spec.template.spec.securityContext.runAsNonRoot: true)",
+        "[container-security/allow-privilege-escalation] Deployment shop/web: already there before this change: container \"app\" does not set... (fix: in spec.template.spec.containers[0].securityContext, set privileged: false; set allowPrivilegeEscalation: false)",
+        "[container-security/run-as-non-root] Deployment shop/web: already there before this change: container \"app\" may run as root: neither it nor the pod sets runAsNonRoot to true (fix: set spec.template.spec.securityContext.runAsNonRoot: true)",
     ])
 }
 
@@ -138,7 +138,7 @@ async fn an_update_that_adds_a_violation_is_denied_for_it_alone() {
     assert_eq!(
         response["warnings"],
         json!([format!(
-            "[container-security/privileged] already there before this change: container \"app\" runs privileged {FIX_PRIVILEGED}"
+            "[container-security/privileged] Deployment shop/web: already there before this change: container \"app\" runs privileged {FIX_PRIVILEGED}"
         )])
     );
     server.stop().await;
@@ -165,7 +165,7 @@ async fn an_update_that_changes_a_violating_value_to_another_is_denied() {
     assert_eq!(
         response["warnings"],
         json!([
-            "[pod-security/host-ports] already there before this change: container \"app\" must not open hostPort 80 (ports[0]) (fix: remove spec.template.spec.containers[0].ports[0].hostPort)"
+            "[pod-security/host-ports] Deployment shop/web: already there before this change: container \"app\" must not open hostPort 80 (ports[0]) (fix: remove spec.template.spec.containers[0].ports[0].hostPort)"
         ])
     );
     server.stop().await;
@@ -228,8 +228,8 @@ async fn what_cannot_change_the_object_is_never_denied_even_when_strict() {
     assert_eq!(
         response["warnings"],
         json!([
-            "[guard/hostile] already there before this change: the object's name is not allowed",
-            "[broken] policy \"broken\" failed (crashed: wasm trap: wasm `unreachable` instruction executed), so it could not check this object; this is not a problem with your object; contact the cluster's operators",
+            "[guard/hostile] Deployment shop/web: already there before this change: the object's name is not allowed",
+            "[broken] Deployment shop/web: policy \"broken\" failed (crashed: wasm trap: wasm `unreachable` instruction executed), so it could not check this object; this is not a problem with your object; contact the cluster's operators",
         ])
     );
     server.stop().await;
