@@ -24,12 +24,12 @@ use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
 pub use cache::CompiledFrom;
 pub use limits::Limits;
 pub use policy::Policy;
-pub use verdict::{Metadata, Rule, Severity, Verdict, Violation};
+pub use verdict::{FixSafety, Metadata, Rule, Severity, Verdict, Violation};
 
 use bindings::State;
 
 /// The version of the policy contract (`wit/counsel.wit`) this engine speaks.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";
 
 /// How often the epoch advances. Deadlines are honoured to within one tick.
 const TICK: Duration = Duration::from_millis(2);

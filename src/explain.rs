@@ -16,7 +16,7 @@ use counsel_edit::Edit;
 use serde_json::Value;
 
 use crate::config::{FailurePolicy, Mode, PolicyConfig};
-use crate::engine::{Failure, Rule, Severity, Violation};
+use crate::engine::{Failure, FixSafety, Rule, Severity, Violation};
 
 pub use field::field_path;
 
@@ -121,6 +121,9 @@ pub struct Finding {
     pub contact: Option<String>,
     /// Edits that fix it (JSON Pointers relative to the object).
     pub fixes: Vec<Edit>,
+    /// Whether `fixes` may be made without a person (the rule's, after ops'
+    /// override): the webhook makes only safe ones.
+    pub fix_safety: FixSafety,
     /// The field of each fix as a developer reads it, in the order of
     /// `fixes`: named once, against the object, so that nothing after the
     /// review needs the object again.
@@ -157,14 +160,27 @@ impl Finding {
             why: overrides
                 .and_then(|o| o.why.clone())
                 .unwrap_or_else(|| rule.why.clone()),
+            // Ops' link first (their wiki), then the violation's own (the
+            // level of a standard it is about), then the rule's.
             docs: overrides
                 .and_then(|o| o.docs.clone())
+                .or(violation.docs)
                 .or_else(|| rule.docs.clone()),
             contact: policy.contact.clone(),
             fixes: violation.fixes,
+            fix_safety: overrides
+                .and_then(|o| o.fix_safety)
+                .unwrap_or(rule.fix_safety),
             fix_fields,
             hint: violation.hint,
         }
+    }
+
+    /// Whether the finding has a machine fix that may be made without a
+    /// person: the webhook's notion of "has a fix". A finding whose fixes are
+    /// only suggestions is, to the webhook, one without a machine fix.
+    pub fn has_unattended_fix(&self) -> bool {
+        !self.fixes.is_empty() && self.fix_safety == FixSafety::Safe
     }
 
     /// `[policy/rule]`.
