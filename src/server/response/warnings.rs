@@ -12,6 +12,7 @@ use counsel_edit::Edit;
 
 use super::message::shorten;
 use crate::config::{FailurePolicy, Mode};
+use crate::engine::FixSafety;
 use crate::explain::{Finding, Report};
 use crate::server::mutate::Mutation;
 
@@ -61,17 +62,24 @@ pub fn applied_warning(finding: &Finding) -> String {
         })
         .collect();
     let head = format!("{} {}", finding.label(), edits.join(", "));
+    // The hint (what to do if the change does not suit the workload) is
+    // what enforce mode shows too; it goes before the reason.
     let why = finding
         .why
         .split_once(". ")
         .map_or(finding.why.as_str(), |(first, _)| first)
         .trim_end_matches('.');
+    let why = match &finding.hint {
+        Some(hint) if why.is_empty() => format!("hint: {hint}"),
+        Some(hint) => format!("hint: {hint} {why}"),
+        None => why.to_owned(),
+    };
     if why.is_empty() {
         return shorten(&head, MAX_WARNING_CHARS);
     }
     let room = MAX_WARNING_CHARS.saturating_sub(head.chars().count() + 2);
     if room >= MIN_MESSAGE_CHARS {
-        format!("{head}: {}", shorten(why, room))
+        format!("{head}: {}", shorten(&why, room))
     } else {
         shorten(&head, MAX_WARNING_CHARS)
     }
@@ -116,12 +124,17 @@ fn report_warnings(report: &Report) -> Vec<String> {
 /// `[policy/rule] message (fix: ...)`, at most 256 characters.
 pub fn finding_warning(finding: &Finding) -> String {
     let label = finding.label();
-    let tail = match finding.fix_summary() {
-        Some(fix) => format!(" (fix: {fix})"),
-        None => match &finding.hint {
-            Some(hint) => format!(" (hint: {hint})"),
-            None => String::new(),
-        },
+    let tail = match (finding.fix_summary(), &finding.hint) {
+        // In fix mode a suggestion is not applied by the webhook: say so,
+        // and give the hint (what it takes), as enforce mode does.
+        (Some(fix), Some(hint))
+            if finding.mode == Mode::Fix && finding.fix_safety == FixSafety::Suggestion =>
+        {
+            format!(" (suggested fix, not applied: {fix}; hint: {hint})")
+        }
+        (Some(fix), _) => format!(" (fix: {fix})"),
+        (None, Some(hint)) => format!(" (hint: {hint})"),
+        (None, None) => String::new(),
     };
     let full = format!("{label} {}{tail}", finding.message);
     if full.chars().count() <= MAX_WARNING_CHARS {
