@@ -1,5 +1,6 @@
 //! `POST /mutate` over real TLS: fix-mode policies' fixes come back as a
-//! base64 JSON Patch that applies to the original object and makes it pass;
+//! base64 JSON Patch that applies to the original object; only fixes safe
+//! to make unattended are applied (suggestions are shown with their hint);
 //! each applied fix is explained in a warning; fixes that disagree, objects
 //! that would still be denied, nothing to fix, and warn/enforce policies get
 //! no patch.
@@ -57,11 +58,12 @@ fn warnings(response: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-const PRIVILEGED_WHY: &str = "A privileged container has every Linux capability and sees the node's devices: whoever gets into it, through a bug in the app say, controls the node and every pod on it";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_privileged_deployment_comes_back_allowed_with_a_patch_that_makes_it_pass() {
+async fn a_privileged_deployment_comes_back_allowed_with_only_its_safe_fixes() {
     let server = Harness::start(Some(&container_security("fix"))).await;
+    // nginx runs as root: runAsNonRoot: true would make a pod the kubelet
+    // refuses to start, so that fix is only a suggestion and not applied.
     let original = privileged_deployment();
     for path in ["/mutate", "/mutate/container-security"] {
         let response = answer(&server, path, &original).await;
@@ -73,40 +75,52 @@ async fn a_privileged_deployment_comes_back_allowed_with_a_patch_that_makes_it_p
             json!([
                 {"op": "replace", "path": format!("{container}/securityContext/privileged"), "value": false},
                 {"op": "add", "path": format!("{container}/securityContext/allowPrivilegeEscalation"), "value": false},
-                {"op": "add", "path": "/spec/template/spec/securityContext", "value": {"runAsNonRoot": true}},
             ]),
             "{path}"
         );
         let warnings = warnings(&response);
         let field = "spec.template.spec.containers[0].securityContext";
         assert_eq!(warnings.len(), 3, "{warnings:#?}");
-        // The reason gives way to the limit of 256 characters per warning.
-        assert_eq!(
-            warnings[0],
-            format!(
-                "[container-security/privileged] set {field}.privileged=false: {}...",
-                &PRIVILEGED_WHY[..150]
-            )
+        // Each applied fix keeps the hint enforce mode shows; the reason
+        // gives way to the limit of 256 characters per warning.
+        assert!(
+            warnings[0].starts_with(&format!(
+                "[container-security/privileged] set {field}.privileged=false: hint: If the container needs one specific privilege, add just that capability"
+            )),
+            "{}",
+            warnings[0]
         );
         assert!(
             warnings[1].starts_with(&format!(
-                "[container-security/allow-privilege-escalation] set {field}.privileged=false, set {field}.allowPrivilegeEscalation=false: Unless allowPrivilegeEscalation is false"
+                "[container-security/allow-privilege-escalation] set {field}.privileged=false, set {field}.allowPrivilegeEscalation=false: hint: A privileged container always allows privil"
             )),
             "{}",
             warnings[1]
         );
+        // The suggestion is shown, not made, with the hint that says what
+        // it takes.
         assert!(
             warnings[2].starts_with(
-                "[container-security/run-as-non-root] set spec.template.spec.securityContext.runAsNonRoot=true: Root in a container is root on the node"
+                "[container-security/run-as-non-root] container \"app\" may run as root: neither it nor the pod sets runAsNonRoot to true (suggested fix, not applied: set spec.template.spec.securityContext.runAsNonRoot: true; hint: The image must then run as a non-zero us"
             ),
             "{}",
             warnings[2]
         );
         assert!(warnings.iter().all(|w| w.chars().count() <= 256));
-        // The patched object passes: /validate has nothing to say about it.
+        // The patched object is left with what needs a person.
         let check = answer(&server, "/validate", &fixed).await;
         assert_eq!(check["allowed"], true);
-        assert_eq!(check.get("warnings"), None, "{check}");
+        let left: Vec<String> = check["warnings"]
+            .as_array()
+            .expect("warnings")
+            .iter()
+            .map(|w| w.as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(left.len(), 1, "{left:#?}");
+        assert!(
+            left[0].starts_with("[container-security/run-as-non-root]"),
+            "{left:#?}"
+        );
         assert_eq!(check.get("patch"), None);
     }
     // /validate never patches; fix-mode findings are warnings there.
@@ -114,6 +128,27 @@ async fn a_privileged_deployment_comes_back_allowed_with_a_patch_that_makes_it_p
     assert_eq!(response["allowed"], true);
     assert_eq!(response.get("patch"), None);
     assert_eq!(warnings(&response).len(), 3);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_can_declare_a_suggestion_safe_for_their_images() {
+    let config = format!(
+        "{}    rules:\n      run-as-non-root: {{fixSafety: safe}}\n",
+        container_security("fix")
+    );
+    let server = Harness::start(Some(&config)).await;
+    let original = privileged_deployment();
+    let response = answer(&server, "/mutate", &original).await;
+    assert_eq!(response["allowed"], true, "{response}");
+    let (patch, fixed) = patched(&response, &original);
+    assert_eq!(
+        patch[2],
+        json!({"op": "add", "path": "/spec/template/spec/securityContext", "value": {"runAsNonRoot": true}})
+    );
+    assert_eq!(warnings(&response).len(), 3);
+    let check = answer(&server, "/validate", &fixed).await;
+    assert_eq!(check.get("warnings"), None, "{check}");
     server.stop().await;
 }
 
@@ -150,7 +185,9 @@ async fn an_object_still_denied_after_fixing_gets_no_patch_and_the_usual_denial(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fixes_that_disagree_are_not_applied_and_the_answer_says_why() {
-    let config = "policies:\n  - name: baseline\n    module: builtin:pod-security\n    settings: {level: baseline}\n    mode: fix\n  - name: restricted\n    module: builtin:pod-security\n    settings: {level: restricted}\n    mode: fix\n";
+    // Capabilities fixes are suggestions; declared safe here, so that the
+    // webhook would make them if they agreed.
+    let config = "policies:\n  - name: baseline\n    module: builtin:pod-security\n    settings: {level: baseline}\n    mode: fix\n    rules: {capabilities: {fixSafety: safe}}\n  - name: restricted\n    module: builtin:pod-security\n    settings: {level: restricted}\n    mode: fix\n    rules: {capabilities: {fixSafety: safe}}\n";
     let server = Harness::start(Some(config)).await;
     let pod = json!({
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "caps", "namespace": "shop"},
