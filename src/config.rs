@@ -19,7 +19,7 @@ use serde_json::Value;
 
 pub use bundled::{BUNDLED, bundled};
 
-use crate::engine::{Limits, Severity};
+use crate::engine::{FixSafety, Limits, Severity};
 use crate::request::Operation;
 
 /// The configuration used when none is given.
@@ -253,6 +253,11 @@ pub struct RuleOverride {
     pub mode: Option<Mode>,
     /// Replaces the policy's `unfixable` for this rule.
     pub unfixable: Option<Unfixable>,
+    /// Replaces the rule's fix safety (`safe`: the webhook may apply its
+    /// fixes unattended; `suggestion`: only a person, with `counsel check
+    /// --fix=all`).
+    #[serde(rename = "fixSafety")]
+    pub fix_safety: Option<FixSafety>,
     /// The line the override is on, for messages.
     #[serde(skip)]
     pub line: Option<usize>,

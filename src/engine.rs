@@ -26,12 +26,12 @@ pub use cache::CompiledFrom;
 pub use limits::{Limits, byte_size};
 pub use oversight::{Overseer, Stop, oversee};
 pub use policy::Policy;
-pub use verdict::{Metadata, Rule, Severity, Verdict, Violation};
+pub use verdict::{FixSafety, Metadata, Rule, Severity, Verdict, Violation};
 
 use bindings::State;
 
 /// The version of the policy contract (`wit/counsel.wit`) this engine speaks.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";
 
 /// How often the epoch advances. At every tick a running policy's deadline
 /// is compared with the clock, so deadlines are wall time, honoured to

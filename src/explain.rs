@@ -16,7 +16,7 @@ use counsel_edit::Edit;
 use serde_json::Value;
 
 use crate::config::{FailurePolicy, Mode, PolicyConfig, Unfixable};
-use crate::engine::{Failure, Rule, Severity, Violation};
+use crate::engine::{Failure, FixSafety, Rule, Severity, Violation};
 
 pub use field::field_path;
 
@@ -129,6 +129,9 @@ pub struct Finding {
     pub contact: Option<String>,
     /// Edits that fix it (JSON Pointers relative to the object).
     pub fixes: Vec<Edit>,
+    /// Whether `fixes` may be made without a person (the rule's, after ops'
+    /// override): the webhook makes only safe ones.
+    pub fix_safety: FixSafety,
     /// The field of each fix as a developer reads it, in the order of
     /// `fixes`: named once, against the object, so that nothing after the
     /// review needs the object again.
@@ -153,7 +156,12 @@ impl Finding {
         let unfixable = overrides
             .and_then(|o| o.unfixable)
             .unwrap_or(policy.unfixable);
-        if mode == Mode::Fix && violation.fixes.is_empty() && unfixable == Unfixable::Deny {
+        let fix_safety = overrides
+            .and_then(|o| o.fix_safety)
+            .unwrap_or(rule.fix_safety);
+        // A fix that is only a suggestion is, to the webhook, no fix at all.
+        let unattended = !violation.fixes.is_empty() && fix_safety == FixSafety::Safe;
+        if mode == Mode::Fix && !unattended && unfixable == Unfixable::Deny {
             mode = Mode::Enforce;
             message.push_str(CANNOT_FIX);
         }
@@ -176,11 +184,15 @@ impl Finding {
             why: overrides
                 .and_then(|o| o.why.clone())
                 .unwrap_or_else(|| rule.why.clone()),
+            // Ops' link first (their wiki), then the violation's own (the
+            // level of a standard it is about), then the rule's.
             docs: overrides
                 .and_then(|o| o.docs.clone())
+                .or(violation.docs)
                 .or_else(|| rule.docs.clone()),
             contact: policy.contact.clone(),
             fixes: violation.fixes,
+            fix_safety,
             fix_fields,
             hint: violation.hint,
         }
@@ -190,7 +202,7 @@ impl Finding {
     /// or `fix` with a machine fix): the findings an UPDATE is excused from
     /// when it did not make them.
     pub fn binds(&self) -> bool {
-        self.mode == Mode::Enforce || self.mode == Mode::Fix && !self.fixes.is_empty()
+        self.mode == Mode::Enforce || self.mode == Mode::Fix && self.has_unattended_fix()
     }
 
     /// Turns a finding the request did not make (it was in the stored
@@ -206,6 +218,13 @@ impl Finding {
             }
             self.message.insert_str(0, PREDATES);
         }
+    }
+
+    /// Whether the finding has a machine fix that may be made without a
+    /// person: the webhook's notion of "has a fix". A finding whose fixes are
+    /// only suggestions is, to the webhook, one without a machine fix.
+    pub fn has_unattended_fix(&self) -> bool {
+        !self.fixes.is_empty() && self.fix_safety == FixSafety::Safe
     }
 
     /// `[policy/rule]`.

@@ -17,7 +17,8 @@
 //! a file is never written to mean something other than the fixes say.
 //!
 //! [`select`] chooses which fixes of an object's findings to apply (each
-//! edit once; findings that disagree about a field are left out).
+//! edit once; findings that disagree about a field are left out; suggestions
+//! only under [`FixScope::All`]).
 
 mod json;
 mod layout;
@@ -30,7 +31,7 @@ use counsel_edit::Edit;
 
 use crate::source::{self, Document};
 
-pub use select::{Conflict, Selection, select};
+pub use select::{Conflict, FixScope, Selection, select};
 
 /// Edits of one object of a file, made or refused as a unit (one object's
 /// fixes, or one finding's).

@@ -196,6 +196,7 @@ fn json_output_has_the_documented_shape() {
             "why": privileged["why"],
             "docs": "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
             "fixes": [{"op": "set", "path": "/spec/template/spec/containers/0/securityContext/privileged", "value": false}],
+            "fixSafety": "safe",
             "hint": privileged["hint"],
         })
     );

@@ -59,8 +59,8 @@ fn committed_components_export_the_contract_and_import_only_log() {
         imports.sort();
         // A policy that never logs may leave the host interface out.
         assert!(
-            imports == ["counsel:policy/host@0.1.0", "counsel:policy/types@0.1.0"]
-                || imports == ["counsel:policy/types@0.1.0"],
+            imports == ["counsel:policy/host@0.2.0", "counsel:policy/types@0.2.0"]
+                || imports == ["counsel:policy/types@0.2.0"],
             "{}: imports {imports:?}",
             path.display()
         );
@@ -103,9 +103,26 @@ fn a_healthy_policy_reports_checked_violations() {
     assert_eq!(verdict.violations.len(), 1);
     assert_eq!(verdict.violations[0].path, "/metadata/name");
     assert_eq!(verdict.violations[0].found, Some(json!("web")));
+    // Violations a policy leaves out are counted on the first one listed.
+    let verdict = policy
+        .evaluate(
+            &serde_json::to_string(&request()).expect("json"),
+            r#"{"behaviour":"omitted"}"#,
+            None,
+        )
+        .expect("evaluates");
+    let messages: Vec<&str> = verdict
+        .violations
+        .iter()
+        .map(|v| v.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        ["the object's name is not allowed (1 listed here, and 41 more violations of this rule)"]
+    );
     assert_eq!(
         policy.validate_settings(r#"{"behaviour":"fly"}"#),
-        Ok(Err("behaviour: must be one of loop, memory-bomb, recursion, trap, huge-verdict, malformed-found, unknown-rule, bad-pointer, deny, allow".into()))
+        Ok(Err("behaviour: must be one of loop, memory-bomb, recursion, trap, huge-verdict, malformed-found, unknown-rule, bad-pointer, omitted, omitted-unknown-rule, deny, allow".into()))
     );
 }
 
@@ -122,7 +139,7 @@ fn hostile_policies_fail_within_their_limits_and_the_engine_carries_on() {
     let policy = hostile(&engine, limits);
     let request = serde_json::to_string(&request()).expect("json");
     type Expectation = fn(&Failure) -> bool;
-    let cases: [(&str, Expectation); 7] = [
+    let cases: [(&str, Expectation); 8] = [
         ("loop", |f| {
             *f == Failure::Deadline(Duration::from_millis(1000))
         }),
@@ -145,6 +162,9 @@ fn hostile_policies_fail_within_their_limits_and_the_engine_carries_on() {
             |f| matches!(f, Failure::Malformed(m) if m.starts_with("violation 0 (rule \"hostile\"): found is not JSON")),
         ),
         ("unknown-rule", |f| {
+            *f == Failure::UnknownRule("no-such-rule".into())
+        }),
+        ("omitted-unknown-rule", |f| {
             *f == Failure::UnknownRule("no-such-rule".into())
         }),
     ];

@@ -594,3 +594,54 @@ async fn a_changed_configuration_is_reloaded_and_a_broken_one_refused() {
     watcher.abort();
     server.stop().await;
 }
+
+/// A Pod with `n` containers that run privileged.
+fn privileged_pod(n: usize) -> Value {
+    let containers: Vec<Value> = (0..n)
+        .map(|i| json!({"name": format!("c{i}"), "image": "nginx:1.27", "securityContext": {"privileged": true}}))
+        .collect();
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "wide", "namespace": "shop"},
+        "spec": {"containers": containers}
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_that_breaks_a_rule_800_times_is_denied_with_the_first_and_a_count() {
+    // failurePolicy ignore: were the verdict too large for the engine, the
+    // policy would count as failed and the Pod be let in.
+    let config = format!(
+        "policies:\n  - name: pod-security\n    module: {}\n    settings: {{level: baseline}}\n    failurePolicy: ignore\n",
+        module("pod-security").display()
+    );
+    let server = Harness::start(Some(&config)).await;
+    let response = answer(
+        &server,
+        Protocol::Http2,
+        "/validate",
+        review("wide-1", "CREATE", Some(&privileged_pod(800)), None),
+    )
+    .await;
+    assert_eq!(response["allowed"], false, "{response}");
+    assert_eq!(response["status"]["code"], 403);
+    let message = response["status"]["message"].as_str().expect("message");
+    assert!(
+        !message.contains("failed"),
+        "the policy did not fail: {message}"
+    );
+    assert!(
+        message.contains(
+            "[pod-security/privileged] Containers must not run privileged: 20 violations\n  container \"c0\" runs privileged (20 listed here, and 780 more violations of this rule)\n"
+        ),
+        "{message}"
+    );
+    let listed: Vec<usize> = (0..800)
+        .filter(|i| message.contains(&format!("container \"c{i}\" runs privileged")))
+        .collect();
+    // The first ones, in order, as many as the 4 KB denial holds.
+    assert!(listed.len() >= 10, "{listed:?}");
+    assert_eq!(listed, (0..listed.len()).collect::<Vec<_>>());
+    server.stop().await;
+}

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ValueEnum;
+use counsel::fix::FixScope;
 use counsel::request::{Operation, Request};
 use counsel::review::Scope;
 use counsel::source::Document;
@@ -45,14 +46,44 @@ pub struct CheckArgs {
     pub color: ColorChoice,
     /// Make the machine fixes of enforce, warn and fix-mode violations in
     /// the files themselves (audit findings are left alone), then check
-    /// again and report what is left for a person. Only the fixed fields
-    /// change: comments, order, indentation and quoting stay as written.
-    /// Files are replaced atomically; standard input cannot be fixed.
-    #[arg(long)]
-    pub fix: bool,
+    /// again and report what is left for a person. `--fix` (or
+    /// `--fix=safe`) makes the fixes that are safe to make unattended, as
+    /// the webhook would; `--fix=all` also makes those that are only
+    /// suggestions (such as runAsNonRoot: true, which an image that runs as
+    /// root does not start with): check that they suit your images. Only
+    /// the fixed fields change: comments, order, indentation and quoting
+    /// stay as written. Files are replaced atomically; standard input
+    /// cannot be fixed.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHICH",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "safe"
+    )]
+    pub fix: Option<FixArg>,
     /// With --fix: print the changes as a unified diff and change nothing.
     #[arg(long, requires = "fix")]
     pub dry_run: bool,
+}
+
+/// Which fixes `--fix` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FixArg {
+    /// Only fixes safe to make unattended (what the webhook makes).
+    Safe,
+    /// Suggestions too; check that they suit your images.
+    All,
+}
+
+impl From<FixArg> for FixScope {
+    fn from(arg: FixArg) -> FixScope {
+        match arg {
+            FixArg::Safe => FixScope::Safe,
+            FixArg::All => FixScope::All,
+        }
+    }
 }
 
 /// Output formats of `counsel check`.
@@ -143,7 +174,7 @@ pub struct File {
 
 /// Runs `counsel check`.
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    if args.fix && args.files.iter().any(|file| file.as_os_str() == "-") {
+    if args.fix.is_some() && args.files.iter().any(|file| file.as_os_str() == "-") {
         anyhow::bail!(
             "--fix rewrites files in place, so it cannot fix standard input (-); save the manifest to a file and run counsel check --fix -f FILE"
         );
@@ -173,8 +204,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let (mut checked, mut errors) = review_all(&files)?;
     let mut fixes = None;
-    if args.fix {
-        let fixed = fix::fix_files(&mut files, &checked, args.dry_run);
+    if let Some(which) = args.fix {
+        let fixed = fix::fix_files(&mut files, &checked, which.into(), args.dry_run);
         // What is left is what the fixed files say.
         (checked, errors) = review_all(&files)?;
         for file in &fixed {

@@ -5,7 +5,7 @@ use counsel_policy::testing::{
     assert_catalog, check, check_request, request, rule_ids, settings_error,
     update_request_from_yaml, yaml,
 };
-use counsel_policy::{Policy, Request, Severity, Value, json};
+use counsel_policy::{FixSafety, Policy, Request, Severity, Value, json};
 use pod_security::{KINDS, Level, PodSecurity, PolicyVersion, Settings};
 
 const PRIVILEGED_POD: &str = r#"
@@ -65,6 +65,83 @@ fn catalog_has_one_rule_per_control_with_reason_and_docs() {
     assert_eq!(
         metadata.rule("privileged").map(|r| r.severity),
         Some(Severity::Critical)
+    );
+}
+
+#[test]
+fn only_fixes_that_keep_a_typical_workload_running_are_safe() {
+    let metadata = PodSecurity::metadata();
+    let safe: Vec<&str> = metadata
+        .rules
+        .iter()
+        .filter(|r| r.fix_safety == FixSafety::Safe)
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(
+        safe,
+        [
+            "privileged",
+            "allow-privilege-escalation",
+            "seccomp",
+            "app-armor",
+            "se-linux",
+            "proc-mount",
+            "sysctls",
+        ]
+    );
+}
+
+#[test]
+fn rules_both_levels_constrain_link_the_level_of_each_violation() {
+    const BASELINE: &str =
+        "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline";
+    const RESTRICTED: &str =
+        "https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted";
+    let pod = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+    - name: app
+      image: registry.example/app:1.0
+      securityContext:
+        capabilities: {add: [SYS_ADMIN]}
+        seccompProfile: {type: Unconfined}
+"#;
+    let docs = |level: &str| -> Vec<(String, Option<String>)> {
+        check::<PodSecurity>(pod, &json!({"level": level}).to_string())
+            .violations
+            .into_iter()
+            .filter(|v| v.rule == "capabilities" || v.rule == "seccomp")
+            .map(|v| (format!("{} {}", v.rule, v.path), v.docs))
+            .collect()
+    };
+    let caps = "/spec/containers/0/securityContext/capabilities";
+    let seccomp = "/spec/containers/0/securityContext/seccompProfile/type";
+    assert_eq!(
+        docs("baseline"),
+        [
+            (
+                format!("capabilities {caps}/add/0"),
+                Some(BASELINE.to_owned())
+            ),
+            (format!("seccomp {seccomp}"), Some(BASELINE.to_owned())),
+        ]
+    );
+    assert_eq!(
+        docs("restricted"),
+        [
+            (
+                format!("capabilities {caps}/drop"),
+                Some(RESTRICTED.to_owned())
+            ),
+            (
+                format!("capabilities {caps}/add/0"),
+                Some(RESTRICTED.to_owned())
+            ),
+            (format!("seccomp {seccomp}"), Some(RESTRICTED.to_owned())),
+        ]
     );
 }
 
@@ -328,13 +405,7 @@ fn restricted_extras(level: &str) -> Vec<(&'static str, &'static str)> {
             "capabilities",
             "/spec/containers/0/securityContext/capabilities/drop",
         ),
-        (
-            "run-as-non-root",
-            "/spec/containers/0/securityContext/runAsNonRoot",
-        ),
-        (
-            "seccomp",
-            "/spec/containers/0/securityContext/seccompProfile/type",
-        ),
+        ("run-as-non-root", "/spec/securityContext/runAsNonRoot"),
+        ("seccomp", "/spec/securityContext/seccompProfile/type"),
     ]
 }

@@ -1,12 +1,13 @@
 //! `counsel check --fix`: the machine fixes of enforce, warn and fix-mode
-//! findings, made in the developer's own files (minimal edits, written
-//! atomically), or shown as a unified diff with `--dry-run`.
+//! findings (safe ones, or with `--fix=all` suggestions too), made in the
+//! developer's own files (minimal edits, written atomically), or shown as a
+//! unified diff with `--dry-run`.
 
 use std::io::Write as _;
 use std::path::Path;
 
 use counsel::config::Mode;
-use counsel::fix::{self, ObjectFix, ObjectOutcome};
+use counsel::fix::{self, FixScope, ObjectFix, ObjectOutcome};
 use counsel::source;
 
 use super::File;
@@ -43,10 +44,15 @@ pub struct LeftOut {
     pub reason: String,
 }
 
-/// Makes the fixes of every file's findings. Files are rewritten unless
-/// `dry_run`; either way `files` then hold the fixed text, to be checked
-/// again. A file that cannot be written keeps its old text.
-pub fn fix_files(files: &mut [File], checked: &[Checked], dry_run: bool) -> Vec<FileFix> {
+/// Makes the fixes `scope` allows of every file's findings. Files are
+/// rewritten unless `dry_run`; either way `files` then hold the fixed text,
+/// to be checked again. A file that cannot be written keeps its old text.
+pub fn fix_files(
+    files: &mut [File],
+    checked: &[Checked],
+    scope: FixScope,
+    dry_run: bool,
+) -> Vec<FileFix> {
     let mut results = Vec::new();
     for (index, file) in files.iter_mut().enumerate() {
         let mut result = FileFix {
@@ -63,7 +69,7 @@ pub fn fix_files(files: &mut [File], checked: &[Checked], dry_run: bool) -> Vec<
                 .findings
                 .iter()
                 .filter(|finding| FIXED_MODES.contains(&finding.mode));
-            let selection = fix::select(findings, Some(&object.value));
+            let selection = fix::select(findings, Some(&object.value), scope);
             let Some(document) = file.documents.get(object.document) else {
                 continue;
             };
@@ -74,6 +80,17 @@ pub fn fix_files(files: &mut [File], checked: &[Checked], dry_run: bool) -> Vec<
                     object: name.clone(),
                     line,
                     reason: conflict.to_string(),
+                });
+            }
+            for finding in &selection.suggested {
+                result.left.push(LeftOut {
+                    object: name.clone(),
+                    line,
+                    reason: format!(
+                        "{} not fixed: its fix is only a suggestion ({}); make it with --fix=all if it suits the image",
+                        finding.label(),
+                        finding.fix_summary().unwrap_or_default()
+                    ),
                 });
             }
             // Each finding's fixes are a unit, made or refused on its own, so

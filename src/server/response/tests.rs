@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{MAX_MESSAGE_BYTES, MAX_WARNING_CHARS, denial, finding_warning, warnings};
 use crate::config::{FailurePolicy, Mode};
-use crate::engine::{Failure, Severity};
+use crate::engine::{Failure, FixSafety, Severity};
 use crate::explain::{Finding, ObjectRef, PolicyFailure, Report};
 
 fn object() -> ObjectRef {
@@ -38,6 +38,7 @@ fn finding(rule: &str, i: usize, mode: Mode, words: usize) -> Finding {
             path: format!("/spec/containers/{i}/securityContext/privileged"),
             value: json!(false),
         }],
+        fix_safety: FixSafety::Safe,
         fix_fields: vec![format!("spec.containers[{i}].securityContext.privileged")],
         hint: Some(long("hint")),
     }

@@ -22,6 +22,7 @@ use counsel_edit::Edit;
 
 use super::text::{chars, one_line, shorten};
 use crate::config::{FailurePolicy, Mode};
+use crate::engine::FixSafety;
 use crate::explain::{Finding, ObjectRef, Report};
 use crate::server::mutate::Mutation;
 
@@ -107,11 +108,18 @@ pub fn applied_warning(finding: &Finding, subject: &str) -> String {
         .split_once(". ")
         .map_or(finding.why.as_str(), |(first, _)| first)
         .trim_end_matches('.');
+    // The hint (what to do if the change does not suit the workload) is
+    // what enforce mode shows too; it goes before the reason.
+    let why = match &finding.hint {
+        Some(hint) if why.is_empty() => format!("hint: {hint}"),
+        Some(hint) => format!("hint: {hint} {why}"),
+        None => why.to_owned(),
+    };
     let room = MAX_WARNING_CHARS.saturating_sub(chars(&head) + 2);
     if why.is_empty() || room < MIN_MESSAGE_CHARS {
         return shorten(&head, MAX_WARNING_CHARS);
     }
-    format!("{head}: {}", shorten(&one_line(why), room))
+    format!("{head}: {}", shorten(&one_line(&why), room))
 }
 
 /// `[policy/rule] Deployment shop/web: message (fix: ...)`, at most 256
@@ -129,11 +137,32 @@ pub fn finding_warning(finding: &Finding, subject: &str) -> String {
         };
         return shorten(&format!("{head}{message}{tail}"), MAX_WARNING_CHARS);
     };
-    let mut tails = vec![format!(" (fix: {})", one_line(&fix))];
+    // In fix mode a suggestion is not applied by the webhook: say so, and
+    // give the hint (what it takes), as enforce mode does.
+    let (name, hint) = match &finding.hint {
+        Some(hint)
+            if finding.mode == Mode::Fix && finding.fix_safety == FixSafety::Suggestion =>
+        {
+            ("suggested fix, not applied", format!("; hint: {}", one_line(hint)))
+        }
+        _ => ("fix", String::new()),
+    };
+    let mut tails = vec![format!(" ({name}: {}{hint})", one_line(&fix))];
     if let Some(grouped) = grouped_edits(finding, ": ", "; ") {
-        tails.push(format!(" (fix: {})", one_line(&grouped)));
+        tails.push(format!(" ({name}: {}{hint})", one_line(&grouped)));
     }
     let fixed = chars(&head);
+    // A long hint is cut rather than lost with the fix.
+    if !hint.is_empty() {
+        let bare = format!(" ({name}: {}; hint: )", one_line(&fix));
+        let room = MAX_WARNING_CHARS.saturating_sub(fixed + chars(&message) + chars(&bare));
+        if room >= MIN_MESSAGE_CHARS {
+            let hint = shorten(hint.trim_start_matches("; hint: "), room);
+            tails.push(format!(" ({name}: {}; hint: {hint})", one_line(&fix)));
+        }
+        // Still a suggestion, not made, when the hint has no room at all.
+        tails.push(format!(" ({name}: {})", one_line(&fix)));
+    }
     for tail in &tails {
         if fixed + chars(&message) + chars(tail) <= MAX_WARNING_CHARS {
             return format!("{head}{message}{tail}");
