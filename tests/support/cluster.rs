@@ -190,12 +190,16 @@ impl Cluster {
         let etcd_binary = tool("COUNSEL_ETCD", PathBuf::from("/usr/bin/etcd"), "etcd");
         let dir = tempfile::tempdir().expect("a temporary directory");
         let root = dir.path();
-        // The serving certificate doubles as the service-account signing
-        // key: nothing here checks tokens it would sign.
         let pki = certs::generate(&SubjectNames::localhost())
             .expect("certificates")
             .write(&root.join("pki"))
             .expect("certificates written");
+        // The key service-account tokens would be signed with (none are
+        // made here, but the API server requires one).
+        let account_key = rcgen::KeyPair::generate().expect("a key pair");
+        let (account_private, account_public) = (root.join("sa.key"), root.join("sa.pub"));
+        std::fs::write(&account_private, account_key.serialize_pem()).expect("key written");
+        std::fs::write(&account_public, account_key.public_key_pem()).expect("key written");
         let token = random_hex();
         std::fs::write(
             root.join("tokens.csv"),
@@ -227,8 +231,8 @@ impl Cluster {
             .arg(format!("--token-auth-file={}", root.join("tokens.csv").display()))
             .arg("--authorization-mode=RBAC")
             .arg("--service-account-issuer=https://kubernetes.default.svc")
-            .arg(format!("--service-account-key-file={}", pki.key.display()))
-            .arg(format!("--service-account-signing-key-file={}", pki.key.display()))
+            .arg(format!("--service-account-key-file={}", account_public.display()))
+            .arg(format!("--service-account-signing-key-file={}", account_private.display()))
             .arg("--service-cluster-ip-range=10.0.0.0/24")
             // No controller-manager creates the tokens it would require.
             .arg("--disable-admission-plugins=ServiceAccount")
@@ -237,6 +241,9 @@ impl Cluster {
             // Alpha in 1.20: `kubectl debug` and the pods/ephemeralcontainers
             // subresource need it.
             .arg("--feature-gates=EphemeralContainers=true")
+            // Pods are never run here; policies, not the API server, are
+            // what tests check privileged containers against.
+            .arg("--allow-privileged=true")
             .arg("--profiling=false")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -274,10 +281,11 @@ impl Cluster {
             if ready.code == Some(0) && self.kubectl(&["get", "namespace", "default"]).run().code == Some(0) {
                 return;
             }
-            for (name, child) in [("kube-apiserver", &mut self.apiserver), ("etcd", &mut self.etcd)] {
-                if let Ok(Some(status)) = child.try_wait() {
-                    panic!("{name} exited ({status}); its log:\n{}", self.log(name));
-                }
+            let exited = [("kube-apiserver", &mut self.apiserver), ("etcd", &mut self.etcd)]
+                .into_iter()
+                .find_map(|(name, child)| Some((name, child.try_wait().ok()??)));
+            if let Some((name, status)) = exited {
+                panic!("{name} exited ({status}); its log:\n{}", self.log(name));
             }
             assert!(
                 Instant::now() < deadline,
@@ -326,8 +334,11 @@ impl Cluster {
 
     /// Applies `objects` (webhook configurations as `counsel install` or
     /// the chart make them) with each webhook's `clientConfig` pointed at
-    /// `counsel` by URL, then waits until the API server calls Counsel:
-    /// until a server-side dry run of a Pod in `namespace` is reviewed.
+    /// `counsel` by URL and its `namespaceSelector` narrowed to `namespace`
+    /// (so that tests sharing the cluster do not see each other's
+    /// webhooks; give each test its own configuration names), then waits
+    /// until the API server calls Counsel: until a server-side dry run of a
+    /// Pod in `namespace` is reviewed.
     pub fn register_counsel(
         &self,
         counsel: &super::counsel_process::CounselProcess,
@@ -347,6 +358,18 @@ impl Cluster {
                         "url": format!("https://{}{path}", counsel.webhook),
                         "caBundle": counsel.ca_bundle(),
                     });
+                    let only_this = serde_json::json!({
+                        "key": "kubernetes.io/metadata.name",
+                        "operator": "In",
+                        "values": [namespace],
+                    });
+                    match webhook["namespaceSelector"]["matchExpressions"].as_array_mut() {
+                        Some(expressions) => expressions.push(only_this),
+                        None => {
+                            webhook["namespaceSelector"] =
+                                serde_json::json!({"matchExpressions": [only_this]});
+                        }
+                    }
                 }
             }
             stream.push_str(&serde_json::to_string(&object).expect("JSON"));

@@ -43,7 +43,10 @@ impl CounselProcess {
     /// [`CounselProcess::start`] with environment variables too.
     pub fn start_with(config: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> CounselProcess {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_counsel"));
+        // COUNSEL_BIN: see tests/install/manifests.rs.
+        let binary = std::env::var_os("COUNSEL_BIN")
+            .map_or_else(|| env!("CARGO_BIN_EXE_counsel").into(), std::path::PathBuf::from);
+        let mut command = Command::new(binary);
         command
             .arg("serve")
             .args(args)
