@@ -5,10 +5,14 @@
 
 #[path = "install/certificates.rs"]
 mod certificates;
+#[path = "support/counsel_process.rs"]
+mod counsel_process;
 #[path = "install/guide.rs"]
 mod guide;
 #[path = "install/manifests.rs"]
 mod manifests;
+#[path = "install/precompiled.rs"]
+mod precompiled;
 #[path = "install/runtime.rs"]
 mod runtime;
 #[path = "install/serve.rs"]

@@ -153,6 +153,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .cache_dir
             .clone()
             .or_else(counsel::engine::default_cache_dir),
+        precompiled_dir: args.policies.precompiled_dir.clone(),
         ..EngineOptions::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
