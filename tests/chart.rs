@@ -411,6 +411,18 @@ fn the_image_is_built_to_run_as_the_chart_runs_it() {
             .any(|line| line.contains("cargo build --release --locked --bin counsel")),
         "builds the counsel binary"
     );
+    // New pods start warm: the bundled policies are compiled into the
+    // image, and serve is pointed at them.
+    assert!(
+        instructions
+            .iter()
+            .any(|line| line.contains("/out/counsel precompile --out /out/compiled")),
+        "precompiles the bundled policies"
+    );
+    assert!(
+        instructions.contains(&"ENV COUNSEL_PRECOMPILED_DIR=/usr/share/counsel/compiled"),
+        "serve reads them"
+    );
     // The build context carries the committed policy components that the
     // binary embeds.
     let ignored =
