@@ -43,6 +43,9 @@ const TICK: Duration = Duration::from_millis(2);
 pub struct EngineOptions {
     /// Where compiled policies are cached; `None` compiles on every start.
     pub cache_dir: Option<PathBuf>,
+    /// Precompiled policies (`counsel precompile`), read before
+    /// `cache_dir` and never written to: an image's bundled policies.
+    pub precompiled_dir: Option<PathBuf>,
     /// How many evaluations may run at once (instance slots in the pool).
     pub max_concurrent: u32,
     /// The largest memory limit any policy may be given, in bytes.
@@ -53,6 +56,7 @@ impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
             cache_dir: default_cache_dir(),
+            precompiled_dir: None,
             max_concurrent: 64,
             max_memory: 1024 * 1024 * 1024,
         }
@@ -233,9 +237,8 @@ impl Engine {
         let mut linker = Linker::new(&wasmtime);
         bindings::Policy::add_to_linker::<State, HasSelf<State>>(&mut linker, |state| state)
             .map_err(|e| EngineError::Configure(format!("{e:#}")))?;
-        let cache = options
-            .cache_dir
-            .map(|dir| cache::Cache::new(dir, &wasmtime));
+        let cache = (options.cache_dir.is_some() || options.precompiled_dir.is_some())
+            .then(|| cache::Cache::new(options.cache_dir, options.precompiled_dir, &wasmtime));
         let ticker = Ticker::start(wasmtime.clone()).map_err(|e| {
             EngineError::Configure(format!("could not start the deadline clock: {e}"))
         })?;
@@ -262,9 +265,9 @@ impl Engine {
         policy::load(self, name, component, limits)
     }
 
-    /// The directory of the precompiled cache, if one is used.
+    /// The directory compiled policies are stored in, if one is used.
     pub fn cache_dir(&self) -> Option<&std::path::Path> {
-        self.cache.as_ref().map(cache::Cache::dir)
+        self.cache.as_ref().and_then(cache::Cache::dir)
     }
 }
 

@@ -307,6 +307,48 @@ fn pod_subresources_are_skipped_as_pod_security_admission_does() {
 }
 
 #[test]
+fn legacy_ephemeral_containers_objects_are_checked_at_the_top() {
+    // Kubernetes 1.16-1.21 send pods/ephemeralcontainers as this object.
+    let legacy = |containers: Value| {
+        json!({"apiVersion": "v1", "kind": "EphemeralContainers",
+               "metadata": {"name": "web", "namespace": "shop"},
+               "ephemeralContainers": containers})
+    };
+    let before = legacy(json!([]));
+    let privileged = legacy(json!([{"name": "debug", "image": "busybox:1.36",
+        "securityContext": {"privileged": true}}]));
+    let plain = legacy(json!([{"name": "debug", "image": "busybox:1.36"}]));
+    let update = |after: &Value| {
+        with_sub_resource(
+            request("UPDATE", Some(after.clone()), Some(before.clone())),
+            "ephemeralcontainers",
+        )
+    };
+    let baseline = r#"{"level": "baseline"}"#;
+    let verdict = check_request::<PodSecurity>(&update(&privileged), baseline);
+    assert_eq!(rule_ids(&verdict), ["privileged"]);
+    assert_eq!(
+        verdict.violations[0].path,
+        "/ephemeralContainers/0/securityContext/privileged"
+    );
+    assert!(check_request::<PodSecurity>(&update(&plain), baseline).passed());
+    // Restricted wants what 1.20 cannot give an ephemeral container (a
+    // securityContext), so the pod's debugging needs a baseline namespace.
+    let restricted = check_request::<PodSecurity>(&update(&plain), "{}");
+    let paths: Vec<_> = restricted.violations.iter().map(|v| v.path.as_str()).collect();
+    assert!(
+        paths.contains(&"/ephemeralContainers/0/securityContext/allowPrivilegeEscalation"),
+        "{paths:?}"
+    );
+    // The same object under another subresource, or none, is not a pod's.
+    let other = with_sub_resource(
+        request("UPDATE", Some(privileged.clone()), Some(before.clone())),
+        "status",
+    );
+    assert!(check_request::<PodSecurity>(&other, baseline).passed());
+}
+
+#[test]
 fn pod_updates_are_checked_only_when_what_runs_changes() {
     let settings = r#"{"level": "baseline"}"#;
     let relabelled = PRIVILEGED_POD.replace(
