@@ -21,7 +21,9 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use helm::{chart_dir, configuration, helm, one, parse_one, read, template, values, without_ca_bundle};
+use helm::{
+    chart_dir, configuration, helm, one, parse_one, read, template, values, without_ca_bundle,
+};
 use manifests::{Installed, install};
 
 #[test]
@@ -111,7 +113,11 @@ fn the_chart_makes_the_objects_counsel_install_prints() {
     assert_eq!(chart_sorted, sorted);
     for object in &chart {
         let kind = object["kind"].as_str().expect("kind");
-        assert_eq!(object["apiVersion"], installed.one(kind)["apiVersion"], "{kind}");
+        assert_eq!(
+            object["apiVersion"],
+            installed.one(kind)["apiVersion"],
+            "{kind}"
+        );
         assert_eq!(
             object["metadata"]["name"],
             installed.one(kind)["metadata"]["name"],
@@ -132,7 +138,12 @@ fn the_chart_makes_the_objects_counsel_install_prints() {
         ],
     );
     agree(&chart, &installed, "PodDisruptionBudget", &["/spec"]);
-    agree(&chart, &installed, "ServiceAccount", &["/automountServiceAccountToken"]);
+    agree(
+        &chart,
+        &installed,
+        "ServiceAccount",
+        &["/automountServiceAccountToken"],
+    );
     agree(&chart, &installed, "Secret", &["/type"]);
     // The pod: probes, ports, paths, environment, mounts, security context,
     // spreading; all but the image, which the chart names by its own tag.
@@ -159,7 +170,13 @@ fn the_chart_makes_the_objects_counsel_install_prints() {
     let rules = &chart_webhook["rules"][0]["resources"];
     assert_eq!(
         rules,
-        &json!(["pods", "pods/ephemeralcontainers", "pods/resize", "replicationcontrollers", "podtemplates"])
+        &json!([
+            "pods",
+            "pods/ephemeralcontainers",
+            "pods/resize",
+            "replicationcontrollers",
+            "podtemplates"
+        ])
     );
     // The same configuration: pod-security warns.
     let config = configuration(&chart);
@@ -187,24 +204,32 @@ fn kubernetes_1_20_gets_the_same_disruption_budget_from_both() {
         .into_iter()
         .map(|document| document.value)
         .collect();
-    assert_eq!(one(&chart, "PodDisruptionBudget")["apiVersion"], "policy/v1beta1");
     assert_eq!(
-        one(&chart, "PodDisruptionBudget"),
-        &{
-            let mut budget = one(&installed, "PodDisruptionBudget").clone();
-            budget["metadata"]["labels"] = one(&chart, "PodDisruptionBudget")["metadata"]["labels"].clone();
-            budget
-        }
+        one(&chart, "PodDisruptionBudget")["apiVersion"],
+        "policy/v1beta1"
     );
+    assert_eq!(one(&chart, "PodDisruptionBudget"), &{
+        let mut budget = one(&installed, "PodDisruptionBudget").clone();
+        budget["metadata"]["labels"] =
+            one(&chart, "PodDisruptionBudget")["metadata"]["labels"].clone();
+        budget
+    });
     // Below 1.20, helm refuses as counsel install does.
     let refused = Command::new(cluster::helm_binary())
-        .args(["template", "counsel", chart_dir().to_str().expect("path"), "--kube-version", "1.19.0"])
+        .args([
+            "template",
+            "counsel",
+            chart_dir().to_str().expect("path"),
+            "--kube-version",
+            "1.19.0",
+        ])
         .output()
         .expect("helm runs");
     assert!(!refused.status.success());
     assert!(
-        String::from_utf8_lossy(&refused.stderr)
-            .contains("chart requires kubeVersion: >=1.20.0-0 which is incompatible with Kubernetes v1.19.0"),
+        String::from_utf8_lossy(&refused.stderr).contains(
+            "chart requires kubeVersion: >=1.20.0-0 which is incompatible with Kubernetes v1.19.0"
+        ),
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
@@ -218,7 +243,10 @@ fn the_mutating_webhook_is_the_validating_one_at_mutate() {
     let chart = template(
         "counsel",
         "counsel",
-        &["--set-file", &format!("configFile={}", dir.path().join("counsel.yaml").display())],
+        &[
+            "--set-file",
+            &format!("configFile={}", dir.path().join("counsel.yaml").display()),
+        ],
     );
     let installed = manifests::install_in(dir.path(), &["--config", "counsel.yaml"]);
     let mutating = installed.one("MutatingWebhookConfiguration");
@@ -226,7 +254,10 @@ fn the_mutating_webhook_is_the_validating_one_at_mutate() {
         without_ca_bundle(&one(&chart, "MutatingWebhookConfiguration")["webhooks"][0]),
         without_ca_bundle(&mutating["webhooks"][0])
     );
-    assert_eq!(mutating["webhooks"][0]["clientConfig"]["service"]["path"], "/mutate");
+    assert_eq!(
+        mutating["webhooks"][0]["clientConfig"]["service"]["path"],
+        "/mutate"
+    );
     assert_eq!(mutating["webhooks"][0]["reinvocationPolicy"], "Never");
 }
 
@@ -234,7 +265,8 @@ fn the_mutating_webhook_is_the_validating_one_at_mutate() {
 fn the_webhooks_exclude_kube_system_and_the_release_namespace() {
     let chart = template("guard", "policy", &["--set", "fullnameOverride=guard"]);
     let installed = install(&["-n", "policy", "--name", "guard"]);
-    let selector = &one(&chart, "ValidatingWebhookConfiguration")["webhooks"][0]["namespaceSelector"];
+    let selector =
+        &one(&chart, "ValidatingWebhookConfiguration")["webhooks"][0]["namespaceSelector"];
     assert_eq!(
         selector,
         &json!({"matchExpressions": [{
@@ -243,7 +275,10 @@ fn the_webhooks_exclude_kube_system_and_the_release_namespace() {
             "values": ["kube-system", "policy"],
         }]})
     );
-    assert_eq!(selector, &installed.validating_webhook()["namespaceSelector"]);
+    assert_eq!(
+        selector,
+        &installed.validating_webhook()["namespaceSelector"]
+    );
 }
 
 #[test]
@@ -251,7 +286,12 @@ fn tls_alternatives_produce_a_certificate_for_the_service_name() {
     let chart = template(
         "guard",
         "policy",
-        &["--set", "fullnameOverride=guard", "--set", "certManager.enabled=true"],
+        &[
+            "--set",
+            "fullnameOverride=guard",
+            "--set",
+            "certManager.enabled=true",
+        ],
     );
     let serving = chart
         .iter()
@@ -260,7 +300,12 @@ fn tls_alternatives_produce_a_certificate_for_the_service_name() {
     assert_eq!(serving["metadata"]["name"], "guard-serving");
     assert_eq!(
         serving["spec"]["dnsNames"],
-        json!(["guard.policy.svc", "guard.policy", "guard", "guard.policy.svc.cluster.local"])
+        json!([
+            "guard.policy.svc",
+            "guard.policy",
+            "guard",
+            "guard.policy.svc.cluster.local"
+        ])
     );
     // cert-manager's injector fills the caBundle from that Certificate.
     let webhook = one(&chart, "ValidatingWebhookConfiguration");
@@ -268,7 +313,11 @@ fn tls_alternatives_produce_a_certificate_for_the_service_name() {
         webhook["metadata"]["annotations"]["cert-manager.io/inject-ca-from"],
         "policy/guard-serving"
     );
-    assert!(webhook["webhooks"][0]["clientConfig"].get("caBundle").is_none());
+    assert!(
+        webhook["webhooks"][0]["clientConfig"]
+            .get("caBundle")
+            .is_none()
+    );
     // Without cert-manager, helm generates a CA and a certificate whose
     // caBundle is the CA it stores, as counsel install does.
     let generated = template("guard", "policy", &["--set", "fullnameOverride=guard"]);
@@ -279,7 +328,12 @@ fn tls_alternatives_produce_a_certificate_for_the_service_name() {
         secret["data"]["ca.crt"]
     );
     let keys = |secret: &Value| -> Vec<String> {
-        secret["data"].as_object().expect("data").keys().cloned().collect()
+        secret["data"]
+            .as_object()
+            .expect("data")
+            .keys()
+            .cloned()
+            .collect()
     };
     let installed = install(&["-n", "policy", "--name", "guard"]);
     assert_eq!(keys(secret), keys(installed.one("Secret")));

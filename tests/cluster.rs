@@ -120,7 +120,10 @@ fn an_enforcing_install_denies_the_same_deployment_with_counsels_explanation() {
         "{applied:#?}"
     );
     assert!(error.starts_with(&denied), "{applied:#?}");
-    assert!(error.contains(&format!("Deployment {namespace}/web")), "{applied:#?}");
+    assert!(
+        error.contains(&format!("Deployment {namespace}/web")),
+        "{applied:#?}"
+    );
     assert!(
         applied
             .stderr
@@ -219,7 +222,9 @@ fn an_ephemeral_container_is_judged_like_the_pods_own_containers() {
     );
     assert!(refused.stderr.starts_with(&denied), "{refused:#?}");
     assert!(
-        refused.stderr.contains(&format!("EphemeralContainers {namespace}/web")),
+        refused
+            .stderr
+            .contains(&format!("EphemeralContainers {namespace}/web")),
         "{refused:#?}"
     );
     assert!(
@@ -247,5 +252,127 @@ fn an_ephemeral_container_is_judged_like_the_pods_own_containers() {
     assert_eq!(allowed.code, Some(0), "{allowed:#?}");
     assert_eq!(allowed.stderr, "");
     assert_eq!(ephemeral_names(cluster, &namespace), "debugger");
-    assert_eq!(counsel.reviews(), reviews + 1, "Counsel reviewed the update");
+    assert_eq!(
+        counsel.reviews(),
+        reviews + 1,
+        "Counsel reviewed the update"
+    );
+}
+
+/// A privileged Deployment that holds a finalizer, as one made before
+/// Counsel (or before its policy was enforced) would be.
+const OLD_PRIVILEGED_DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: old
+  finalizers: [example.com/keep]
+spec:
+  selector:
+    matchLabels: {app: old}
+  template:
+    metadata:
+      labels: {app: old}
+    spec:
+      containers:
+        - name: app
+          image: registry.example/app:1.0
+          securityContext: {privileged: true}
+";
+
+#[test]
+fn an_object_that_predates_enforcement_can_be_labelled_and_deleted_but_not_made_worse() {
+    let cluster = Cluster::shared();
+    let namespace = cluster.namespace("predating", &[]);
+    // Stored before Counsel is registered for the namespace.
+    let created = cluster
+        .kubectl(&["apply", "-n", &namespace, "-f", "-"])
+        .stdin(OLD_PRIVILEGED_DEPLOYMENT)
+        .success();
+    assert_eq!(created, "deployment.apps/old created\n");
+    let installed = install(&["--name", "predating", "--enforce"]);
+    let _counsel = serve_as_installed(cluster, &installed, &namespace);
+
+    // What the update does not change does not deny: it is a warning that
+    // says it was there before.
+    let labelled = cluster
+        .kubectl(&["label", "deployment", "old", "team=shop", "-n", &namespace])
+        .run();
+    assert_eq!(labelled.code, Some(0), "{labelled:#?}");
+    assert_eq!(labelled.stdout, "deployment.apps/old labeled\n");
+    assert!(
+        labelled.stderr.lines().any(|line| line.starts_with(&format!(
+            "Warning: [pod-security/privileged] Deployment {namespace}/old: already there before this change: container \"app\" runs privileged"
+        ))),
+        "{labelled:#?}"
+    );
+    let annotated = cluster
+        .kubectl(&[
+            "annotate",
+            "deployment",
+            "old",
+            "note=kept",
+            "-n",
+            &namespace,
+        ])
+        .run();
+    assert_eq!(annotated.code, Some(0), "{annotated:#?}");
+    assert_eq!(annotated.stdout, "deployment.apps/old annotated\n");
+
+    // What the update adds is judged as on CREATE.
+    let worse = cluster
+        .kubectl(&[
+            "patch",
+            "deployment",
+            "old",
+            "-n",
+            &namespace,
+            "--type=merge",
+            "-p",
+            r#"{"spec":{"template":{"spec":{"hostPID":true}}}}"#,
+        ])
+        .run();
+    assert_eq!(worse.code, Some(1), "{worse:#?}");
+    // Denied for the new field alone; the old one stays a warning.
+    assert!(
+        worse.stderr.contains(&format!(
+            "denied the request: Deployment {namespace}/old violates 1 rule:\n\n[pod-security/host-namespaces]"
+        )),
+        "{worse:#?}"
+    );
+
+    // Deleting, then removing the finalizer, goes through: the object is gone.
+    let deleted = cluster
+        .kubectl(&[
+            "delete",
+            "deployment",
+            "old",
+            "-n",
+            &namespace,
+            "--wait=false",
+        ])
+        .run();
+    assert_eq!(deleted.code, Some(0), "{deleted:#?}");
+    assert_eq!(deleted.stdout, "deployment.apps \"old\" deleted\n");
+    let released = cluster
+        .kubectl(&[
+            "patch",
+            "deployment",
+            "old",
+            "-n",
+            &namespace,
+            "--type=json",
+            "-p",
+            r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
+        ])
+        .run();
+    assert_eq!(released.code, Some(0), "{released:#?}");
+    assert_eq!(released.stdout, "deployment.apps/old patched\n");
+    let gone = cluster
+        .kubectl(&["get", "deployment", "old", "-n", &namespace])
+        .run();
+    assert_eq!(
+        gone.stderr, "Error from server (NotFound): deployments.apps \"old\" not found\n",
+        "{gone:#?}"
+    );
 }

@@ -20,13 +20,24 @@ fn the_install_applies_completely_on_kubernetes_1_20() {
     let dir = tempfile::tempdir().expect("temp dir");
     let printed = counsel(
         dir.path(),
-        &["install", "-n", "guard", "--name", "guard", "--kube-version", "1.20"],
+        &[
+            "install",
+            "-n",
+            "guard",
+            "--name",
+            "guard",
+            "--kube-version",
+            "1.20",
+        ],
         None,
     );
     assert_eq!(printed.status.code(), Some(0));
     let manifests = String::from_utf8(printed.stdout).expect("UTF-8");
 
-    let applied = cluster.kubectl(&["apply", "-f", "-"]).stdin(manifests).run();
+    let applied = cluster
+        .kubectl(&["apply", "-f", "-"])
+        .stdin(manifests)
+        .run();
     assert_eq!(
         applied.stdout,
         "namespace/guard created\n\
@@ -64,7 +75,13 @@ fn the_install_applies_completely_on_kubernetes_1_20() {
          deployment.apps/guard\npoddisruptionbudget.policy/guard\n"
     );
     let labels = cluster
-        .kubectl(&["get", "namespace", "guard", "-o", "jsonpath={.metadata.labels}"])
+        .kubectl(&[
+            "get",
+            "namespace",
+            "guard",
+            "-o",
+            "jsonpath={.metadata.labels}",
+        ])
         .success();
     assert!(
         labels.contains("\"kubernetes.io/metadata.name\":\"guard\""),

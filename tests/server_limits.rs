@@ -129,14 +129,22 @@ async fn silent_connections_are_closed_and_a_review_is_still_answered() {
             .await
     });
     for mut stream in tcp {
-        within("a silent TCP connection to be closed", until_closed(&mut stream)).await;
+        within(
+            "a silent TCP connection to be closed",
+            until_closed(&mut stream),
+        )
+        .await;
     }
     for handshake in handshakes {
         let mut stream = within("a TLS handshake", handshake)
             .await
             .expect("task")
             .expect("handshake completes once a slot is free");
-        within("a silent TLS connection to be closed", until_closed(&mut stream)).await;
+        within(
+            "a silent TLS connection to be closed",
+            until_closed(&mut stream),
+        )
+        .await;
     }
     let reply = within("the review", review_task)
         .await

@@ -58,7 +58,6 @@ fn warnings(response: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_privileged_deployment_comes_back_allowed_with_only_its_safe_fixes() {
     // Ops let fix mode warn about what it does not fix (else the suggestion
@@ -348,7 +347,9 @@ async fn ops_can_let_fix_mode_warn_about_what_it_cannot_fix() {
     assert_eq!(response["allowed"], false, "{response}");
     assert_eq!(
         response["status"]["message"].as_str().expect("a message"),
-        format!("Pod shop/root violates 3 rules:\n\n{CAPABILITIES}\n\n{RUN_AS_USER}\n\n{RUN_AS_NON_ROOT}\n\n{CHECK}")
+        format!(
+            "Pod shop/root violates 3 rules:\n\n{CAPABILITIES}\n\n{RUN_AS_USER}\n\n{RUN_AS_NON_ROOT}\n\n{CHECK}"
+        )
     );
     server.stop().await;
 }

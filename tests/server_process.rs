@@ -260,7 +260,9 @@ async fn text_logs_to_a_pipe_are_plain_with_one_line_per_denied_review_whatever_
     assert_eq!(reviewed.len(), 1, "{seen:#?}");
     let line = reviewed[0];
     assert!(
-        line.contains(r#"review{uid="forged\n2026-01-01T00:00:00Z  INFO reviewed decision=\"allowed\""}"#),
+        line.contains(
+            r#"review{uid="forged\n2026-01-01T00:00:00Z  INFO reviewed decision=\"allowed\""}"#
+        ),
         "{line}"
     );
     assert!(line.contains(r#"name="web\nalso-forged""#), "{line}");

@@ -113,7 +113,9 @@ fn parse_kube_version(text: &str) -> Result<KubeVersion, String> {
     let mut parts = bare.split('.');
     let number = |part: Option<&str>| part.and_then(|part| part.parse::<u32>().ok());
     let (major, minor) = (number(parts.next()), number(parts.next()));
-    let patch_ok = parts.next().is_none_or(|patch| patch.parse::<u32>().is_ok());
+    let patch_ok = parts
+        .next()
+        .is_none_or(|patch| patch.parse::<u32>().is_ok());
     match (major, minor) {
         (Some(1), Some(minor)) if patch_ok && parts.next().is_none() => {
             if minor < MIN_KUBE_MINOR {

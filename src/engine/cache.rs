@@ -80,9 +80,10 @@ impl Cache {
     /// writable layer is removed (and logged) so that the caller compiles
     /// afresh; one of the read-only layer is only logged and passed over.
     pub fn load(&self, engine: &wasmtime::Engine, component_sha256: &str) -> Option<Component> {
-        let from_read_only = self.read_only.as_deref().and_then(|dir| {
-            load_entry(engine, &self.path_in(dir, component_sha256), false)
-        });
+        let from_read_only = self
+            .read_only
+            .as_deref()
+            .and_then(|dir| load_entry(engine, &self.path_in(dir, component_sha256), false));
         from_read_only.or_else(|| {
             let dir = self.dir.as_deref()?;
             load_entry(engine, &self.path_in(dir, component_sha256), true)

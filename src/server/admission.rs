@@ -74,9 +74,7 @@ pub enum DecodeError {
         key: String,
     },
     /// A CREATE or UPDATE without `object` (or with `null`).
-    #[error(
-        "request.object is {found}: {operation} reviews must carry the object to judge"
-    )]
+    #[error("request.object is {found}: {operation} reviews must carry the object to judge")]
     MissingObject {
         /// The operation.
         operation: &'static str,
@@ -213,7 +211,10 @@ fn check_objects(request: &Request, raw: &str) -> Result<(), DecodeError> {
             found: if present { "null" } else { "missing" },
         });
     }
-    for (member, value) in [("object", &request.object), ("oldObject", &request.old_object)] {
+    for (member, value) in [
+        ("object", &request.object),
+        ("oldObject", &request.old_object),
+    ] {
         if let Some(value) = value
             && !value.is_object()
         {
@@ -232,12 +233,12 @@ fn check_objects(request: &Request, raw: &str) -> Result<(), DecodeError> {
     Ok(())
 }
 
-
 /// The member name given twice in `body`, if any, and where. Only on the
 /// error path: the reads above refuse such a body as they go, and this
 /// second look finds where for the message.
 fn duplicate_in(body: &[u8]) -> Option<DecodeError> {
-    find_duplicate_key(body).map(|DuplicateKey { path, key }| DecodeError::DuplicateKey { path, key })
+    find_duplicate_key(body)
+        .map(|DuplicateKey { path, key }| DecodeError::DuplicateKey { path, key })
 }
 
 /// Why `raw` is not a valid request, naming the field at fault.
@@ -374,7 +375,10 @@ mod tests {
                 "request has the member \"uid\" twice: JSON readers disagree about which one counts, so Counsel judges no such review (the API server never sends one)",
             ),
             (
-                review(&MINIMAL.replace(r#""object":{"kind":"Pod","metadata":{"name":"p"}}"#, r#""object":null"#)),
+                review(&MINIMAL.replace(
+                    r#""object":{"kind":"Pod","metadata":{"name":"p"}}"#,
+                    r#""object":null"#,
+                )),
                 "request.object is null: CREATE reviews must carry the object to judge",
             ),
             (
@@ -382,7 +386,10 @@ mod tests {
                 "request.object is missing: CREATE reviews must carry the object to judge",
             ),
             (
-                review(&MINIMAL.replace(r#""object":{"kind":"Pod","metadata":{"name":"p"}}"#, r#""object":{},"oldObject":"p""#)),
+                review(&MINIMAL.replace(
+                    r#""object":{"kind":"Pod","metadata":{"name":"p"}}"#,
+                    r#""object":{},"oldObject":"p""#,
+                )),
                 "request.oldObject is a string, expected a Kubernetes object (a JSON object)",
             ),
         ];

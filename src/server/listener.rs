@@ -191,11 +191,7 @@ async fn connection(
             match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(stream)).await {
                 Ok(Ok(stream)) => {
                     let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-                    let builder = if h2 {
-                        &builders.http2
-                    } else {
-                        &builders.http1
-                    };
+                    let builder = if h2 { &builders.http2 } else { &builders.http1 };
                     http(stream, builder, router, limits, shutdown).await
                 }
                 Ok(Err(error)) => {

@@ -32,7 +32,10 @@ use crate::review::{ReviewError, Scope};
 pub(crate) fn router(state: Arc<ServerState>) -> Router {
     Router::new()
         .route("/validate", post(validate_route).fallback(not_post))
-        .route("/validate/{policy}", post(validate_route).fallback(not_post))
+        .route(
+            "/validate/{policy}",
+            post(validate_route).fallback(not_post),
+        )
         .route("/mutate", post(mutate_route).fallback(not_post))
         .route("/mutate/{policy}", post(mutate_route).fallback(not_post))
         .fallback(not_found)
@@ -310,7 +313,11 @@ async fn review(
                     operation = request.operation.as_str(),
                     user = request.user_info.username.as_str(),
                     policy = policy.as_deref().unwrap_or("*"),
-                    decision = if response.allowed { "allowed" } else { "denied" },
+                    decision = if response.allowed {
+                        "allowed"
+                    } else {
+                        "denied"
+                    },
                     warnings = response.warnings.as_ref().map_or(0, Vec::len),
                     duration_ms = (elapsed.as_secs_f64() * 100_000.0).round() / 100.0,
                     "reviewed"

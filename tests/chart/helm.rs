@@ -33,9 +33,18 @@ pub fn helm(args: &[&str]) -> String {
     let output = Command::new(cluster::helm_binary())
         .args(args)
         // helm's cache and configuration stay out of the user's home.
-        .env("HELM_CACHE_HOME", std::env::temp_dir().join("counsel-test-helm/cache"))
-        .env("HELM_CONFIG_HOME", std::env::temp_dir().join("counsel-test-helm/config"))
-        .env("HELM_DATA_HOME", std::env::temp_dir().join("counsel-test-helm/data"))
+        .env(
+            "HELM_CACHE_HOME",
+            std::env::temp_dir().join("counsel-test-helm/cache"),
+        )
+        .env(
+            "HELM_CONFIG_HOME",
+            std::env::temp_dir().join("counsel-test-helm/config"),
+        )
+        .env(
+            "HELM_DATA_HOME",
+            std::env::temp_dir().join("counsel-test-helm/data"),
+        )
         .output()
         .expect("helm runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -50,7 +59,13 @@ pub fn helm(args: &[&str]) -> String {
 /// The objects of `helm template RELEASE charts/counsel -n NAMESPACE ARGS`.
 pub fn template(release: &str, namespace: &str, args: &[&str]) -> Vec<Value> {
     let chart = chart_dir();
-    let mut full = vec!["template", release, chart.to_str().expect("UTF-8 path"), "-n", namespace];
+    let mut full = vec![
+        "template",
+        release,
+        chart.to_str().expect("UTF-8 path"),
+        "-n",
+        namespace,
+    ];
     full.extend_from_slice(args);
     let text = helm(&full);
     counsel::source::parse(&text)
@@ -63,7 +78,10 @@ pub fn template(release: &str, namespace: &str, args: &[&str]) -> Vec<Value> {
 
 /// The one object of `kind` among `objects`.
 pub fn one<'a>(objects: &'a [Value], kind: &str) -> &'a Value {
-    let found: Vec<&Value> = objects.iter().filter(|object| object["kind"] == kind).collect();
+    let found: Vec<&Value> = objects
+        .iter()
+        .filter(|object| object["kind"] == kind)
+        .collect();
     assert_eq!(found.len(), 1, "one {kind}");
     found[0]
 }

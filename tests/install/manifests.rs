@@ -15,8 +15,7 @@ use serde_json::Value;
 /// copy of it, for machines where several checkouts share one target
 /// directory and so one `target/release/counsel`).
 pub fn counsel_binary() -> std::path::PathBuf {
-    std::env::var_os("COUNSEL_BIN")
-        .map_or_else(|| env!("CARGO_BIN_EXE_counsel").into(), Into::into)
+    std::env::var_os("COUNSEL_BIN").map_or_else(|| env!("CARGO_BIN_EXE_counsel").into(), Into::into)
 }
 
 /// Runs `counsel` with `args` in `dir`, feeding `stdin`.

@@ -17,7 +17,11 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     entries
         .map(|entry| {
             let path = entry.expect("entry").path();
-            let name = path.file_name().expect("name").to_string_lossy().into_owned();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
             (name, std::fs::read(&path).expect("readable"))
         })
         .collect()

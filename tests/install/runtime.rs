@@ -58,7 +58,9 @@ fn the_deployment_runs_counsel_serve_as_it_expects_to_be_run() {
     assert_eq!(config["configMap"]["name"], "counsel-config");
     // The built-in policies, pod-security warning (see
     // `a_new_install_warns_and_enforcing_is_one_option`).
-    let data = installed.one("ConfigMap")["data"].as_object().expect("data");
+    let data = installed.one("ConfigMap")["data"]
+        .as_object()
+        .expect("data");
     assert_eq!(data.keys().collect::<Vec<_>>(), ["counsel.yaml"]);
     let (tls, _) = &mounts["/etc/counsel/tls"];
     assert_eq!(env["COUNSEL_TLS_CERT"], "/etc/counsel/tls/tls.crt");

@@ -47,10 +47,16 @@ fn kubernetes_1_20_gets_a_policy_v1beta1_disruption_budget_and_a_note() {
          excluded: kubectl label namespace kube-system kubernetes.io/metadata.name=kube-system\n"
     );
     let text = String::from_utf8(output.stdout).expect("UTF-8");
-    assert!(text.contains("apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\n"), "{text}");
+    assert!(
+        text.contains("apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\n"),
+        "{text}"
+    );
     for version in ["1.21", "1.33"] {
         let installed = install(&["--kube-version", version]);
-        assert_eq!(installed.one("PodDisruptionBudget")["apiVersion"], "policy/v1");
+        assert_eq!(
+            installed.one("PodDisruptionBudget")["apiVersion"],
+            "policy/v1"
+        );
     }
 }
 
@@ -81,7 +87,9 @@ fn a_new_install_warns_and_enforcing_is_one_option() {
             .as_str()
             .expect("counsel.yaml")
             .to_owned();
-        let config = counsel::source::parse(&text).expect("YAML")[0].value.clone();
+        let config = counsel::source::parse(&text).expect("YAML")[0]
+            .value
+            .clone();
         config["policies"].clone()
     };
     let expected = |mode: &str| {
@@ -108,9 +116,8 @@ fn a_new_install_warns_and_enforcing_is_one_option() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.starts_with(
-            "error: the argument '--enforce' cannot be used with '--config <FILE>'\n"
-        ),
+        stderr
+            .starts_with("error: the argument '--enforce' cannot be used with '--config <FILE>'\n"),
         "{stderr}"
     );
     assert!(output.stdout.is_empty());

@@ -111,7 +111,11 @@ impl Run {
     /// Runs the command to its end.
     pub fn run(mut self) -> Output {
         self.command
-            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = self.command.spawn().expect("the command starts");
@@ -211,11 +215,19 @@ impl Cluster {
         let etcd = Command::new(&etcd_binary)
             .args(["--name", "counsel-test", "--data-dir"])
             .arg(root.join("etcd"))
-            .arg(format!("--listen-client-urls=http://127.0.0.1:{client_port}"))
-            .arg(format!("--advertise-client-urls=http://127.0.0.1:{client_port}"))
+            .arg(format!(
+                "--listen-client-urls=http://127.0.0.1:{client_port}"
+            ))
+            .arg(format!(
+                "--advertise-client-urls=http://127.0.0.1:{client_port}"
+            ))
             .arg(format!("--listen-peer-urls=http://127.0.0.1:{peer_port}"))
-            .arg(format!("--initial-advertise-peer-urls=http://127.0.0.1:{peer_port}"))
-            .arg(format!("--initial-cluster=counsel-test=http://127.0.0.1:{peer_port}"))
+            .arg(format!(
+                "--initial-advertise-peer-urls=http://127.0.0.1:{peer_port}"
+            ))
+            .arg(format!(
+                "--initial-cluster=counsel-test=http://127.0.0.1:{peer_port}"
+            ))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log_file(&root.join("etcd.log")))
@@ -228,11 +240,20 @@ impl Cluster {
             .arg(format!("--cert-dir={}", root.join("cert-dir").display()))
             .arg(format!("--tls-cert-file={}", pki.cert.display()))
             .arg(format!("--tls-private-key-file={}", pki.key.display()))
-            .arg(format!("--token-auth-file={}", root.join("tokens.csv").display()))
+            .arg(format!(
+                "--token-auth-file={}",
+                root.join("tokens.csv").display()
+            ))
             .arg("--authorization-mode=RBAC")
             .arg("--service-account-issuer=https://kubernetes.default.svc")
-            .arg(format!("--service-account-key-file={}", account_public.display()))
-            .arg(format!("--service-account-signing-key-file={}", account_private.display()))
+            .arg(format!(
+                "--service-account-key-file={}",
+                account_public.display()
+            ))
+            .arg(format!(
+                "--service-account-signing-key-file={}",
+                account_private.display()
+            ))
             .arg("--service-cluster-ip-range=10.0.0.0/24")
             // No controller-manager creates the tokens it would require.
             .arg("--disable-admission-plugins=ServiceAccount")
@@ -278,12 +299,17 @@ impl Cluster {
         let deadline = Instant::now() + READY_WITHIN;
         loop {
             let ready = self.kubectl(&["get", "--raw=/readyz"]).run();
-            if ready.code == Some(0) && self.kubectl(&["get", "namespace", "default"]).run().code == Some(0) {
+            if ready.code == Some(0)
+                && self.kubectl(&["get", "namespace", "default"]).run().code == Some(0)
+            {
                 return;
             }
-            let exited = [("kube-apiserver", &mut self.apiserver), ("etcd", &mut self.etcd)]
-                .into_iter()
-                .find_map(|(name, child)| Some((name, child.try_wait().ok()??)));
+            let exited = [
+                ("kube-apiserver", &mut self.apiserver),
+                ("etcd", &mut self.etcd),
+            ]
+            .into_iter()
+            .find_map(|(name, child)| Some((name, child.try_wait().ok()??)));
             if let Some((name, status)) = exited {
                 panic!("{name} exited ({status}); its log:\n{}", self.log(name));
             }
@@ -298,7 +324,11 @@ impl Cluster {
 
     /// The end of a server's log.
     pub fn log(&self, name: &str) -> String {
-        let file = if name == "etcd" { "etcd.log" } else { "apiserver.log" };
+        let file = if name == "etcd" {
+            "etcd.log"
+        } else {
+            "apiserver.log"
+        };
         let text = std::fs::read_to_string(self.dir.path().join(file)).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
@@ -328,7 +358,9 @@ impl Cluster {
         for (key, value) in labels {
             manifest.push_str(&format!("    {key}: {value:?}\n"));
         }
-        self.kubectl(&["apply", "-f", "-"]).stdin(manifest).success();
+        self.kubectl(&["apply", "-f", "-"])
+            .stdin(manifest)
+            .success();
         name.to_owned()
     }
 

@@ -44,8 +44,10 @@ impl CounselProcess {
     pub fn start_with(config: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> CounselProcess {
         let dir = tempfile::tempdir().expect("a temporary directory");
         // COUNSEL_BIN: see tests/install/manifests.rs.
-        let binary = std::env::var_os("COUNSEL_BIN")
-            .map_or_else(|| env!("CARGO_BIN_EXE_counsel").into(), std::path::PathBuf::from);
+        let binary = std::env::var_os("COUNSEL_BIN").map_or_else(
+            || env!("CARGO_BIN_EXE_counsel").into(),
+            std::path::PathBuf::from,
+        );
         let mut command = Command::new(binary);
         command
             .arg("serve")
@@ -159,7 +161,9 @@ impl CounselProcess {
 
     /// Sends SIGTERM and waits for the exit code.
     pub fn terminate(&mut self) -> Option<i32> {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
         self.child.wait().ok().and_then(|status| status.code())
     }
 }

@@ -335,7 +335,11 @@ fn legacy_ephemeral_containers_objects_are_checked_at_the_top() {
     // Restricted wants what 1.20 cannot give an ephemeral container (a
     // securityContext), so the pod's debugging needs a baseline namespace.
     let restricted = check_request::<PodSecurity>(&update(&plain), "{}");
-    let paths: Vec<_> = restricted.violations.iter().map(|v| v.path.as_str()).collect();
+    let paths: Vec<_> = restricted
+        .violations
+        .iter()
+        .map(|v| v.path.as_str())
+        .collect();
     assert!(
         paths.contains(&"/ephemeralContainers/0/securityContext/allowPrivilegeEscalation"),
         "{paths:?}"

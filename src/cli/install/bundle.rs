@@ -252,8 +252,12 @@ mod tests {
             let bundle = ConfigBundle::builtin(mode).expect("parses");
             assert_eq!(bundle.raw["policies"][0]["mode"], mode);
             assert_eq!(bundle.raw["policies"][1]["mode"], "warn");
-            Config::parse(&bundle.text, counsel::config::Origin::Builtin, Path::new(""))
-                .expect("a valid configuration");
+            Config::parse(
+                &bundle.text,
+                counsel::config::Origin::Builtin,
+                Path::new(""),
+            )
+            .expect("a valid configuration");
         }
     }
 

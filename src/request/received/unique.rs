@@ -305,4 +305,3 @@ mod tests {
         assert!(read_request(r#"{"object":{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]}}"#).is_ok());
     }
 }
-

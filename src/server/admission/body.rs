@@ -162,13 +162,17 @@ mod tests {
         assert_eq!(budget.available(), 4);
         // Past the budget: refused, and what it had taken is given back.
         assert_eq!(
-            read_body(body(&[b"abc", b"de"]), None, 8, second, &budget).await.map(|r| r.0),
+            read_body(body(&[b"abc", b"de"]), None, 8, second, &budget)
+                .await
+                .map(|r| r.0),
             Err(BodyError::OverBudget { budget: 10 })
         );
         assert_eq!(budget.available(), 4);
         // A declared length is taken up front.
         assert_eq!(
-            read_body(body(&[b"a"]), Some(5), 8, second, &budget).await.map(|r| r.0),
+            read_body(body(&[b"a"]), Some(5), 8, second, &budget)
+                .await
+                .map(|r| r.0),
             Err(BodyError::OverBudget { budget: 10 })
         );
         drop(permit);
@@ -180,7 +184,9 @@ mod tests {
             Err(BodyError::TooLarge { limit: 8 })
         );
         assert_eq!(
-            read_body(body(&[]), Some(9), 8, second, &budget).await.map(|r| r.0),
+            read_body(body(&[]), Some(9), 8, second, &budget)
+                .await
+                .map(|r| r.0),
             Err(BodyError::TooLarge { limit: 8 })
         );
         assert_eq!(budget.available(), 10);

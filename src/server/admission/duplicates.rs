@@ -298,7 +298,15 @@ mod tests {
     #[test]
     fn never_panics_on_broken_input() {
         for json in [
-            "", "{", "}", "]]]", r#"{"a"#, r#"{"a\"#, r#"{"a":1,"a"#, r#"{"\ud800":1}"#, "[,,]",
+            "",
+            "{",
+            "}",
+            "]]]",
+            r#"{"a"#,
+            r#"{"a\"#,
+            r#"{"a":1,"a"#,
+            r#"{"\ud800":1}"#,
+            "[,,]",
         ] {
             let _ = find_duplicate_key(json.as_bytes());
         }

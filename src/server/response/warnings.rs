@@ -140,11 +140,10 @@ pub fn finding_warning(finding: &Finding, subject: &str) -> String {
     // In fix mode a suggestion is not applied by the webhook: say so, and
     // give the hint (what it takes), as enforce mode does.
     let (name, hint) = match &finding.hint {
-        Some(hint)
-            if finding.mode == Mode::Fix && finding.fix_safety == FixSafety::Suggestion =>
-        {
-            ("suggested fix, not applied", format!("; hint: {}", one_line(hint)))
-        }
+        Some(hint) if finding.mode == Mode::Fix && finding.fix_safety == FixSafety::Suggestion => (
+            "suggested fix, not applied",
+            format!("; hint: {}", one_line(hint)),
+        ),
         _ => ("fix", String::new()),
     };
     let mut tails = vec![format!(" ({name}: {}{hint})", one_line(&fix))];

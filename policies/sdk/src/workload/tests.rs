@@ -387,7 +387,10 @@ fn the_legacy_ephemeral_containers_object_yields_its_containers_at_the_top() {
     let spec = &found.specs[0];
     assert_eq!(spec.pointer, "");
     assert_eq!(spec.metadata_pointer, "/metadata");
-    assert_eq!(spec.metadata.and_then(|m| m.get("name")), Some(&json!("web")));
+    assert_eq!(
+        spec.metadata.and_then(|m| m.get("name")),
+        Some(&json!("web"))
+    );
     assert_eq!(spec.pointer_to(&["securityContext"]), "/securityContext");
     let containers: Vec<_> = spec
         .containers()
@@ -396,8 +399,16 @@ fn the_legacy_ephemeral_containers_object_yields_its_containers_at_the_top() {
     assert_eq!(
         containers,
         [
-            (ContainerList::Ephemeral, "debugger", "/ephemeralContainers/0".to_owned()),
-            (ContainerList::Ephemeral, "shell", "/ephemeralContainers/1".to_owned()),
+            (
+                ContainerList::Ephemeral,
+                "debugger",
+                "/ephemeralContainers/0".to_owned()
+            ),
+            (
+                ContainerList::Ephemeral,
+                "shell",
+                "/ephemeralContainers/1".to_owned()
+            ),
         ]
     );
     assert!(kinds().contains(&EPHEMERAL_CONTAINERS.to_owned()));
