@@ -293,11 +293,16 @@ fn an_object_that_predates_enforcement_can_be_labelled_and_deleted_but_not_made_
     let installed = install(&["--name", "predating", "--enforce"]);
     let _counsel = serve_as_installed(cluster, &installed, &namespace);
 
+    // `kubectl VERB deployment old -n NAMESPACE ARGS...`
+    let on_old = |verb: &str, args: &[&str]| {
+        let mut all = vec![verb, "deployment", "old", "-n", &namespace];
+        all.extend_from_slice(args);
+        cluster.kubectl(&all).run()
+    };
+
     // What the update does not change does not deny: it is a warning that
     // says it was there before.
-    let labelled = cluster
-        .kubectl(&["label", "deployment", "old", "team=shop", "-n", &namespace])
-        .run();
+    let labelled = on_old("label", &["team=shop"]);
     assert_eq!(labelled.code, Some(0), "{labelled:#?}");
     assert_eq!(labelled.stdout, "deployment.apps/old labeled\n");
     assert!(
@@ -306,32 +311,19 @@ fn an_object_that_predates_enforcement_can_be_labelled_and_deleted_but_not_made_
         ))),
         "{labelled:#?}"
     );
-    let annotated = cluster
-        .kubectl(&[
-            "annotate",
-            "deployment",
-            "old",
-            "note=kept",
-            "-n",
-            &namespace,
-        ])
-        .run();
+    let annotated = on_old("annotate", &["note=kept"]);
     assert_eq!(annotated.code, Some(0), "{annotated:#?}");
     assert_eq!(annotated.stdout, "deployment.apps/old annotated\n");
 
     // What the update adds is judged as on CREATE.
-    let worse = cluster
-        .kubectl(&[
-            "patch",
-            "deployment",
-            "old",
-            "-n",
-            &namespace,
+    let worse = on_old(
+        "patch",
+        &[
             "--type=merge",
             "-p",
             r#"{"spec":{"template":{"spec":{"hostPID":true}}}}"#,
-        ])
-        .run();
+        ],
+    );
     assert_eq!(worse.code, Some(1), "{worse:#?}");
     // Denied for the new field alone; the old one stays a warning.
     assert!(
@@ -342,35 +334,20 @@ fn an_object_that_predates_enforcement_can_be_labelled_and_deleted_but_not_made_
     );
 
     // Deleting, then removing the finalizer, goes through: the object is gone.
-    let deleted = cluster
-        .kubectl(&[
-            "delete",
-            "deployment",
-            "old",
-            "-n",
-            &namespace,
-            "--wait=false",
-        ])
-        .run();
+    let deleted = on_old("delete", &["--wait=false"]);
     assert_eq!(deleted.code, Some(0), "{deleted:#?}");
     assert_eq!(deleted.stdout, "deployment.apps \"old\" deleted\n");
-    let released = cluster
-        .kubectl(&[
-            "patch",
-            "deployment",
-            "old",
-            "-n",
-            &namespace,
+    let released = on_old(
+        "patch",
+        &[
             "--type=json",
             "-p",
             r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
-        ])
-        .run();
+        ],
+    );
     assert_eq!(released.code, Some(0), "{released:#?}");
     assert_eq!(released.stdout, "deployment.apps/old patched\n");
-    let gone = cluster
-        .kubectl(&["get", "deployment", "old", "-n", &namespace])
-        .run();
+    let gone = on_old("get", &[]);
     assert_eq!(
         gone.stderr, "Error from server (NotFound): deployments.apps \"old\" not found\n",
         "{gone:#?}"
