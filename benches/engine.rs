@@ -169,6 +169,54 @@ fn main() {
         us(review.p50),
         us(review.p99)
     );
+    deadline_overshoot(&engine, &request_json);
+}
+
+/// How far past a 100 ms deadline a looping policy ends while every core is
+/// busy with other threads (which also delay the epoch ticker): a deadline
+/// is wall time, checked at each tick, so late ticks do not add up.
+fn deadline_overshoot(engine: &Engine, request_json: &str) {
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/dist/test-hostile.wasm"),
+    )
+    .expect("policies/dist/test-hostile.wasm is built");
+    let looping = engine
+        .load("looping", &bytes, Default::default())
+        .expect("loads");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hogs: Vec<_> = (0..2 * cores)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    black_box(());
+                }
+            })
+        })
+        .collect();
+    let deadline = Duration::from_millis(100);
+    let mut overshoots: Vec<Duration> = (0..20)
+        .map(|_| {
+            let started = Instant::now();
+            let failed = looping.evaluate(request_json, r#"{"behaviour":"loop"}"#, Some(deadline));
+            assert!(failed.is_err(), "a loop never finishes");
+            started.elapsed().saturating_sub(deadline)
+        })
+        .collect();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for hog in hogs {
+        let _ = hog.join();
+    }
+    overshoots.sort();
+    println!(
+        "{:<20} {:>12} {:>12}   (past a 100 ms deadline, {} busy threads on {} cores; p50, max of 20)",
+        "deadline overshoot",
+        ms(overshoots[overshoots.len() / 2]),
+        ms(overshoots[overshoots.len() - 1]),
+        2 * cores,
+        cores
+    );
 }
 
 fn load(config: &Config, cache: Option<&Path>) -> Reviewer {

@@ -4,6 +4,7 @@
 mod certs;
 mod check;
 mod install;
+mod precompile;
 mod serve;
 
 use std::path::PathBuf;
@@ -43,6 +44,9 @@ pub enum Command {
     /// Print Counsel's deployment as Kubernetes manifests, certificates
     /// included, for `counsel install | kubectl apply -f -`.
     Install(install::InstallArgs),
+    /// Compile the policies of a configuration ahead of time, into a
+    /// directory `counsel serve --precompiled-dir` reads.
+    Precompile(precompile::PrecompileArgs),
 }
 
 /// Options shared by every command that loads policies.
@@ -55,6 +59,10 @@ pub struct PolicyArgs {
     /// Where compiled policies are cached (default: ~/.cache/counsel/compiled).
     #[arg(long, env = "COUNSEL_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Policies compiled ahead of time by `counsel precompile`, read before
+    /// the cache and never written to (the image sets it to its own).
+    #[arg(long, env = "COUNSEL_PRECOMPILED_DIR", value_name = "DIR")]
+    pub precompiled_dir: Option<PathBuf>,
 }
 
 impl PolicyArgs {
@@ -69,6 +77,7 @@ impl PolicyArgs {
                 .cache_dir
                 .clone()
                 .or_else(counsel::engine::default_cache_dir),
+            precompiled_dir: self.precompiled_dir.clone(),
             ..EngineOptions::default()
         };
         let engine = Engine::new(options).context("starting the policy engine")?;
@@ -86,6 +95,7 @@ pub fn init_logging(cli: &Cli) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(serve::colour_stderr())
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -97,5 +107,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args),
         Command::Certs(args) => certs::run(args),
         Command::Install(args) => install::run(args),
+        Command::Precompile(args) => precompile::run(args),
     }
 }

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 pub use bundled::{BUNDLED, bundled};
 
-use crate::engine::{Limits, Severity};
+use crate::engine::{FixSafety, Limits, Severity};
 use crate::request::Operation;
 
 /// The configuration used when none is given.
@@ -63,6 +63,11 @@ pub struct PolicyConfig {
     pub settings: Value,
     /// What a violation does.
     pub mode: Mode,
+    /// What an UPDATE is judged on: what it changes (the default), or the
+    /// whole object.
+    pub updates: Updates,
+    /// What a `fix`-mode violation without a machine fix does.
+    pub unfixable: Unfixable,
     /// Which requests the policy sees.
     pub matcher: Match,
     /// What happens when the policy itself fails.
@@ -122,7 +127,7 @@ pub enum Mode {
     Audit,
     /// Allow it, and let the mutating webhook (`/mutate`) apply the
     /// violation's machine fix, telling the developer what it changed.
-    /// Violations without a machine fix are warnings.
+    /// Violations without a machine fix deny, unless [`Unfixable::Warn`].
     Fix,
 }
 
@@ -136,6 +141,48 @@ impl Mode {
             Mode::Fix => "fix",
         }
     }
+}
+
+/// How a policy judges an UPDATE (`updates:` in `counsel.yaml`).
+///
+/// Whatever the setting, requests that cannot change what a policy judges
+/// are never denied: DELETE, writes to the `status` and `scale`
+/// subresources, and UPDATEs of an object being deleted that only remove
+/// finalizers (see `review`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Updates {
+    /// Only violations the update introduces or changes deny: one already
+    /// in the stored object, at the same field with the same value, is a
+    /// warning that says it was there before. So an object that predates a
+    /// policy can still be labelled, scaled, or have its finalizers removed.
+    #[default]
+    Changed,
+    /// Every violation of the updated object denies, as on CREATE.
+    Strict,
+}
+
+impl Updates {
+    /// The lower-case name (`changed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Updates::Changed => "changed",
+            Updates::Strict => "strict",
+        }
+    }
+}
+
+/// What a `fix`-mode violation without a machine fix does (`unfixable:`
+/// in `counsel.yaml`, per policy or per rule).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unfixable {
+    /// Deny it, as `enforce` would: fix mode must not let in what it
+    /// cannot fix.
+    #[default]
+    Deny,
+    /// Allow it with a warning.
+    Warn,
 }
 
 /// What happens when a policy fails (traps, times out, returns garbage).
@@ -204,6 +251,13 @@ pub struct RuleOverride {
     pub severity: Option<Severity>,
     /// Replaces the policy's mode for this rule.
     pub mode: Option<Mode>,
+    /// Replaces the policy's `unfixable` for this rule.
+    pub unfixable: Option<Unfixable>,
+    /// Replaces the rule's fix safety (`safe`: the webhook may apply its
+    /// fixes unattended; `suggestion`: only a person, with `counsel check
+    /// --fix=all`).
+    #[serde(rename = "fixSafety")]
+    pub fix_safety: Option<FixSafety>,
     /// The line the override is on, for messages.
     #[serde(skip)]
     pub line: Option<usize>,

@@ -9,6 +9,7 @@
 mod bindings;
 mod cache;
 mod limits;
+mod oversight;
 mod policy;
 mod verdict;
 
@@ -22,16 +23,19 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub use cache::CompiledFrom;
-pub use limits::Limits;
+pub use limits::{Limits, byte_size};
+pub use oversight::{Overseer, Stop, oversee};
 pub use policy::Policy;
-pub use verdict::{Metadata, Rule, Severity, Verdict, Violation};
+pub use verdict::{FixSafety, Metadata, Rule, Severity, Verdict, Violation};
 
 use bindings::State;
 
 /// The version of the policy contract (`wit/counsel.wit`) this engine speaks.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";
 
-/// How often the epoch advances. Deadlines are honoured to within one tick.
+/// How often the epoch advances. At every tick a running policy's deadline
+/// is compared with the clock, so deadlines are wall time, honoured to
+/// within about one tick however late the ticks come.
 const TICK: Duration = Duration::from_millis(2);
 
 /// Settings of the engine as a whole (per-policy limits are [`Limits`]).
@@ -39,6 +43,9 @@ const TICK: Duration = Duration::from_millis(2);
 pub struct EngineOptions {
     /// Where compiled policies are cached; `None` compiles on every start.
     pub cache_dir: Option<PathBuf>,
+    /// Precompiled policies (`counsel precompile`), read before
+    /// `cache_dir` and never written to: an image's bundled policies.
+    pub precompiled_dir: Option<PathBuf>,
     /// How many evaluations may run at once (instance slots in the pool).
     pub max_concurrent: u32,
     /// The largest memory limit any policy may be given, in bytes.
@@ -49,6 +56,7 @@ impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
             cache_dir: default_cache_dir(),
+            precompiled_dir: None,
             max_concurrent: 64,
             max_memory: 1024 * 1024 * 1024,
         }
@@ -146,7 +154,7 @@ pub enum Failure {
     #[error("did not finish within its deadline of {} ms", .0.as_millis())]
     Deadline(Duration),
     /// It tried to grow its memory past the limit.
-    #[error("exceeded its memory limit of {} MiB", .0 / (1024 * 1024))]
+    #[error("exceeded its memory limit of {}", limits::byte_size(*.0))]
     Memory(u64),
     /// It recursed too deeply.
     #[error("overflowed its stack (runaway recursion)")]
@@ -171,6 +179,9 @@ pub enum Failure {
     /// It could not be instantiated.
     #[error("could not be started: {0}")]
     Instantiate(String),
+    /// The thread's [`Overseer`] stopped it before its deadline.
+    #[error("was stopped: {0}")]
+    Stopped(Stop),
 }
 
 impl Failure {
@@ -185,6 +196,7 @@ impl Failure {
             Failure::Malformed(_) => "malformed-verdict",
             Failure::UnknownRule(_) => "unknown-rule",
             Failure::Instantiate(_) => "instantiate",
+            Failure::Stopped(stop) => stop.cause(),
         }
     }
 }
@@ -225,9 +237,8 @@ impl Engine {
         let mut linker = Linker::new(&wasmtime);
         bindings::Policy::add_to_linker::<State, HasSelf<State>>(&mut linker, |state| state)
             .map_err(|e| EngineError::Configure(format!("{e:#}")))?;
-        let cache = options
-            .cache_dir
-            .map(|dir| cache::Cache::new(dir, &wasmtime));
+        let cache = (options.cache_dir.is_some() || options.precompiled_dir.is_some())
+            .then(|| cache::Cache::new(options.cache_dir, options.precompiled_dir, &wasmtime));
         let ticker = Ticker::start(wasmtime.clone()).map_err(|e| {
             EngineError::Configure(format!("could not start the deadline clock: {e}"))
         })?;
@@ -254,9 +265,9 @@ impl Engine {
         policy::load(self, name, component, limits)
     }
 
-    /// The directory of the precompiled cache, if one is used.
+    /// The directory compiled policies are stored in, if one is used.
     pub fn cache_dir(&self) -> Option<&std::path::Path> {
-        self.cache.as_ref().map(cache::Cache::dir)
+        self.cache.as_ref().and_then(cache::Cache::dir)
     }
 }
 

@@ -15,10 +15,18 @@ use std::time::Duration;
 use counsel_edit::Edit;
 use serde_json::Value;
 
-use crate::config::{FailurePolicy, Mode, PolicyConfig};
-use crate::engine::{Failure, Rule, Severity, Violation};
+use crate::config::{FailurePolicy, Mode, PolicyConfig, Unfixable};
+use crate::engine::{Failure, FixSafety, Rule, Severity, Violation};
 
 pub use field::field_path;
+
+/// What the message of a finding that does not deny because the request did
+/// not make it starts with (see [`Finding::predates`]).
+pub const PREDATES: &str = "already there before this change: ";
+
+/// What the message of a `fix`-mode finding without a machine fix ends
+/// with when it denies ([`Unfixable::Deny`]).
+pub const CANNOT_FIX: &str = " (Counsel cannot fix this one automatically)";
 
 /// Everything Counsel concluded about one object.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,6 +129,9 @@ pub struct Finding {
     pub contact: Option<String>,
     /// Edits that fix it (JSON Pointers relative to the object).
     pub fixes: Vec<Edit>,
+    /// Whether `fixes` may be made without a person (the rule's, after ops'
+    /// override): the webhook makes only safe ones.
+    pub fix_safety: FixSafety,
     /// The field of each fix as a developer reads it, in the order of
     /// `fixes`: named once, against the object, so that nothing after the
     /// review needs the object again.
@@ -138,6 +149,22 @@ impl Finding {
         object: Option<&Value>,
     ) -> Finding {
         let overrides = policy.rules.get(&rule.id);
+        let mut mode = overrides.and_then(|o| o.mode).unwrap_or(policy.mode);
+        let mut message = violation.message;
+        // Fix mode lets in what it fixes; what it cannot fix must not get in
+        // through it, unless ops chose so.
+        let unfixable = overrides
+            .and_then(|o| o.unfixable)
+            .unwrap_or(policy.unfixable);
+        let fix_safety = overrides
+            .and_then(|o| o.fix_safety)
+            .unwrap_or(rule.fix_safety);
+        // A fix that is only a suggestion is, to the webhook, no fix at all.
+        let unattended = !violation.fixes.is_empty() && fix_safety == FixSafety::Safe;
+        if mode == Mode::Fix && !unattended && unfixable == Unfixable::Deny {
+            mode = Mode::Enforce;
+            message.push_str(CANNOT_FIX);
+        }
         let field = field_path(&violation.path, object);
         let fix_fields = violation
             .fixes
@@ -147,24 +174,57 @@ impl Finding {
         Finding {
             policy: policy.name.clone(),
             rule: violation.rule,
-            mode: overrides.and_then(|o| o.mode).unwrap_or(policy.mode),
+            mode,
             severity: overrides.and_then(|o| o.severity).unwrap_or(rule.severity),
             title: rule.title.clone(),
-            message: violation.message,
+            message,
             pointer: violation.path,
             field,
             found: violation.found,
             why: overrides
                 .and_then(|o| o.why.clone())
                 .unwrap_or_else(|| rule.why.clone()),
+            // Ops' link first (their wiki), then the violation's own (the
+            // level of a standard it is about), then the rule's.
             docs: overrides
                 .and_then(|o| o.docs.clone())
+                .or(violation.docs)
                 .or_else(|| rule.docs.clone()),
             contact: policy.contact.clone(),
             fixes: violation.fixes,
+            fix_safety,
             fix_fields,
             hint: violation.hint,
         }
+    }
+
+    /// Whether this finding would deny the request or change it (`enforce`,
+    /// or `fix` with a machine fix): the findings an UPDATE is excused from
+    /// when it did not make them.
+    pub fn binds(&self) -> bool {
+        self.mode == Mode::Enforce || self.mode == Mode::Fix && self.has_unattended_fix()
+    }
+
+    /// Turns a finding the request did not make (it was in the stored
+    /// object already) into a warning that says so: it neither denies nor
+    /// gets fixed. Findings that do not [bind](Finding::binds) are left as
+    /// they are.
+    pub fn predates(&mut self) {
+        if self.binds() {
+            self.mode = Mode::Warn;
+            // It no longer denies, so what fix mode cannot do is beside the point.
+            if let Some(kept) = self.message.strip_suffix(CANNOT_FIX) {
+                self.message.truncate(kept.len());
+            }
+            self.message.insert_str(0, PREDATES);
+        }
+    }
+
+    /// Whether the finding has a machine fix that may be made without a
+    /// person: the webhook's notion of "has a fix". A finding whose fixes are
+    /// only suggestions is, to the webhook, one without a machine fix.
+    pub fn has_unattended_fix(&self) -> bool {
+        !self.fixes.is_empty() && self.fix_safety == FixSafety::Safe
     }
 
     /// `[policy/rule]`.
@@ -285,10 +345,26 @@ impl Report {
                 .all(|f| f.failure_policy == FailurePolicy::Ignore)
     }
 
-    /// `Deployment shop/web violates 2 rules:`, counting enforced findings.
+    /// `Deployment shop/web violates 2 rules:`, or `Pod shop/web has 9
+    /// violations of 4 rules:` when a rule is broken more than once;
+    /// counting enforced findings.
     pub fn summary_line(&self) -> String {
         let count = self.findings_in(Mode::Enforce).count();
-        let rules = if count == 1 { "rule" } else { "rules" };
-        format!("{} violates {count} {rules}:", self.object.describe())
+        let mut distinct: Vec<(&str, &str)> = self
+            .findings_in(Mode::Enforce)
+            .map(|f| (f.policy.as_str(), f.rule.as_str()))
+            .collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let rules = if distinct.len() == 1 { "rule" } else { "rules" };
+        if count == distinct.len() {
+            format!("{} violates {count} {rules}:", self.object.describe())
+        } else {
+            format!(
+                "{} has {count} violations of {} {rules}:",
+                self.object.describe(),
+                distinct.len()
+            )
+        }
     }
 }

@@ -22,7 +22,8 @@
 //! say.
 //!
 //! [`select`] chooses which fixes of an object's findings to apply (each
-//! edit once; findings that disagree about a field are left out).
+//! edit once; findings that disagree about a field are left out; suggestions
+//! only under [`FixScope::All`]).
 
 mod diff;
 mod document;
@@ -39,7 +40,7 @@ use crate::source::Document;
 
 pub use document::{FileFixer, FixedFile};
 pub use layout::{Layout, LayoutReader};
-pub use select::{Conflict, Selection, select};
+pub use select::{Conflict, FixScope, Selection, select};
 
 /// Edits of one object of a file, made or refused as a unit (one object's
 /// fixes, or one finding's).

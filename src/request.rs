@@ -12,6 +12,8 @@ use serde_json::Value;
 
 mod received;
 
+pub(crate) use received::UniqueSkip;
+
 /// An `AdmissionRequest` (admission.k8s.io/v1), field for field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

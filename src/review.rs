@@ -1,17 +1,21 @@
 //! One request through every policy that matches it: match, evaluate,
 //! explain. The webhook and `counsel check` both go through here, so a
-//! developer's laptop and the cluster cannot disagree.
+//! developer's laptop and the cluster cannot disagree. What a request is
+//! judged on when its object already exists is decided here too
+//! (`updates.rs`).
+
+mod updates;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::config::{Config, ConfigError, PolicyConfig};
+use crate::config::{Config, ConfigError, FailurePolicy, PolicyConfig, Updates};
 use crate::engine::{Engine, Policy};
 use crate::explain::{
     Evaluation, Finding, ObjectRef, Outcome, PolicyFailure, PolicyWarning, Report,
 };
 use crate::matching;
-use crate::request::Request;
+use crate::request::{Operation, Request};
 
 /// The loaded policies of a configuration, ready to review requests.
 /// `Send + Sync`: share it in an `Arc`; `review` is CPU-bound and
@@ -162,7 +166,82 @@ impl Reviewer {
                 }
             }
         }
+        let remaining = || budget.map(|b| b.saturating_sub(started.elapsed()));
+        self.excuse(request, &mut report, remaining);
         Ok(report)
+    }
+
+    /// Excuses what the request did not make (see `updates.rs`). Reads and
+    /// evaluates the stored object only when something would deny or be
+    /// fixed, and only with the policies concerned.
+    fn excuse(
+        &self,
+        request: &Request,
+        report: &mut Report,
+        remaining: impl Fn() -> Option<Duration>,
+    ) {
+        let failing = report
+            .failures
+            .iter()
+            .any(|failure| failure.failure_policy == FailurePolicy::Fail);
+        if !failing && !report.findings.iter().any(Finding::binds) {
+            return;
+        }
+        if updates::cannot_change(request) {
+            return updates::excuse_all(report);
+        }
+        if request.operation != Operation::Update {
+            return;
+        }
+        let whole = match request.whole() {
+            Ok(whole) => whole,
+            Err(error) => {
+                // Read once already; should it fail now, nothing is excused.
+                tracing::warn!("the objects of an UPDATE could not be read again: {error}");
+                return;
+            }
+        };
+        let (Some(new), Some(old)) = (&whole.object, &whole.old_object) else {
+            return;
+        };
+        if updates::only_removes_finalizers(old, new) {
+            return updates::excuse_all(report);
+        }
+        let concerned: Vec<&Loaded> = self
+            .policies
+            .iter()
+            .filter(|loaded| {
+                loaded.config.updates == Updates::Changed
+                    && report
+                        .findings
+                        .iter()
+                        .any(|f| f.policy == loaded.config.name && f.binds())
+            })
+            .collect();
+        if concerned.is_empty() {
+            return;
+        }
+        let created = updates::as_created(whole.into_owned());
+        let json = created.to_json();
+        for loaded in concerned {
+            let before = match loaded.policy.evaluate(&json, &loaded.settings, remaining()) {
+                Ok(verdict) => verdict.violations,
+                Err(failure) => {
+                    // Without its answer nothing can be shown to predate the
+                    // change: the findings stand.
+                    tracing::warn!(policy = %loaded.config.name, cause = failure.cause(), "policy failed on the stored object: {failure}");
+                    continue;
+                }
+            };
+            for finding in &mut report.findings {
+                if finding.policy == loaded.config.name
+                    && finding.binds()
+                    && updates::was_there(finding, &before)
+                {
+                    finding.predates();
+                }
+            }
+        }
     }
 }
 

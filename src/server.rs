@@ -33,8 +33,8 @@ use tokio_rustls::TlsAcceptor;
 
 pub use listener::ConnectionLimits;
 pub use metrics::Metrics;
-pub use policies::PolicySource;
-pub use pool::{PoolError, ReviewPool};
+pub use policies::{Look, PolicySource};
+pub use pool::{LONG_AFTER, PoolError, ReviewPool};
 pub use state::{Policies, RequestLimits, ServerState};
 pub use tls::{CertificatePaths, ReloadingCertificate, TlsError};
 
@@ -72,10 +72,15 @@ pub struct ServeOptions {
     pub certificate_poll_interval: Duration,
     /// Limits on one request.
     pub request_limits: RequestLimits,
-    /// Timeouts of the connection layer.
+    /// Bounds of the webhook listener's connections.
     pub connection_limits: ConnectionLimits,
+    /// Bounds of the ops listener's connections.
+    pub ops_connection_limits: ConnectionLimits,
     /// Reviews evaluated at once; `None`: one per core.
     pub concurrency: Option<usize>,
+    /// The running time from which a policy's evaluation is long and moves
+    /// off its slot (see [`pool::LONG_AFTER`], the default).
+    pub long_evaluation: Duration,
 }
 
 impl ServeOptions {
@@ -93,12 +98,10 @@ impl ServeOptions {
             client_ca: None,
             certificate_poll_interval: Duration::from_secs(1),
             request_limits: RequestLimits::default(),
-            connection_limits: ConnectionLimits {
-                handshake_timeout: Duration::from_secs(10),
-                header_timeout: Duration::from_secs(10),
-                drain_timeout: Duration::from_secs(25),
-            },
+            connection_limits: ConnectionLimits::webhook(),
+            ops_connection_limits: ConnectionLimits::ops(),
             concurrency: None,
+            long_evaluation: pool::LONG_AFTER,
         }
     }
 }
@@ -118,10 +121,11 @@ impl Server {
         let metrics = Arc::new(Metrics::new());
         let certificate = ReloadingCertificate::load(options.certificate.clone(), metrics.clone())?;
         let tls_config = tls::server_config(certificate.clone(), options.client_ca.as_deref())?;
-        let pool = match options.concurrency {
-            Some(slots) => ReviewPool::new(slots, (slots * 64).max(256)),
-            None => ReviewPool::per_core(),
-        };
+        let slots = options
+            .concurrency
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |cores| cores.get()));
+        let pool =
+            ReviewPool::with_long_after(slots, (slots * 64).max(256), options.long_evaluation);
         let state = Arc::new(ServerState::new(
             certificate,
             metrics,
@@ -173,13 +177,15 @@ impl Server {
                 .watch(options.certificate_poll_interval),
         );
         let ops_server = tokio::spawn(listener::serve(
+            "metrics",
             ops,
             None,
             ops::router(state.clone()),
-            options.connection_limits,
+            options.ops_connection_limits,
             stopped.clone(),
         ));
         let webhook_server = tokio::spawn(listener::serve(
+            "webhook",
             webhook,
             Some(tls),
             validate::router(state.clone()),

@@ -1,77 +1,342 @@
-//! The Helm chart in charts/counsel, read without Helm: Chart.yaml is
-//! complete, every template is YAML outside its directives, every value is
-//! documented, and the chart describes the same objects as `counsel install`
-//! (kinds, names, ports, probes, mounts, security, webhook rules and
-//! selectors, the default configuration).
+//! The Helm chart in charts/counsel, rendered and linted by the real helm
+//! (tools/kube/kubectl-helm.sh installs it): Chart.yaml is complete, every
+//! template renders to Kubernetes objects, every value is documented, and
+//! the chart makes the same objects as `counsel install` on what matters:
+//! ports, probes, paths, selectors, security context, webhook rules (with
+//! the pod subresources), the mode a new install starts in, enforcing, and
+//! Kubernetes 1.20.
 
+#[path = "support/cluster.rs"]
+mod cluster;
+// The cluster support names it (Cluster::register_counsel).
+#[path = "support/counsel_process.rs"]
+mod counsel_process;
+#[path = "chart/helm.rs"]
+mod helm;
 #[path = "install/manifests.rs"]
 mod manifests;
-#[path = "chart/template.rs"]
-mod template;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::{Value, json};
 
-use manifests::install;
-use template::{HOLE, agrees, helpers, matches_pattern, skeleton};
+use helm::{
+    chart_dir, configuration, helm, one, parse_one, read, template, values, without_ca_bundle,
+};
+use manifests::{Installed, install};
 
-fn chart_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/counsel")
+#[test]
+fn helm_lints_the_chart() {
+    let chart = chart_dir();
+    let linted = helm(&["lint", chart.to_str().expect("UTF-8 path"), "--strict"]);
+    assert!(
+        linted.ends_with("1 chart(s) linted, 0 chart(s) failed\n"),
+        "{linted}"
+    );
 }
 
-fn read(relative: &str) -> String {
-    std::fs::read_to_string(chart_dir().join(relative))
-        .unwrap_or_else(|e| panic!("charts/counsel/{relative}: {e}"))
-}
-
-fn parse_one(text: &str, what: &str) -> Value {
-    let documents =
-        counsel::source::parse(text).unwrap_or_else(|e| panic!("{what} is not YAML: {e}"));
-    assert_eq!(documents.len(), 1, "{what}: one document");
-    documents.into_iter().next().expect("one").value
-}
-
-fn values() -> Value {
-    parse_one(&read("values.yaml"), "values.yaml")
-}
-
-/// Every template's objects (skeletons), by template file.
-fn rendered() -> BTreeMap<String, Vec<Value>> {
-    let values = values();
-    let helpers = helpers(&read("templates/_helpers.tpl"));
-    let mut rendered = BTreeMap::new();
-    for entry in std::fs::read_dir(chart_dir().join("templates")).expect("templates") {
-        let path = entry.expect("entry").path();
-        let name = path
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
-        if !name.ends_with(".yaml") {
-            continue;
-        }
-        let text = skeleton(&read(&format!("templates/{name}")), &values, &helpers);
-        let objects = counsel::source::parse(&text)
-            .unwrap_or_else(|e| panic!("templates/{name} outside directives: {e}\n{text}"))
-            .into_iter()
-            .map(|document| document.value)
-            .collect();
-        rendered.insert(name, objects);
-    }
-    rendered
-}
-
-/// The chart's one object of `kind`.
-fn chart_object(rendered: &BTreeMap<String, Vec<Value>>, kind: &str) -> Value {
-    let found: Vec<&Value> = rendered
-        .values()
-        .flatten()
-        .filter(|object| object["kind"] == kind)
+#[test]
+fn every_template_renders_to_kubernetes_objects() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fix = dir.path().join("counsel.yaml");
+    std::fs::write(
+        &fix,
+        "policies:\n  - {name: pod-security, module: builtin:pod-security, mode: fix}\n",
+    )
+    .expect("write");
+    let objects = template(
+        "counsel",
+        "counsel",
+        &[
+            "--set",
+            "certManager.enabled=true",
+            "--set",
+            "metrics.serviceMonitor.enabled=true",
+            "--set-file",
+            &format!("configFile={}", fix.display()),
+        ],
+    );
+    let mut kinds: Vec<&str> = objects
+        .iter()
+        .map(|object| object["kind"].as_str().expect("kind"))
         .collect();
-    assert_eq!(found.len(), 1, "the chart has one {kind}");
-    found[0].clone()
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        [
+            "Certificate",
+            "Certificate",
+            "ConfigMap",
+            "Deployment",
+            "Issuer",
+            "Issuer",
+            "MutatingWebhookConfiguration",
+            "PodDisruptionBudget",
+            "Service",
+            "ServiceAccount",
+            "ServiceMonitor",
+            "ValidatingWebhookConfiguration",
+        ]
+    );
+    for object in &objects {
+        assert!(object["apiVersion"].is_string(), "{object}");
+        assert!(object["metadata"]["name"].is_string(), "{object}");
+    }
+}
+
+/// The chart's objects and `counsel install`'s agree on `kind`'s `parts`.
+fn agree(chart: &[Value], installed: &Installed, kind: &str, parts: &[&str]) {
+    for part in parts {
+        assert_eq!(
+            one(chart, kind).pointer(part),
+            installed.one(kind).pointer(part),
+            "{kind} {part}"
+        );
+    }
+}
+
+#[test]
+fn the_chart_makes_the_objects_counsel_install_prints() {
+    let chart = template("counsel", "counsel", &[]);
+    let installed = install(&[]);
+    let mut kinds: Vec<&str> = installed.kinds();
+    kinds.retain(|kind| *kind != "Namespace"); // helm install --create-namespace
+    let chart_kinds: Vec<&str> = chart
+        .iter()
+        .map(|object| object["kind"].as_str().expect("kind"))
+        .collect();
+    let mut sorted = kinds.clone();
+    sorted.sort_unstable();
+    let mut chart_sorted = chart_kinds.clone();
+    chart_sorted.sort_unstable();
+    assert_eq!(chart_sorted, sorted);
+    for object in &chart {
+        let kind = object["kind"].as_str().expect("kind");
+        assert_eq!(
+            object["apiVersion"],
+            installed.one(kind)["apiVersion"],
+            "{kind}"
+        );
+        assert_eq!(
+            object["metadata"]["name"],
+            installed.one(kind)["metadata"]["name"],
+            "{kind}"
+        );
+    }
+    // Ports, selectors and the Service in front of them.
+    agree(&chart, &installed, "Service", &["/spec"]);
+    agree(
+        &chart,
+        &installed,
+        "Deployment",
+        &[
+            "/spec/replicas",
+            "/spec/selector",
+            "/spec/strategy",
+            "/spec/revisionHistoryLimit",
+        ],
+    );
+    agree(&chart, &installed, "PodDisruptionBudget", &["/spec"]);
+    agree(
+        &chart,
+        &installed,
+        "ServiceAccount",
+        &["/automountServiceAccountToken"],
+    );
+    agree(&chart, &installed, "Secret", &["/type"]);
+    // The pod: probes, ports, paths, environment, mounts, security context,
+    // spreading; all but the image, which the chart names by its own tag.
+    let mut chart_pod = one(&chart, "Deployment")["spec"]["template"]["spec"].clone();
+    let mut install_pod = installed.pod_spec().clone();
+    for pod in [&mut chart_pod, &mut install_pod] {
+        pod["containers"][0]["image"] = json!("<image>");
+    }
+    assert_eq!(chart_pod, install_pod);
+    // Both select their own pods.
+    let labels = &one(&chart, "Deployment")["spec"]["template"]["metadata"]["labels"];
+    for (key, value) in one(&chart, "Deployment")["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .expect("matchLabels")
+    {
+        assert_eq!(&labels[key], value, "{key}");
+    }
+    // The webhook, rules (pod subresources included) and all.
+    let chart_webhook = &one(&chart, "ValidatingWebhookConfiguration")["webhooks"][0];
+    assert_eq!(
+        without_ca_bundle(chart_webhook),
+        without_ca_bundle(installed.validating_webhook())
+    );
+    let rules = &chart_webhook["rules"][0]["resources"];
+    assert_eq!(
+        rules,
+        &json!([
+            "pods",
+            "pods/ephemeralcontainers",
+            "pods/resize",
+            "replicationcontrollers",
+            "podtemplates"
+        ])
+    );
+    // The same configuration: pod-security warns.
+    let config = configuration(&chart);
+    assert_eq!(config, configuration(&installed.objects));
+    assert_eq!(config["policies"][0]["mode"], "warn");
+}
+
+#[test]
+fn enforcing_is_one_value_as_it_is_one_option() {
+    let chart = template("counsel", "counsel", &["--set", "enforce=true"]);
+    let installed = install(&["--enforce"]);
+    let config = configuration(&chart);
+    assert_eq!(config, configuration(&installed.objects));
+    assert_eq!(config["policies"][0]["mode"], "enforce");
+}
+
+#[test]
+fn kubernetes_1_20_gets_the_same_disruption_budget_from_both() {
+    let chart = template("counsel", "counsel", &["--kube-version", "1.20.2"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let printed = manifests::counsel(dir.path(), &["install", "--kube-version", "1.20"], None);
+    let text = String::from_utf8(printed.stdout).expect("UTF-8");
+    let installed: Vec<Value> = counsel::source::parse(&text)
+        .expect("YAML")
+        .into_iter()
+        .map(|document| document.value)
+        .collect();
+    assert_eq!(
+        one(&chart, "PodDisruptionBudget")["apiVersion"],
+        "policy/v1beta1"
+    );
+    assert_eq!(one(&chart, "PodDisruptionBudget"), &{
+        let mut budget = one(&installed, "PodDisruptionBudget").clone();
+        budget["metadata"]["labels"] =
+            one(&chart, "PodDisruptionBudget")["metadata"]["labels"].clone();
+        budget
+    });
+    // Below 1.20, helm refuses as counsel install does.
+    let refused = Command::new(cluster::helm_binary())
+        .args([
+            "template",
+            "counsel",
+            chart_dir().to_str().expect("path"),
+            "--kube-version",
+            "1.19.0",
+        ])
+        .output()
+        .expect("helm runs");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains(
+            "chart requires kubeVersion: >=1.20.0-0 which is incompatible with Kubernetes v1.19.0"
+        ),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}
+
+#[test]
+fn the_mutating_webhook_is_the_validating_one_at_mutate() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = "policies:\n  - {name: pod-security, module: builtin:pod-security, mode: fix}\n";
+    std::fs::write(dir.path().join("counsel.yaml"), config).expect("write");
+    let chart = template(
+        "counsel",
+        "counsel",
+        &[
+            "--set-file",
+            &format!("configFile={}", dir.path().join("counsel.yaml").display()),
+        ],
+    );
+    let installed = manifests::install_in(dir.path(), &["--config", "counsel.yaml"]);
+    let mutating = installed.one("MutatingWebhookConfiguration");
+    assert_eq!(
+        without_ca_bundle(&one(&chart, "MutatingWebhookConfiguration")["webhooks"][0]),
+        without_ca_bundle(&mutating["webhooks"][0])
+    );
+    assert_eq!(
+        mutating["webhooks"][0]["clientConfig"]["service"]["path"],
+        "/mutate"
+    );
+    assert_eq!(mutating["webhooks"][0]["reinvocationPolicy"], "Never");
+}
+
+#[test]
+fn the_webhooks_exclude_kube_system_and_the_release_namespace() {
+    let chart = template("guard", "policy", &["--set", "fullnameOverride=guard"]);
+    let installed = install(&["-n", "policy", "--name", "guard"]);
+    let selector =
+        &one(&chart, "ValidatingWebhookConfiguration")["webhooks"][0]["namespaceSelector"];
+    assert_eq!(
+        selector,
+        &json!({"matchExpressions": [{
+            "key": "kubernetes.io/metadata.name",
+            "operator": "NotIn",
+            "values": ["kube-system", "policy"],
+        }]})
+    );
+    assert_eq!(
+        selector,
+        &installed.validating_webhook()["namespaceSelector"]
+    );
+}
+
+#[test]
+fn tls_alternatives_produce_a_certificate_for_the_service_name() {
+    let chart = template(
+        "guard",
+        "policy",
+        &[
+            "--set",
+            "fullnameOverride=guard",
+            "--set",
+            "certManager.enabled=true",
+        ],
+    );
+    let serving = chart
+        .iter()
+        .find(|object| object["kind"] == "Certificate" && object["spec"]["isCA"].is_null())
+        .expect("the serving Certificate");
+    assert_eq!(serving["metadata"]["name"], "guard-serving");
+    assert_eq!(
+        serving["spec"]["dnsNames"],
+        json!([
+            "guard.policy.svc",
+            "guard.policy",
+            "guard",
+            "guard.policy.svc.cluster.local"
+        ])
+    );
+    // cert-manager's injector fills the caBundle from that Certificate.
+    let webhook = one(&chart, "ValidatingWebhookConfiguration");
+    assert_eq!(
+        webhook["metadata"]["annotations"]["cert-manager.io/inject-ca-from"],
+        "policy/guard-serving"
+    );
+    assert!(
+        webhook["webhooks"][0]["clientConfig"]
+            .get("caBundle")
+            .is_none()
+    );
+    // Without cert-manager, helm generates a CA and a certificate whose
+    // caBundle is the CA it stores, as counsel install does.
+    let generated = template("guard", "policy", &["--set", "fullnameOverride=guard"]);
+    let secret = one(&generated, "Secret");
+    let webhook = one(&generated, "ValidatingWebhookConfiguration");
+    assert_eq!(
+        webhook["webhooks"][0]["clientConfig"]["caBundle"],
+        secret["data"]["ca.crt"]
+    );
+    let keys = |secret: &Value| -> Vec<String> {
+        secret["data"]
+            .as_object()
+            .expect("data")
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let installed = install(&["-n", "policy", "--name", "guard"]);
+    assert_eq!(keys(secret), keys(installed.one("Secret")));
 }
 
 #[test]
@@ -108,210 +373,6 @@ fn chart_yaml_is_complete() {
         chart_dir().join("templates/NOTES.txt").is_file(),
         "NOTES.txt"
     );
-}
-
-#[test]
-fn every_template_is_yaml_of_kubernetes_objects_outside_its_directives() {
-    let rendered = rendered();
-    let mut kinds: Vec<String> = Vec::new();
-    for (name, objects) in &rendered {
-        assert!(!objects.is_empty(), "templates/{name} describes objects");
-        for object in objects {
-            let kind = object["kind"].as_str().expect("kind").to_owned();
-            assert!(!kind.contains(HOLE), "templates/{name}: literal kind");
-            assert!(
-                object["apiVersion"]
-                    .as_str()
-                    .is_some_and(|v| !v.contains(HOLE)),
-                "{name} {kind}"
-            );
-            assert!(
-                object["metadata"]["name"].is_string(),
-                "{name} {kind}: a name"
-            );
-            kinds.push(kind);
-        }
-    }
-    kinds.sort();
-    assert_eq!(
-        kinds,
-        [
-            "Certificate",
-            "Certificate",
-            "ConfigMap",
-            "Deployment",
-            "Issuer",
-            "Issuer",
-            "MutatingWebhookConfiguration",
-            "PodDisruptionBudget",
-            "Secret",
-            "Service",
-            "ServiceAccount",
-            "ServiceMonitor",
-            "ValidatingWebhookConfiguration",
-        ]
-    );
-}
-
-#[test]
-fn the_chart_describes_the_objects_counsel_install_prints() {
-    let rendered = rendered();
-    let installed = install(&[]);
-    for object in &installed.objects {
-        let kind = object["kind"].as_str().expect("kind");
-        if kind == "Namespace" {
-            // Helm leaves the namespace to `--create-namespace`.
-            continue;
-        }
-        let mut chart = chart_object(&rendered, kind);
-        let mut object = object.clone();
-        if kind == "ConfigMap" {
-            // The text differs (toYaml against the file); the configuration
-            // must not.
-            let chart_config = chart["data"]["counsel.yaml"].as_str().expect("text");
-            let install_config = object["data"]["counsel.yaml"].as_str().expect("text");
-            assert_eq!(
-                parse_one(chart_config, "the chart's counsel.yaml"),
-                parse_one(install_config, "install's counsel.yaml"),
-            );
-            chart["data"]["counsel.yaml"] = json!(HOLE.to_string());
-        }
-        if kind == "ValidatingWebhookConfiguration" {
-            // Only with cert-manager (checked below): its CA injector.
-            if let Some(metadata) = chart["metadata"].as_object_mut() {
-                metadata.remove("annotations");
-            }
-        }
-        if kind == "Deployment" {
-            // The image is the same, named by helpers.
-            object["spec"]["template"]["spec"]["containers"][0]["image"] = json!("");
-        }
-        agrees(&chart, &object, kind, &["policies"]).unwrap_or_else(|e| panic!("{e}"));
-    }
-    // The mutating webhook (only for policies in fix mode) is the
-    // validating one pointed at /mutate, not reinvoked.
-    let mut validating = installed.validating_webhook().clone();
-    validating["name"] = json!(validating["name"].as_str().expect("name").replacen(
-        "validate.",
-        "mutate.",
-        1
-    ));
-    validating["clientConfig"]["service"]["path"] = json!("/mutate");
-    validating["reinvocationPolicy"] = json!("Never");
-    let mutating = chart_object(&rendered, "MutatingWebhookConfiguration");
-    agrees(&mutating["webhooks"][0], &validating, "mutating", &[])
-        .unwrap_or_else(|e| panic!("{e}"));
-}
-
-#[test]
-fn the_defaults_are_those_of_counsel_install() {
-    let values = values();
-    let installed = install(&[]);
-    let container = installed.container();
-    assert_eq!(
-        container["image"],
-        format!(
-            "{}:{}",
-            values["image"]["repository"].as_str().expect("repository"),
-            env!("CARGO_PKG_VERSION")
-        )
-    );
-    assert_eq!(values["image"]["tag"], "", "the tag defaults to appVersion");
-    assert_eq!(
-        values["replicaCount"],
-        installed.one("Deployment")["spec"]["replicas"]
-    );
-    let webhook = installed.validating_webhook();
-    assert_eq!(values["webhook"]["rules"], webhook["rules"]);
-    assert_eq!(values["webhook"]["failurePolicy"], webhook["failurePolicy"]);
-    assert_eq!(
-        values["webhook"]["timeoutSeconds"],
-        webhook["timeoutSeconds"]
-    );
-    assert_eq!(values["resources"], container["resources"]);
-    assert_eq!(values["securityContext"], container["securityContext"]);
-    assert_eq!(
-        values["podSecurityContext"],
-        installed.pod_spec()["securityContext"]
-    );
-    assert_eq!(
-        values["config"],
-        parse_one(include_str!("../src/config/default.yaml"), "default.yaml")
-    );
-}
-
-#[test]
-fn the_webhooks_exclude_kube_system_and_the_release_namespace() {
-    let values = values();
-    assert_eq!(
-        values["webhook"]["excludeNamespaces"],
-        json!(["kube-system"])
-    );
-    let helper = &helpers(&read("templates/_helpers.tpl"))["counsel.excludedNamespaces"];
-    assert!(
-        helper.contains("append $namespaces .Release.Namespace"),
-        "the release namespace is always excluded:\n{helper}"
-    );
-    let templates = read("templates/webhook.yaml");
-    let uses = templates
-        .matches("{{- include \"counsel.excludedNamespaces\" . | nindent 12 }}")
-        .count();
-    assert_eq!(uses, 2, "both webhooks use the excluded namespaces");
-    let rendered = rendered();
-    for kind in [
-        "ValidatingWebhookConfiguration",
-        "MutatingWebhookConfiguration",
-    ] {
-        let webhook = &chart_object(&rendered, kind)["webhooks"][0];
-        assert_eq!(
-            webhook["namespaceSelector"]["matchExpressions"][0]["key"],
-            "kubernetes.io/metadata.name",
-            "{kind}"
-        );
-        assert_eq!(
-            webhook["namespaceSelector"]["matchExpressions"][0]["operator"],
-            "NotIn"
-        );
-    }
-}
-
-#[test]
-fn tls_alternatives_produce_a_certificate_for_the_service_name() {
-    let rendered = rendered();
-    let installed = install(&["-n", "policy", "--name", "guard"]);
-    let serving = rendered["certmanager.yaml"]
-        .iter()
-        .find(|object| object["kind"] == "Certificate" && object["spec"]["isCA"].is_null())
-        .expect("the serving Certificate");
-    let names = serving["spec"]["dnsNames"].as_array().expect("dnsNames");
-    for (pattern, name) in names.iter().zip([
-        "guard.policy.svc",
-        "guard.policy",
-        "guard",
-        "guard.policy.svc.cluster.local",
-    ]) {
-        assert!(
-            matches_pattern(pattern.as_str().expect("name"), name),
-            "{pattern} ~ {name}"
-        );
-    }
-    assert!(matches_pattern(
-        serving["metadata"]["name"].as_str().expect("name"),
-        "guard-serving"
-    ));
-    // cert-manager's injector fills the caBundle from that Certificate.
-    let webhook = chart_object(&rendered, "ValidatingWebhookConfiguration");
-    let inject = webhook["metadata"]["annotations"]["cert-manager.io/inject-ca-from"]
-        .as_str()
-        .expect("inject-ca-from");
-    assert!(matches_pattern(inject, "policy/guard-serving"), "{inject}");
-    // Helm's own generator issues for the same names as `counsel install`.
-    let template = read("templates/webhook.yaml");
-    assert!(template.contains(
-        "{{- $names := list $service (printf \"%s.%s\" $fullname .Release.Namespace) $fullname (printf \"%s.cluster.local\" $service) }}"
-    ));
-    assert!(template.contains("{{- $cert := genSignedCert $service nil $names"));
-    assert!(installed.one("Secret")["data"].get("ca.crt").is_some());
 }
 
 /// Mapping keys in values.yaml whose members are Kubernetes' or Counsel's
@@ -403,6 +464,18 @@ fn the_image_is_built_to_run_as_the_chart_runs_it() {
             .iter()
             .any(|line| line.contains("cargo build --release --locked --bin counsel")),
         "builds the counsel binary"
+    );
+    // New pods start warm: the bundled policies are compiled into the
+    // image, and serve is pointed at them.
+    assert!(
+        instructions
+            .iter()
+            .any(|line| line.contains("/out/counsel precompile --out /out/compiled")),
+        "precompiles the bundled policies"
+    );
+    assert!(
+        instructions.contains(&"ENV COUNSEL_PRECOMPILED_DIR=/usr/share/counsel/compiled"),
+        "serve reads them"
     );
     // The build context carries the committed policy components that the
     // binary embeds.

@@ -196,6 +196,7 @@ fn json_output_has_the_documented_shape() {
             "why": privileged["why"],
             "docs": "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
             "fixes": [{"op": "set", "path": "/spec/template/spec/containers/0/securityContext/privileged", "value": false}],
+            "fixSafety": "safe",
             "hint": privileged["hint"],
         })
     );
@@ -375,4 +376,47 @@ fn many_files_and_documents_are_reported_in_order_one_after_another() {
     assert!(at("Pod shop/a: container") < at("Pod shop/b: container"));
     assert!(at("Pod shop/b: container") < at("  --> m/2.yaml:1:1"));
     assert!(at("  --> m/2.yaml:1:1") < at("Pod shop/c: container"));
+}
+
+#[test]
+fn an_update_without_a_stored_object_denies_only_under_strict_updates() {
+    // The old object of `--operation UPDATE` is the file itself: an update
+    // that changes nothing, so nothing already there denies, as in the
+    // cluster; a policy with `updates: strict` still denies.
+    let strict = "policies:\n  - name: pod-security\n    module: builtin:pod-security\n    settings: {level: restricted}\n    updates: strict\n";
+    let dir = files(&[("deploy.yaml", PRIVILEGED), ("strict.yaml", strict)]);
+    let output = counsel(
+        dir.path(),
+        &["check", "--operation", "UPDATE", "-f", "deploy.yaml"],
+        None,
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with("warning[pod-security/privileged]: Deployment shop/web: already there before this change: container \"app\" runs privileged\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("0 errors, 11 warnings in 2 objects\n"),
+        "{text}"
+    );
+    let output = counsel(
+        dir.path(),
+        &[
+            "check",
+            "-c",
+            "strict.yaml",
+            "--operation",
+            "UPDATE",
+            "-f",
+            "deploy.yaml",
+        ],
+        None,
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with("error[pod-security/privileged]: Deployment shop/web: container \"app\" runs privileged\n"),
+        "{text}"
+    );
 }

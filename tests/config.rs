@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use counsel::config::{Config, Mode, Module};
+use counsel::config::{Config, Mode, Module, Origin, Unfixable, Updates};
 use counsel::engine::{Engine, EngineOptions};
 use counsel::review::Reviewer;
 
@@ -70,7 +70,7 @@ fn invalid_settings_are_explained_by_the_policy() {
         error("policies:\n  - name: h\n    module: HOSTILE\n    settings: {behaviour: fly}\n");
     assert_eq!(
         message,
-        "counsel.yaml:2: policy \"h\": settings: behaviour: must be one of loop, memory-bomb, recursion, trap, huge-verdict, malformed-found, unknown-rule, bad-pointer, deny, allow"
+        "counsel.yaml:2: policy \"h\": settings: behaviour: must be one of loop, memory-bomb, recursion, trap, huge-verdict, malformed-found, unknown-rule, bad-pointer, omitted, omitted-unknown-rule, deny, allow"
     );
 }
 
@@ -150,4 +150,42 @@ fn the_builtin_configuration_uses_bundled_policies() {
     })
     .expect("engine");
     Reviewer::load(&config, Arc::new(engine)).expect("the bundled policies load");
+}
+
+#[test]
+fn updates_and_unfixable_are_checked_like_every_field() {
+    let message = error("policies:\n  - name: p\n    module: HOSTILE\n    updates: sometimes\n");
+    assert_eq!(
+        message,
+        "counsel.yaml:4: policy \"p\": updates: unknown variant `sometimes`, expected `changed` or `strict`"
+    );
+    let message = error("policies:\n  - name: p\n    module: HOSTILE\n    unfixable: allow\n");
+    assert_eq!(
+        message,
+        "counsel.yaml:4: policy \"p\": unfixable: unknown variant `allow`, expected `deny` or `warn`"
+    );
+    let message = error(
+        "policies:\n  - name: p\n    module: HOSTILE\n    rules:\n      hostile:\n        unfixable: ignore\n",
+    );
+    assert_eq!(
+        message,
+        "counsel.yaml:6: policy \"p\": rules.hostile.unfixable: unknown variant `ignore`, expected `deny` or `warn`"
+    );
+}
+
+#[test]
+fn updates_are_judged_on_what_changes_and_fix_mode_denies_what_it_cannot_fix_by_default() {
+    let config = Config::parse(
+        "policies:\n  - name: a\n    module: builtin:pod-security\n  - name: b\n    module: builtin:pod-security\n    updates: strict\n    unfixable: warn\n    rules:\n      run-as-user: {unfixable: deny}\n",
+        Origin::Builtin,
+        Path::new(""),
+    )
+    .expect("valid");
+    let (a, b) = (&config.policies[0], &config.policies[1]);
+    assert_eq!(
+        (a.updates, a.unfixable),
+        (Updates::Changed, Unfixable::Deny)
+    );
+    assert_eq!((b.updates, b.unfixable), (Updates::Strict, Unfixable::Warn));
+    assert_eq!(b.rules["run-as-user"].unfixable, Some(Unfixable::Deny));
 }

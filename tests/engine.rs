@@ -59,8 +59,8 @@ fn committed_components_export_the_contract_and_import_only_log() {
         imports.sort();
         // A policy that never logs may leave the host interface out.
         assert!(
-            imports == ["counsel:policy/host@0.1.0", "counsel:policy/types@0.1.0"]
-                || imports == ["counsel:policy/types@0.1.0"],
+            imports == ["counsel:policy/host@0.2.0", "counsel:policy/types@0.2.0"]
+                || imports == ["counsel:policy/types@0.2.0"],
             "{}: imports {imports:?}",
             path.display()
         );
@@ -103,9 +103,26 @@ fn a_healthy_policy_reports_checked_violations() {
     assert_eq!(verdict.violations.len(), 1);
     assert_eq!(verdict.violations[0].path, "/metadata/name");
     assert_eq!(verdict.violations[0].found, Some(json!("web")));
+    // Violations a policy leaves out are counted on the first one listed.
+    let verdict = policy
+        .evaluate(
+            &serde_json::to_string(&request()).expect("json"),
+            r#"{"behaviour":"omitted"}"#,
+            None,
+        )
+        .expect("evaluates");
+    let messages: Vec<&str> = verdict
+        .violations
+        .iter()
+        .map(|v| v.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        ["the object's name is not allowed (1 listed here, and 41 more violations of this rule)"]
+    );
     assert_eq!(
         policy.validate_settings(r#"{"behaviour":"fly"}"#),
-        Ok(Err("behaviour: must be one of loop, memory-bomb, recursion, trap, huge-verdict, malformed-found, unknown-rule, bad-pointer, deny, allow".into()))
+        Ok(Err("behaviour: must be one of loop, memory-bomb, recursion, trap, huge-verdict, malformed-found, unknown-rule, bad-pointer, omitted, omitted-unknown-rule, deny, allow".into()))
     );
 }
 
@@ -122,7 +139,7 @@ fn hostile_policies_fail_within_their_limits_and_the_engine_carries_on() {
     let policy = hostile(&engine, limits);
     let request = serde_json::to_string(&request()).expect("json");
     type Expectation = fn(&Failure) -> bool;
-    let cases: [(&str, Expectation); 7] = [
+    let cases: [(&str, Expectation); 8] = [
         ("loop", |f| {
             *f == Failure::Deadline(Duration::from_millis(1000))
         }),
@@ -145,6 +162,9 @@ fn hostile_policies_fail_within_their_limits_and_the_engine_carries_on() {
             |f| matches!(f, Failure::Malformed(m) if m.starts_with("violation 0 (rule \"hostile\"): found is not JSON")),
         ),
         ("unknown-rule", |f| {
+            *f == Failure::UnknownRule("no-such-rule".into())
+        }),
+        ("omitted-unknown-rule", |f| {
             *f == Failure::UnknownRule("no-such-rule".into())
         }),
     ];
@@ -295,5 +315,86 @@ fn a_core_module_or_junk_is_refused_with_a_clear_message() {
     assert_eq!(
         error,
         "policy mine: is not WebAssembly (it does not start with the \\0asm magic bytes)"
+    );
+}
+
+/// Records what the engine tells it, and stops every evaluation that
+/// reaches a tick with `stop`.
+struct Recording {
+    stop: Option<counsel::engine::Stop>,
+    ticks: std::sync::Mutex<Vec<String>>,
+    ended: std::sync::Mutex<Vec<String>>,
+}
+
+impl counsel::engine::Overseer for Recording {
+    fn tick(&self, policy: &Arc<str>, _running: Duration) -> Result<(), counsel::engine::Stop> {
+        self.ticks.lock().expect("lock").push(policy.to_string());
+        self.stop.clone().map_or(Ok(()), Err)
+    }
+
+    fn ended(&self, policy: &Arc<str>) {
+        self.ended.lock().expect("lock").push(policy.to_string());
+    }
+}
+
+#[test]
+fn an_overseer_sees_every_evaluation_on_its_thread_and_may_stop_it() {
+    use counsel::engine::{Overseer, Stop, oversee};
+    let engine = engine(None);
+    let policy = hostile(&engine, Limits::default());
+    let stopping = Arc::new(Recording {
+        stop: Some(Stop::Abandoned),
+        ticks: Default::default(),
+        ended: Default::default(),
+    });
+    let overseer: Arc<dyn Overseer> = stopping.clone();
+    let looped = oversee(overseer, || {
+        policy.evaluate("{}", r#"{"behaviour":"loop"}"#, None)
+    });
+    // The loop was stopped by its overseer at the first tick, long before
+    // its 1 s deadline, and says why.
+    let failure = looped.expect_err("stopped");
+    assert_eq!(failure, Failure::Stopped(Stop::Abandoned));
+    assert_eq!(failure.cause(), "abandoned");
+    assert_eq!(
+        failure.to_string(),
+        "was stopped: its answer was no longer wanted"
+    );
+    assert_eq!(*stopping.ticks.lock().expect("lock"), ["hostile"]);
+    assert_eq!(*stopping.ended.lock().expect("lock"), ["hostile"]);
+    // An overseer that lets policies go on changes nothing; every
+    // evaluation is reported ended, once.
+    let watching = Arc::new(Recording {
+        stop: None,
+        ticks: Default::default(),
+        ended: Default::default(),
+    });
+    let overseer: Arc<dyn Overseer> = watching.clone();
+    let answered = oversee(overseer, || {
+        policy.evaluate("{}", r#"{"behaviour":"deny"}"#, None)
+    });
+    assert_eq!(answered.expect("answers").violations.len(), 1);
+    assert_eq!(*watching.ended.lock().expect("lock"), ["hostile"]);
+    // Outside `oversee`, the thread has no overseer: only the deadline
+    // stops a policy.
+    assert_eq!(
+        policy.evaluate(
+            "{}",
+            r#"{"behaviour":"loop"}"#,
+            Some(Duration::from_millis(20))
+        ),
+        Err(Failure::Deadline(Duration::from_millis(20)))
+    );
+    assert_eq!(stopping.ended.lock().expect("lock").len(), 1);
+    assert_eq!(watching.ended.lock().expect("lock").len(), 1);
+
+    let crowded = Stop::TooManyOfItsOwn {
+        limit: 2,
+        after: Duration::from_millis(50),
+    };
+    assert_eq!(Failure::Stopped(crowded.clone()).cause(), "crowded");
+    assert_eq!(
+        Failure::Stopped(crowded).to_string(),
+        "was stopped: it ran longer than 50 ms while 2 other evaluations of it already were, the most one policy may have at once, so it was stopped to leave the machine to other reviews"
     );
 }

@@ -1,5 +1,7 @@
 //! `counsel check --fix` on a corpus of messy manifests (`tests/fix/`): the
-//! real binary with the bundled policies rewrites each file, and the result
+//! real binary with the bundled policies rewrites each file (`--fix=all`,
+//! so that suggestions are made too and every kind of edit is exercised;
+//! what plain `--fix` leaves is tested at the end), and the result
 //! must be exactly its golden file (`NAME.fixed.EXT`), change only lines
 //! where a fix applies, stay put on a second run, and pass `counsel check`
 //! except for what the table below says is left for a person.
@@ -84,7 +86,7 @@ fn every_file_is_fixed_exactly_as_its_golden_file_and_a_second_run_changes_nothi
     for name in &names {
         let dir = copy(name);
         let path = dir.path().join(name);
-        let first = counsel(dir.path(), &["check", "--fix", "-f", name]);
+        let first = counsel(dir.path(), &["check", "--fix=all", "-f", name]);
         let report = text(&first.stdout);
         let fixed = std::fs::read_to_string(&path).expect("read back");
         assert_eq!(fixed, golden(name), "{name}: the fixed text\n{report}");
@@ -95,14 +97,14 @@ fn every_file_is_fixed_exactly_as_its_golden_file_and_a_second_run_changes_nothi
         if name == "comments.yaml" {
             assert!(
                 report.starts_with(
-                    "fixed: comments.yaml: 11 violations ([pod-security/host-namespaces], [pod-security/privileged], \
+                    "fixed: comments.yaml: 9 violations ([pod-security/host-namespaces], [pod-security/privileged], \
                      [pod-security/allow-privilege-escalation] ×2, [pod-security/capabilities] ×3, \
-                     [pod-security/run-as-non-root] ×2, [pod-security/seccomp] ×2)\n"
+                     [pod-security/run-as-non-root], [pod-security/seccomp])\n"
                 ),
                 "{report}"
             );
         }
-        let second = counsel(dir.path(), &["check", "--fix", "-f", name]);
+        let second = counsel(dir.path(), &["check", "--fix=all", "-f", name]);
         let again = text(&second.stdout);
         assert_eq!(
             std::fs::read_to_string(&path).expect("read"),
@@ -165,7 +167,11 @@ fn allowed_lines(findings: &Value, documents: &[source::Document]) -> Vec<(usize
     let mut items_seen = std::collections::HashMap::new();
     for result in findings["results"].as_array().expect("results") {
         let index = result["document"].as_u64().expect("document") as usize;
-        let document = &documents[index];
+        // `document` counts documents without content too, as the stream does.
+        let document = documents
+            .iter()
+            .find(|document| document.index == index)
+            .expect("the document");
         let prefix = if document.value["kind"]
             .as_str()
             .is_some_and(|k| k.ends_with("List"))
@@ -207,7 +213,7 @@ fn the_dry_run_diff_is_the_change_and_touches_only_fixed_fields() {
         let original = std::fs::read_to_string(dir.path().join(&name)).expect("read");
         let output = counsel(
             dir.path(),
-            &["check", "--fix", "--dry-run", "-o", "json", "-f", &name],
+            &["check", "--fix=all", "--dry-run", "-o", "json", "-f", &name],
         );
         let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
         assert_eq!(
@@ -280,7 +286,7 @@ fn a_broken_file_is_left_alone_and_permissions_are_kept() {
     std::fs::set_permissions(&pod, std::fs::Permissions::from_mode(0o640)).expect("chmod");
     let output = counsel(
         dir.path(),
-        &["check", "--fix", "-f", "broken.yaml", "pod.json"],
+        &["check", "--fix=all", "-f", "broken.yaml", "pod.json"],
     );
     assert_eq!(
         output.status.code(),
@@ -328,7 +334,7 @@ fn fixes_that_disagree_are_not_applied_and_the_conflict_is_named() {
     std::fs::write(dir.path().join("pod.yaml"), pod).expect("write");
     let output = counsel(
         dir.path(),
-        &["check", "--fix", "-c", "counsel.yaml", "-f", "pod.yaml"],
+        &["check", "--fix=all", "-c", "counsel.yaml", "-f", "pod.yaml"],
     );
     let report = text(&output.stdout);
     assert_eq!(
@@ -428,7 +434,7 @@ fn a_file_that_cannot_be_written_is_reported_and_left_as_it_was() {
         eprintln!("chattr +i is not available here; the write failure is not exercised");
         return;
     };
-    let output = counsel(dir.path(), &["check", "--fix", "-f", "pod.json"]);
+    let output = counsel(dir.path(), &["check", "--fix=all", "-f", "pod.json"]);
     let report = text(&output.stdout);
     assert_eq!(output.status.code(), Some(2), "{report}");
     assert_eq!(
@@ -459,7 +465,7 @@ fn the_fixed_file_keeps_its_owner_and_group() {
         eprintln!("not root: the owner cannot be changed, so keeping it is not exercised");
         return;
     }
-    let output = counsel(dir.path(), &["check", "--fix", "-f", "pod.json"]);
+    let output = counsel(dir.path(), &["check", "--fix=all", "-f", "pod.json"]);
     assert_eq!(
         std::fs::read_to_string(&pod).expect("read"),
         golden("pod.json"),
@@ -546,7 +552,7 @@ fn a_utf16_file_is_fixed_and_stays_utf16() {
     let mut bytes = vec![0xFF, 0xFE];
     bytes.extend(source.encode_utf16().flat_map(u16::to_le_bytes));
     std::fs::write(dir.path().join("comments.yaml"), &bytes).expect("write");
-    let output = counsel(dir.path(), &["check", "--fix", "-f", "comments.yaml"]);
+    let output = counsel(dir.path(), &["check", "--fix=all", "-f", "comments.yaml"]);
     let fixed = std::fs::read(dir.path().join("comments.yaml")).expect("read");
     let mut expected = vec![0xFF, 0xFE];
     expected.extend(
@@ -555,4 +561,59 @@ fn a_utf16_file_is_fixed_and_stays_utf16() {
             .flat_map(u16::to_le_bytes),
     );
     assert!(fixed == expected, "{}", text(&output.stdout));
+}
+
+#[test]
+fn fix_makes_only_safe_fixes_unless_asked_for_all() {
+    let config = "policies:\n  - name: pod-security\n    module: builtin:pod-security\n    settings: {level: restricted}\n";
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  containers:\n    - name: app\n      image: nginx:1.27\n      securityContext: {privileged: true}\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("counsel.yaml"), config).expect("write");
+    std::fs::write(dir.path().join("pod.yaml"), pod).expect("write");
+    let output = counsel(
+        dir.path(),
+        &["check", "--fix", "-c", "counsel.yaml", "-f", "pod.yaml"],
+    );
+    let report = text(&output.stdout);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pod.yaml")).expect("read"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  containers:\n    - name: app\n      image: nginx:1.27\n      securityContext: {privileged: false, allowPrivilegeEscalation: false}\n  securityContext:\n    seccompProfile:\n      type: RuntimeDefault\n",
+        "{report}"
+    );
+    assert!(
+        report.starts_with(
+            "fixed: pod.yaml: 3 violations ([pod-security/privileged], [pod-security/allow-privilege-escalation], [pod-security/seccomp])\n\n\
+             warning: Pod shop/web: [pod-security/capabilities] not fixed: its fix is only a suggestion (set spec.containers[0].securityContext.capabilities.drop: [\"ALL\"]); make it with --fix=all if it suits the image\n  --> pod.yaml:1\n\n\
+             warning: Pod shop/web: [pod-security/run-as-non-root] not fixed: its fix is only a suggestion (set spec.securityContext.runAsNonRoot: true); make it with --fix=all if it suits the image\n  --> pod.yaml:1\n"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "   = fix: set spec.securityContext.runAsNonRoot: true (a suggestion, never made by the webhook: check that it suits the image, then make it with counsel check --fix=all)\n"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.ends_with("fixed 3 violations in 1 file; 2 need a person\n"),
+        "{report}"
+    );
+    assert_eq!(output.status.code(), Some(1), "still denied: {report}");
+
+    let output = counsel(
+        dir.path(),
+        &["check", "--fix=all", "-c", "counsel.yaml", "-f", "pod.yaml"],
+    );
+    let report = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(
+        report.ends_with("fixed 2 violations in 1 file; 0 need a person\n"),
+        "{report}"
+    );
+    let fixed = std::fs::read_to_string(dir.path().join("pod.yaml")).expect("read");
+    assert!(fixed.contains("runAsNonRoot: true"), "{fixed}");
+    assert!(
+        fixed.contains("drop: [ALL]") || fixed.contains("- ALL"),
+        "{fixed}"
+    );
 }

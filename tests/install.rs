@@ -5,16 +5,22 @@
 
 #[path = "install/certificates.rs"]
 mod certificates;
+#[path = "support/counsel_process.rs"]
+mod counsel_process;
 #[path = "install/guide.rs"]
 mod guide;
 #[path = "install/manifests.rs"]
 mod manifests;
+#[path = "install/precompiled.rs"]
+mod precompiled;
 #[path = "install/runtime.rs"]
 mod runtime;
 #[path = "install/serve.rs"]
 mod serve;
 #[path = "install/tls.rs"]
 mod tls;
+#[path = "install/versions.rs"]
+mod versions;
 
 use serde_json::{Value, json};
 
@@ -159,12 +165,12 @@ fn kube_system_and_counsels_own_namespace_are_never_sent_to_the_webhook() {
 }
 
 #[test]
-fn the_webhook_is_sent_creates_and_updates_of_every_workload_kind() {
+fn the_webhook_is_sent_creates_and_updates_of_every_workload_kind_and_pod_subresource() {
     let installed = install(&[]);
     assert_eq!(
         installed.validating_webhook()["rules"],
         json!([
-            {"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods", "replicationcontrollers", "podtemplates"], "operations": ["CREATE", "UPDATE"], "scope": "*"},
+            {"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods", "pods/ephemeralcontainers", "pods/resize", "replicationcontrollers", "podtemplates"], "operations": ["CREATE", "UPDATE"], "scope": "*"},
             {"apiGroups": ["apps"], "apiVersions": ["v1"], "resources": ["deployments", "replicasets", "statefulsets", "daemonsets"], "operations": ["CREATE", "UPDATE"], "scope": "*"},
             {"apiGroups": ["batch"], "apiVersions": ["v1"], "resources": ["jobs", "cronjobs"], "operations": ["CREATE", "UPDATE"], "scope": "*"},
         ])
@@ -359,7 +365,7 @@ fn kinds_the_webhook_is_not_sent_are_pointed_out() {
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
         "note: policy \"hygiene\" matches kind \"Ingress\", which the webhooks are not sent \
-         (they are sent Pod, ReplicationController, PodTemplate, Deployment, ReplicaSet, \
+         (they are sent Pod, EphemeralContainers, ReplicationController, PodTemplate, Deployment, ReplicaSet, \
          StatefulSet, DaemonSet, Job, CronJob); add a rule for it to the webhook configurations\n"
     );
     assert!(

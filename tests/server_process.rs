@@ -162,3 +162,109 @@ async fn sigterm_drains_in_flight_reviews_and_exits_zero() {
     assert!((1400.0..5000.0).contains(&duration), "{duration} ms");
     wait_for_log(&lines, &mut seen, |m| m == "shut down");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_logs_to_a_pipe_are_plain_with_one_line_per_denied_review_whatever_its_uid() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("counsel.yaml"),
+        format!(
+            "policies:\n  - name: container-security\n    module: {}\n    mode: enforce\n",
+            module("container-security").display()
+        ),
+    )
+    .expect("config");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_counsel"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("COUNSEL_CONFIG", "counsel.yaml")
+        .env("COUNSEL_LISTEN", "127.0.0.1:0")
+        .env("COUNSEL_METRICS_LISTEN", "127.0.0.1:0")
+        .env("COUNSEL_LOG_FORMAT", "text")
+        // Not a terminal is enough to get no colour.
+        .env_remove("NO_COLOR")
+        .env_remove("COUNSEL_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("counsel serve starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (send, lines) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen: Vec<String> = Vec::new();
+    let mut wait_for = |wanted: &str| -> String {
+        if let Some(line) = seen.iter().find(|line| line.contains(wanted)) {
+            return line.clone();
+        }
+        loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("no line with {wanted:?}; got {seen:#?}"));
+            seen.push(line.clone());
+            if line.contains(wanted) {
+                return line;
+            }
+        }
+    };
+    let serving = wait_for("counsel is serving on");
+    let webhook = address_after(&serving, "https://");
+    wait_for("policies loaded: container-security; ready");
+
+    let ca = std::fs::read(dir.path().join("certs/ca.crt")).expect("dev CA");
+    let client = TlsClient::new(&ca, webhook, Protocol::Http2);
+    let forged = "forged\n2026-01-01T00:00:00Z  INFO reviewed decision=\"allowed\"";
+    let mut privileged = harness::privileged_deployment();
+    privileged["metadata"]["name"] = "web\nalso-forged".into();
+    for (uid, object, allowed) in [
+        (forged, privileged, false),
+        ("quiet-allowed", clean_deployment(), true),
+    ] {
+        let reply = client
+            .post(
+                "/validate",
+                Some("application/json"),
+                review(uid, "CREATE", Some(&object), None),
+            )
+            .await
+            .expect("answered");
+        assert_eq!(reply.json()["response"]["allowed"], allowed);
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    assert_eq!(child.wait().expect("exits").code(), Some(0));
+    // Every line, up to the end of stderr.
+    seen.extend(lines.iter());
+
+    for line in &seen {
+        assert!(!line.contains('\u{1b}'), "colour codes in a pipe: {line:?}");
+        assert!(
+            !line.starts_with("2026-01-01") && !line.starts_with("also-forged"),
+            "a forged line: {seen:#?}"
+        );
+        assert!(
+            !line.contains("quiet-allowed"),
+            "an allowed review is logged at debug only: {line}"
+        );
+    }
+    let reviewed: Vec<&String> = seen.iter().filter(|l| l.contains("reviewed")).collect();
+    assert_eq!(reviewed.len(), 1, "{seen:#?}");
+    let line = reviewed[0];
+    assert!(
+        line.contains(
+            r#"review{uid="forged\n2026-01-01T00:00:00Z  INFO reviewed decision=\"allowed\""}"#
+        ),
+        "{line}"
+    );
+    assert!(line.contains(r#"name="web\nalso-forged""#), "{line}");
+    assert!(line.contains(r#"decision="denied""#), "{line}");
+}

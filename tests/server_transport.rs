@@ -65,6 +65,24 @@ async fn malformed_requests_get_precise_errors() {
         .as_object_mut()
         .expect("request")
         .remove("uid");
+    let with_request = |change: &dyn Fn(&mut serde_json::Map<String, Value>)| {
+        let mut body: Value = serde_json::from_slice(&good).expect("JSON");
+        change(body["request"].as_object_mut().expect("request"));
+        serde_json::to_vec(&body).expect("JSON")
+    };
+    let good_text = String::from_utf8(good.clone()).expect("UTF-8");
+    let duplicate_name = good_text.replacen(
+        r#""metadata":{"name":"web""#,
+        r#""metadata":{"name":"web","name":"db""#,
+        1,
+    );
+    assert_ne!(duplicate_name, good_text);
+    let duplicate_kind = good_text.replacen(
+        r#""kind":"AdmissionReview""#,
+        r#""kind":"AdmissionReview","kind":"AdmissionReview""#,
+        1,
+    );
+    assert_ne!(duplicate_kind, good_text);
     // (path, content type, body, expected status, expected text)
     type Case<'a> = (&'a str, Option<&'a str>, Vec<u8>, u16, &'a str);
     let cases: Vec<Case> = vec![
@@ -126,6 +144,49 @@ async fn malformed_requests_get_precise_errors() {
             "request.uid is missing or empty: the response must echo it\n",
         ),
         (
+            "/validate",
+            JSON,
+            duplicate_name.into_bytes(),
+            400,
+            "request.object.metadata has the member \"name\" twice: JSON readers disagree about which one counts, so Counsel judges no such review (the API server never sends one)\n",
+        ),
+        (
+            "/validate",
+            JSON,
+            duplicate_kind.into_bytes(),
+            400,
+            "the AdmissionReview has the member \"kind\" twice: JSON readers disagree about which one counts, so Counsel judges no such review (the API server never sends one)\n",
+        ),
+        (
+            "/validate",
+            JSON,
+            with_request(&|request| {
+                request.insert("object".into(), Value::Null);
+            }),
+            400,
+            "request.object is null: CREATE reviews must carry the object to judge\n",
+        ),
+        (
+            "/mutate",
+            JSON,
+            with_request(&|request| {
+                request.remove("object");
+                request.insert("operation".into(), json!("UPDATE"));
+                request.insert("oldObject".into(), clean_deployment());
+            }),
+            400,
+            "request.object is missing: UPDATE reviews must carry the object to judge\n",
+        ),
+        (
+            "/validate",
+            JSON,
+            with_request(&|request| {
+                request.insert("object".into(), json!([clean_deployment()]));
+            }),
+            400,
+            "request.object is an array, expected a Kubernetes object (a JSON object)\n",
+        ),
+        (
             "/validate?timeout=soon",
             JSON,
             good.clone(),
@@ -163,6 +224,21 @@ async fn malformed_requests_get_precise_errors() {
             (reply.status, reply.text().as_str()),
             (status, message),
             "{path} {content_type:?}"
+        );
+    }
+    // Another method than POST says what to do.
+    for path in ["/validate", "/mutate/container-security"] {
+        let mut connection = client.connect().await.expect("connects");
+        let reply = connection
+            .send("GET", path, None, Vec::new())
+            .await
+            .expect("answered");
+        assert_eq!(
+            (reply.status, reply.text().as_str()),
+            (
+                405,
+                "GET is not supported here: POST an AdmissionReview (admission.k8s.io/v1) as JSON, as the API server does (curl: -H 'Content-Type: application/json' --data @review.json)\n"
+            )
         );
     }
     // The server is still fine.

@@ -17,6 +17,7 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 use counsel::explain::Report;
+use counsel::fix::FixScope;
 use counsel::request::{Operation, Request};
 use counsel::review::{Reviewer, Scope};
 use counsel::source::{self, Document};
@@ -52,14 +53,44 @@ pub struct CheckArgs {
     pub color: ColorChoice,
     /// Make the machine fixes of enforce, warn and fix-mode violations in
     /// the files themselves (audit findings are left alone), then check
-    /// again and report what is left for a person. Only the fixed fields
-    /// change: comments, order, indentation and quoting stay as written.
-    /// Files are replaced atomically; standard input cannot be fixed.
-    #[arg(long)]
-    pub fix: bool,
+    /// again and report what is left for a person. `--fix` (or
+    /// `--fix=safe`) makes the fixes that are safe to make unattended, as
+    /// the webhook would; `--fix=all` also makes those that are only
+    /// suggestions (such as runAsNonRoot: true, which an image that runs as
+    /// root does not start with): check that they suit your images. Only
+    /// the fixed fields change: comments, order, indentation and quoting
+    /// stay as written. Files are replaced atomically; standard input
+    /// cannot be fixed.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHICH",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "safe"
+    )]
+    pub fix: Option<FixArg>,
     /// With --fix: print the changes as a unified diff and change nothing.
     #[arg(long, requires = "fix")]
     pub dry_run: bool,
+}
+
+/// Which fixes `--fix` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FixArg {
+    /// Only fixes safe to make unattended (what the webhook makes).
+    Safe,
+    /// Suggestions too; check that they suit your images.
+    All,
+}
+
+impl From<FixArg> for FixScope {
+    fn from(arg: FixArg) -> FixScope {
+        match arg {
+            FixArg::Safe => FixScope::Safe,
+            FixArg::All => FixScope::All,
+        }
+    }
 }
 
 /// Output formats of `counsel check`.
@@ -76,7 +107,8 @@ pub enum Format {
 pub enum OperationArg {
     /// As a new object.
     Create,
-    /// As a change to an existing object (the old object is the same).
+    /// As an update that changes nothing (the old object is the file
+    /// itself): violations already there deny only under `updates: strict`.
     Update,
 }
 
@@ -215,7 +247,7 @@ impl<W: Write> Sink<W> {
 
 /// Runs `counsel check`.
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    if args.fix && args.files.iter().any(|file| file.as_os_str() == "-") {
+    if args.fix.is_some() && args.files.iter().any(|file| file.as_os_str() == "-") {
         anyhow::bail!(
             "--fix rewrites files in place, so it cannot fix standard input (-); save the manifest to a file and run counsel check --fix -f FILE"
         );
@@ -234,7 +266,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         ColorChoice::Never => false,
         ColorChoice::Auto => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let dry_run = args.fix && args.dry_run;
+    let fixing = args.fix.is_some();
+    let dry_run = fixing && args.dry_run;
     let mut sink = Sink {
         renderer: match args.output {
             Format::Pretty => Renderer::Pretty(pretty::Pretty::new(color, dry_run)),
@@ -267,8 +300,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        if args.fix {
-            let fixed = fix::fix_file(&checker, &mut file, dry_run)?;
+        if let Some(which) = args.fix {
+            let fixed = fix::fix_file(&checker, &mut file, which.into(), dry_run)?;
             sink.totals.fixed += fixed.fixed;
             sink.totals.changed_files += usize::from(fixed.changed());
             match &mut sink.renderer {
@@ -280,12 +313,12 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 sink.error(&inputs::whole_file(&file.name, message), None);
             }
         }
-        check_file(&checker, &file, &mut sink, args.fix)?;
+        check_file(&checker, &file, &mut sink, fixing)?;
     }
     let totals = std::mem::take(&mut sink.totals);
     match &mut sink.renderer {
-        Renderer::Pretty(r) => r.finish(&mut sink.buffer, &totals, args.fix),
-        Renderer::Json(r) => r.finish(&mut sink.buffer, &totals, args.fix.then_some(dry_run)),
+        Renderer::Pretty(r) => r.finish(&mut sink.buffer, &totals, fixing),
+        Renderer::Json(r) => r.finish(&mut sink.buffer, &totals, fixing.then_some(dry_run)),
     }
     sink.flush()?;
     sink.out.flush()?;

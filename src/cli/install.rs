@@ -18,7 +18,10 @@ use counsel::certs::{self, GeneratedCertificates, SubjectNames};
 use serde_json::{Value, json};
 
 use bundle::ConfigBundle;
-use layout::{CONFIG_MAP_SUFFIX, IMAGE_REPOSITORY, TLS_SECRET_SUFFIX, WEBHOOK_KINDS};
+use layout::{
+    CONFIG_MAP_SUFFIX, IMAGE_REPOSITORY, MIN_KUBE_MINOR, NAMESPACE_NAME_LABEL, TLS_SECRET_SUFFIX,
+    WEBHOOK_KINDS,
+};
 
 /// Print Counsel's deployment (namespace, workload, Service, TLS Secret,
 /// webhook configurations) as Kubernetes manifests.
@@ -28,6 +31,7 @@ use layout::{CONFIG_MAP_SUFFIX, IMAGE_REPOSITORY, TLS_SECRET_SUFFIX, WEBHOOK_KIN
 /// re-applying only rotates the serving certificate). The output holds a
 /// private key: apply it, do not commit it.
 #[derive(Debug, clap::Args)]
+#[command(after_help = AFTER_HELP)]
 pub struct InstallArgs {
     /// The namespace Counsel runs in (created; always excluded from the
     /// webhooks, like kube-system).
@@ -40,6 +44,15 @@ pub struct InstallArgs {
     /// in the ConfigMap); the built-in configuration when not given.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Deny what the bundled Pod Security Standards (restricted) find,
+    /// instead of warning about it. For the built-in configuration only: a
+    /// configuration given with --config says its own modes.
+    #[arg(long, conflicts_with = "config")]
+    pub enforce: bool,
+    /// The cluster's Kubernetes version (MAJOR.MINOR), 1.20 or later.
+    /// Versions before 1.21 get a PodDisruptionBudget of policy/v1beta1.
+    #[arg(long, default_value = "1.21", value_name = "VERSION", value_parser = parse_kube_version)]
+    pub kube_version: KubeVersion,
     /// The container image (default: the release matching this binary).
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
@@ -60,6 +73,14 @@ pub struct InstallArgs {
     pub ca_key: Option<PathBuf>,
 }
 
+/// What `counsel install --help` ends with.
+const AFTER_HELP: &str = "\
+Supported: Kubernetes 1.20 and later (on 1.20, give --kube-version 1.20).
+
+A new install warns: developers see every finding of the Pod Security
+Standards (restricted) in kubectl's output and nothing is denied. Once the
+workloads are clean, enforce: counsel install --enforce | kubectl apply -f -";
+
 /// The webhook's `failurePolicy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailurePolicyArg {
@@ -78,6 +99,38 @@ impl FailurePolicyArg {
     }
 }
 
+/// A Kubernetes version (1.MINOR) that `counsel install` supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KubeVersion {
+    /// The minor version; the major is 1.
+    pub minor: u32,
+}
+
+/// `1.20`, `v1.20` or `1.20.2` → 1.20; refuses versions before
+/// [`MIN_KUBE_MINOR`].
+fn parse_kube_version(text: &str) -> Result<KubeVersion, String> {
+    let bare = text.strip_prefix('v').unwrap_or(text);
+    let mut parts = bare.split('.');
+    let number = |part: Option<&str>| part.and_then(|part| part.parse::<u32>().ok());
+    let (major, minor) = (number(parts.next()), number(parts.next()));
+    let patch_ok = parts
+        .next()
+        .is_none_or(|patch| patch.parse::<u32>().is_ok());
+    match (major, minor) {
+        (Some(1), Some(minor)) if patch_ok && parts.next().is_none() => {
+            if minor < MIN_KUBE_MINOR {
+                Err(format!(
+                    "Kubernetes 1.{minor} is not supported: counsel install supports Kubernetes \
+                     1.{MIN_KUBE_MINOR} and later"
+                ))
+            } else {
+                Ok(KubeVersion { minor })
+            }
+        }
+        _ => Err("expected a Kubernetes version such as 1.29".to_owned()),
+    }
+}
+
 /// Everything the manifests are made from.
 pub struct Plan {
     name: String,
@@ -86,6 +139,7 @@ pub struct Plan {
     replicas: u32,
     failure_policy: &'static str,
     timeout_seconds: u8,
+    kube_version: KubeVersion,
     bundle: ConfigBundle,
     certs: GeneratedCertificates,
 }
@@ -103,14 +157,27 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
     }
     let bundle = match &args.config {
         Some(path) => ConfigBundle::load(path)?,
-        None => ConfigBundle::builtin()?,
+        None => ConfigBundle::builtin(if args.enforce { "enforce" } else { "warn" })?,
     };
-    let sent: Vec<&str> = WEBHOOK_KINDS.iter().map(|(kind, _, _)| *kind).collect();
+    let mut sent: Vec<&str> = Vec::new();
+    for (kind, _, _) in WEBHOOK_KINDS {
+        if !sent.contains(kind) {
+            sent.push(kind);
+        }
+    }
     for (policy, kind) in bundle.kinds_outside(&sent) {
         eprintln!(
             "note: policy {policy:?} matches kind {kind:?}, which the webhooks are not sent \
              (they are sent {}); add a rule for it to the webhook configurations",
             sent.join(", ")
+        );
+    }
+    if args.kube_version.minor < 21 {
+        eprintln!(
+            "note: Kubernetes 1.{} does not label namespaces with {NAMESPACE_NAME_LABEL}, which the \
+             webhooks' namespaceSelector reads; label kube-system so that it stays excluded: \
+             kubectl label namespace kube-system {NAMESPACE_NAME_LABEL}=kube-system",
+            args.kube_version.minor
         );
     }
     let certs = certificates(&args)?;
@@ -124,6 +191,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         replicas: args.replicas,
         failure_policy: args.failure_policy.as_str(),
         timeout_seconds: args.timeout_seconds,
+        kube_version: args.kube_version,
         bundle,
         certs,
     };

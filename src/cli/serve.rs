@@ -23,7 +23,8 @@ const CONFIG_POLL_INTERVAL: Duration = Duration::from_secs(2);
 /// Without --tls-cert/--tls-key, a development CA and a certificate for
 /// localhost, 127.0.0.1 and ::1 are used from ./certs (generated there when
 /// absent). Certificate and configuration files are watched and reloaded
-/// when they change. SIGTERM drains in-flight reviews and exits 0.
+/// when they change. SIGTERM (after --shutdown-delay) drains in-flight
+/// reviews and exits 0.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -64,6 +65,20 @@ pub struct ServeArgs {
     /// CA in this PEM bundle.
     #[arg(long, env = "COUNSEL_CLIENT_CA", value_name = "FILE")]
     pub client_ca: Option<PathBuf>,
+    /// Seconds to keep serving after SIGTERM before draining and exiting:
+    /// Kubernetes removes a stopping pod from its Service while the API
+    /// server may still be calling it, and calls made in that window must be
+    /// answered. In a cluster, set it to a few seconds and keep the pod's
+    /// terminationGracePeriodSeconds well above it (`counsel install` uses 5
+    /// and 30). Ctrl-C stops at once.
+    #[arg(
+        long,
+        env = "COUNSEL_SHUTDOWN_DELAY",
+        default_value_t = 0,
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u16).range(0..=600)
+    )]
+    pub shutdown_delay: u16,
     /// Log lines as text or as JSON objects.
     #[arg(long, env = "COUNSEL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -84,6 +99,7 @@ pub fn init_logging(filter: &str, format: LogFormat) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour_stderr())
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
@@ -93,6 +109,14 @@ pub fn init_logging(filter: &str, format: LogFormat) {
             .with_span_list(false)
             .try_init(),
     };
+}
+
+/// Whether text logs on stderr may be coloured: only on a terminal (a file
+/// or a log collector would get escape codes), and not when `NO_COLOR` is
+/// set.
+pub fn colour_stderr() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
@@ -138,6 +162,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .cache_dir
             .clone()
             .or_else(counsel::engine::default_cache_dir),
+        precompiled_dir: args.policies.precompiled_dir.clone(),
         ..EngineOptions::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -158,9 +183,18 @@ async fn serve(
     let webhook_addr = server.webhook_addr();
     // Kept until the server stops: dropping it would stop the server.
     let (stop, stop_requested) = tokio::sync::oneshot::channel::<()>();
+    let delay = Duration::from_secs(args.shutdown_delay.into());
     let serving = tokio::spawn(server.run(async move {
         tokio::select! {
-            () = termination() => {}
+            signal = termination() => {
+                if signal == Termination::Sigterm && !delay.is_zero() {
+                    tracing::info!(
+                        "SIGTERM received: serving {} s more while the API server stops calling this pod (--shutdown-delay)",
+                        delay.as_secs()
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+            }
             _ = stop_requested => {}
         }
     }));
@@ -194,27 +228,38 @@ async fn serve(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Completes on SIGTERM (Kubernetes stopping the pod) or Ctrl-C.
-async fn termination() {
+/// Which signal asked the server to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Termination {
+    /// Kubernetes stopping the pod.
+    Sigterm,
+    /// Someone at a terminal.
+    CtrlC,
+}
+
+/// Completes on SIGTERM or Ctrl-C, saying which.
+async fn termination() -> Termination {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
         match signal(SignalKind::terminate()) {
             Ok(mut terminate) => {
                 tokio::select! {
-                    _ = terminate.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => Termination::Sigterm,
+                    _ = tokio::signal::ctrl_c() => Termination::CtrlC,
                 }
             }
             Err(error) => {
                 tracing::warn!("cannot listen for SIGTERM ({error}); stopping on Ctrl-C only");
                 let _ = tokio::signal::ctrl_c().await;
+                Termination::CtrlC
             }
         }
     }
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+        Termination::CtrlC
     }
 }
 

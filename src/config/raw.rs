@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::{
     Config, ConfigError, FailurePolicy, LabelExpression, Limits, Match, Mode, Module, Origin,
-    PolicyConfig, RuleOverride, bundled, quantity,
+    PolicyConfig, RuleOverride, Unfixable, Updates, bundled, quantity,
 };
 use crate::request::Operation;
 use crate::source::{self, Document};
@@ -35,6 +35,10 @@ struct RawPolicy {
     settings: Option<Value>,
     #[serde(default)]
     mode: Option<Mode>,
+    #[serde(default)]
+    updates: Option<Updates>,
+    #[serde(default)]
+    unfixable: Option<Unfixable>,
     #[serde(default, rename = "match")]
     matcher: RawMatch,
     #[serde(default)]
@@ -262,6 +266,8 @@ fn check(
         module,
         settings,
         mode: raw.mode.unwrap_or(Mode::Enforce),
+        updates: raw.updates.unwrap_or_default(),
+        unfixable: raw.unfixable.unwrap_or_default(),
         matcher: Match {
             kinds: raw.matcher.kinds,
             operations: raw

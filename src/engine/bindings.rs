@@ -25,6 +25,9 @@ pub struct State {
     pub memory_exceeded: bool,
     /// Log lines written so far.
     pub log_lines: u32,
+    /// Set when the thread's overseer stopped the evaluation, so that the
+    /// resulting interrupt is reported as what it is.
+    pub stopped: Option<super::Stop>,
 }
 
 /// The most table elements a policy may have; tables hold function
@@ -65,7 +68,9 @@ impl self::counsel::policy::host::Host for State {
         if self.log_lines > MAX_LOG_LINES {
             return;
         }
-        let message = truncate(&message, MAX_LOG_LINE);
+        // What a policy logs may quote the object: escaped, so that it
+        // cannot start a line of its own in a text log.
+        let message = truncate(&message, MAX_LOG_LINE).escape_debug();
         let policy = &*self.policy;
         match level {
             types::LogLevel::Trace => tracing::trace!(policy, "{message}"),

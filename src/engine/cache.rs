@@ -9,6 +9,11 @@
 //! Loading machine code is only safe for code this process compiled, so each
 //! entry carries the sha256 of its payload and is checked before it is used:
 //! a truncated or corrupted file is discarded and rebuilt, never trusted.
+//!
+//! Two layers: a read-only one, looked at first (the image's policies,
+//! compiled when the image was built by `counsel precompile`, so that new
+//! pods start warm), and a writable one, where whatever is compiled is
+//! stored. Nothing is ever written to, or removed from, the read-only layer.
 
 use std::fs;
 use std::hash::{Hash, Hasher};
@@ -22,10 +27,13 @@ use wasmtime::component::Component;
 const MAGIC: &[u8] = b"counsel-compiled-policy/1\n";
 const DIGEST_LEN: usize = 32;
 
-/// A directory of compiled policies.
+/// Directories of compiled policies.
 #[derive(Debug, Clone)]
 pub struct Cache {
-    dir: PathBuf,
+    /// Where compiled policies are stored.
+    dir: Option<PathBuf>,
+    /// Where precompiled policies are only read.
+    read_only: Option<PathBuf>,
     engine_key: String,
 }
 
@@ -39,73 +47,106 @@ pub enum CompiledFrom {
 }
 
 impl Cache {
-    /// A cache in `dir` for code compiled by `engine`.
-    pub fn new(dir: PathBuf, engine: &wasmtime::Engine) -> Cache {
+    /// A cache storing in `dir`, reading `read_only` first, for code
+    /// compiled by `engine`.
+    pub fn new(
+        dir: Option<PathBuf>,
+        read_only: Option<PathBuf>,
+        engine: &wasmtime::Engine,
+    ) -> Cache {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
         env!("CARGO_PKG_VERSION").hash(&mut hasher);
         Cache {
             dir,
+            read_only,
             engine_key: format!("{:016x}", hasher.finish()),
         }
     }
 
-    /// The directory the cache lives in.
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// The directory compiled policies are stored in, if any.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
     }
 
-    /// The file holding the compiled form of the component with this sha256.
-    pub fn path_for(&self, component_sha256: &str) -> PathBuf {
-        self.dir
-            .join(format!("{component_sha256}-{}.cwasm", self.engine_key))
+    /// The file in `dir` holding the compiled form of the component with
+    /// this sha256.
+    pub fn path_in(&self, dir: &Path, component_sha256: &str) -> PathBuf {
+        dir.join(format!("{component_sha256}-{}.cwasm", self.engine_key))
     }
 
-    /// The compiled component, when a sound entry exists. A corrupted entry
-    /// is removed (and logged) so that the caller compiles afresh.
+    /// The compiled component, from the read-only layer or else the
+    /// writable one, when a sound entry exists. A corrupted entry of the
+    /// writable layer is removed (and logged) so that the caller compiles
+    /// afresh; one of the read-only layer is only logged and passed over.
     pub fn load(&self, engine: &wasmtime::Engine, component_sha256: &str) -> Option<Component> {
-        let path = self.path_for(component_sha256);
-        let bytes = fs::read(&path).ok()?;
-        let Some(payload) = verified_payload(&bytes) else {
-            tracing::warn!(path = %path.display(), "discarding a corrupted compiled-policy cache entry");
-            let _ = fs::remove_file(&path);
-            return None;
-        };
-        // SAFETY: the payload is byte for byte what `Component::serialize`
-        // wrote for this engine configuration (checked by digest above), and
-        // the cache directory is as trusted as the policy files themselves.
-        match unsafe { Component::deserialize(engine, payload) } {
-            Ok(component) => Some(component),
-            Err(error) => {
-                tracing::warn!(path = %path.display(), error = %format!("{error:#}"), "discarding an unusable compiled-policy cache entry");
-                let _ = fs::remove_file(&path);
-                None
-            }
-        }
+        let from_read_only = self
+            .read_only
+            .as_deref()
+            .and_then(|dir| load_entry(engine, &self.path_in(dir, component_sha256), false));
+        from_read_only.or_else(|| {
+            let dir = self.dir.as_deref()?;
+            load_entry(engine, &self.path_in(dir, component_sha256), true)
+        })
     }
 
-    /// Stores a compiled component. Failing to write the cache only costs
-    /// time on the next start, so it is logged, not returned.
+    /// Stores a compiled component in the writable layer. Failing to write
+    /// the cache only costs time on the next start, so it is logged, not
+    /// returned.
     pub fn store(&self, component_sha256: &str, component: &Component) {
-        let path = self.path_for(component_sha256);
-        if let Err(error) = self.write(&path, component) {
+        let Some(dir) = self.dir.as_deref() else {
+            return;
+        };
+        let path = self.path_in(dir, component_sha256);
+        if let Err(error) = write(dir, &path, component) {
             tracing::warn!(path = %path.display(), %error, "could not write the compiled-policy cache");
         }
     }
+}
 
-    fn write(&self, path: &Path, component: &Component) -> std::io::Result<()> {
-        let payload = component
-            .serialize()
-            .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
-        fs::create_dir_all(&self.dir)?;
-        let mut file = tempfile::NamedTempFile::new_in(&self.dir)?;
-        file.write_all(MAGIC)?;
-        file.write_all(&Sha256::digest(&payload))?;
-        file.write_all(&payload)?;
-        file.as_file().sync_all()?;
-        file.persist(path).map_err(|e| e.error)?;
-        Ok(())
+/// The compiled component in `path`, if sound; an unsound entry is removed
+/// when `removable`.
+fn load_entry(engine: &wasmtime::Engine, path: &Path, removable: bool) -> Option<Component> {
+    let bytes = fs::read(path).ok()?;
+    let discard = |what: &str, error: Option<String>| {
+        tracing::warn!(
+            path = %path.display(),
+            error = error.unwrap_or_default(),
+            "passing over {what} compiled-policy cache entry"
+        );
+        if removable {
+            let _ = fs::remove_file(path);
+        }
+    };
+    let Some(payload) = verified_payload(&bytes) else {
+        discard("a corrupted", None);
+        return None;
+    };
+    // SAFETY: the payload is byte for byte what `Component::serialize`
+    // wrote for this engine configuration (checked by digest above), and
+    // the cache directories are as trusted as the policy files themselves.
+    match unsafe { Component::deserialize(engine, payload) } {
+        Ok(component) => Some(component),
+        Err(error) => {
+            discard("an unusable", Some(format!("{error:#}")));
+            None
+        }
     }
+}
+
+/// Writes `component` to `path` in `dir`, atomically.
+fn write(dir: &Path, path: &Path, component: &Component) -> std::io::Result<()> {
+    let payload = component
+        .serialize()
+        .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+    fs::create_dir_all(dir)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(MAGIC)?;
+    file.write_all(&Sha256::digest(&payload))?;
+    file.write_all(&payload)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// The payload of a cache file whose digest matches it.

@@ -1,16 +1,17 @@
 //! A loaded policy, and calls into it under its limits.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
-use wasmtime::{Store, Trap};
+use wasmtime::{Store, StoreContextMut, Trap, UpdateDeadline};
 
 use super::bindings::{self, State};
 use super::cache::CompiledFrom;
+use super::oversight::{self, Overseer};
 use super::verdict::{self, Metadata, Verdict};
-use super::{CONTRACT_VERSION, Engine, Failure, Limits, LoadError, TICK};
+use super::{CONTRACT_VERSION, Engine, Failure, Limits, LoadError};
 
 /// The package every import of a policy must come from.
 const CONTRACT_PACKAGE: &str = "counsel:policy/";
@@ -207,8 +208,8 @@ fn check_imports(
 }
 
 impl Runner {
-    /// Calls into a fresh instance with a deadline of `timeout`, turning
-    /// every way it can go wrong into a [`Failure`].
+    /// Calls into a fresh instance with a deadline of `timeout` (wall time,
+    /// from now), turning every way it can go wrong into a [`Failure`].
     fn call<R>(
         &self,
         timeout: Duration,
@@ -220,11 +221,17 @@ impl Runner {
             memory_limit,
             memory_exceeded: false,
             log_lines: 0,
+            stopped: None,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state);
-        store.set_epoch_deadline(ticks(timeout));
-        store.epoch_deadline_trap();
+        let overseer = oversight::current();
+        let _ended = overseer.clone().map(|overseer| Ended {
+            overseer,
+            policy: Arc::clone(&self.name),
+        });
+        store.epoch_deadline_callback(watch(Arc::clone(&self.name), timeout, overseer));
+        store.set_epoch_deadline(1);
         let instance = self
             .pre
             .instantiate(&mut store)
@@ -244,6 +251,9 @@ impl Runner {
     ) -> Failure {
         if state.memory_exceeded {
             return Failure::Memory(self.limits.memory);
+        }
+        if let Some(stop) = &state.stopped {
+            return Failure::Stopped(stop.clone());
         }
         match error.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => Failure::Deadline(timeout),
@@ -266,10 +276,44 @@ fn compatible(ours: &semver::Version, theirs: &semver::Version) -> bool {
     theirs.major == ours.major && (ours.major != 0 || theirs.minor == ours.minor)
 }
 
-/// Epoch ticks that make up `timeout`, at least one.
-fn ticks(timeout: Duration) -> u64 {
-    let ticks = timeout.as_nanos().div_ceil(TICK.as_nanos());
-    u64::try_from(ticks).unwrap_or(u64::MAX).max(1)
+/// What runs at every epoch tick while a policy runs: the deadline is
+/// checked against the clock, not counted in ticks, so ticks that come late
+/// (the ticker thread competes for the CPU like everything else) cannot add
+/// up to an overshoot; then the thread's overseer, if any, has its say.
+fn watch(
+    policy: Arc<str>,
+    timeout: Duration,
+    overseer: Option<Arc<dyn Overseer>>,
+) -> impl FnMut(StoreContextMut<'_, State>) -> wasmtime::Result<UpdateDeadline> + Send + Sync + 'static
+{
+    let started = Instant::now();
+    // A deadline too far to represent is no deadline.
+    let deadline = started.checked_add(timeout);
+    move |mut store| {
+        let now = Instant::now();
+        if deadline.is_some_and(|deadline| now >= deadline) {
+            return Err(Trap::Interrupt.into());
+        }
+        if let Some(overseer) = &overseer
+            && let Err(stop) = overseer.tick(&policy, now.saturating_duration_since(started))
+        {
+            store.data_mut().stopped = Some(stop);
+            return Err(Trap::Interrupt.into());
+        }
+        Ok(UpdateDeadline::Continue(1))
+    }
+}
+
+/// Tells the overseer that an evaluation ended, however it ended.
+struct Ended {
+    overseer: Arc<dyn Overseer>,
+    policy: Arc<str>,
+}
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        self.overseer.ended(&self.policy);
+    }
 }
 
 #[cfg(test)]
@@ -285,12 +329,5 @@ mod tests {
         assert!(!compatible(&v("0.1.0"), &v("1.1.0")));
         assert!(compatible(&v("1.2.0"), &v("1.0.3")));
         assert!(!compatible(&v("2.0.0"), &v("1.9.0")));
-    }
-
-    #[test]
-    fn deadlines_round_up_to_whole_ticks() {
-        assert_eq!(ticks(Duration::from_millis(1)), 1);
-        assert_eq!(ticks(Duration::ZERO), 1);
-        assert_eq!(ticks(Duration::from_secs(1)), 500);
     }
 }

@@ -4,7 +4,7 @@
 //! (rule ids in the catalog, JSON that parses, pointers that are pointers,
 //! sizes within limits) so everything downstream can rely on them.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use counsel_edit::{Edit, pointer};
 use serde::{Deserialize, Serialize};
@@ -39,6 +39,28 @@ impl Severity {
     }
 }
 
+/// Whether a rule's machine fixes may be applied without a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FixSafety {
+    /// A typical workload keeps starting and working with the fix: the
+    /// webhook applies it in `fix` mode, `counsel check --fix` by default.
+    Safe,
+    /// Only a person should apply it (`counsel check --fix=all`); to the
+    /// webhook the violation has no machine fix.
+    Suggestion,
+}
+
+impl FixSafety {
+    /// The lower-case name (`safe`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixSafety::Safe => "safe",
+            FixSafety::Suggestion => "suggestion",
+        }
+    }
+}
+
 /// One rule of a policy's catalog.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
@@ -52,6 +74,9 @@ pub struct Rule {
     pub docs: Option<String>,
     /// Severity unless configuration says otherwise.
     pub severity: Severity,
+    /// Whether its fixes may be applied unattended, unless configuration
+    /// says otherwise.
+    pub fix_safety: FixSafety,
 }
 
 /// What a policy says about itself.
@@ -91,6 +116,9 @@ pub struct Violation {
     pub fixes: Vec<Edit>,
     /// What a person should do.
     pub hint: Option<String>,
+    /// Where to read more about this violation, when more precise than the
+    /// rule's docs.
+    pub docs: Option<String>,
 }
 
 /// A policy's judgement of one object.
@@ -133,6 +161,10 @@ pub(super) fn metadata(guest: wit::Metadata) -> Result<Metadata, String> {
             why: rule.why,
             docs: rule.docs,
             severity: severity(rule.severity),
+            fix_safety: match rule.fix_safety {
+                wit::FixSafety::Safe => FixSafety::Safe,
+                wit::FixSafety::Suggestion => FixSafety::Suggestion,
+            },
         });
     }
     Ok(Metadata {
@@ -166,16 +198,88 @@ pub(super) fn verdict(
             limit: size_limit,
         });
     }
-    let violations = guest
+    let mut violations = guest
         .violations
         .into_iter()
         .enumerate()
         .map(|(index, violation)| self::violation(index, violation, metadata))
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
+    add_omitted(&mut violations, guest.omitted, metadata)?;
     Ok(Verdict {
         violations,
         warnings: guest.warnings,
     })
+}
+
+/// Makes the violations a policy left out of its verdict count like the
+/// others: in the rule's mode, an object that breaks an enforced rule 800
+/// times is denied although only the first violations are listed. The first
+/// listed violation of the rule says how many more there are (the first is
+/// the line most likely to be shown when a long answer is cut); when none of
+/// the rule's violations is listed, one violation about the object as a whole
+/// (pointer `""`, no machine fix) stands for them. Linear in the verdict,
+/// however a policy repeats its rules.
+fn add_omitted(
+    violations: &mut Vec<Violation>,
+    omitted: Vec<wit::Omitted>,
+    metadata: &Metadata,
+) -> Result<(), Failure> {
+    // Per rule, in the order rules first appear: the count left out, the
+    // index of the first listed violation, and how many are listed.
+    let mut per_rule: Vec<(String, u64, Option<usize>, usize)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for entry in omitted {
+        if metadata.rule(&entry.rule).is_none() {
+            return Err(Failure::UnknownRule(entry.rule));
+        }
+        if entry.count == 0 {
+            continue;
+        }
+        match index.get(&entry.rule) {
+            Some(&i) => per_rule[i].1 += u64::from(entry.count),
+            None => {
+                index.insert(entry.rule.clone(), per_rule.len());
+                per_rule.push((entry.rule, u64::from(entry.count), None, 0));
+            }
+        }
+    }
+    if per_rule.is_empty() {
+        return Ok(());
+    }
+    for (at, violation) in violations.iter().enumerate() {
+        if let Some(&i) = index.get(&violation.rule) {
+            per_rule[i].2.get_or_insert(at);
+            per_rule[i].3 += 1;
+        }
+    }
+    for (rule, count, first, listed) in per_rule {
+        let noun = if count == 1 {
+            "violation"
+        } else {
+            "violations"
+        };
+        match first {
+            Some(at) => violations[at].message.push_str(&format!(
+                " ({listed} listed here, and {count} more {noun} of this rule)"
+            )),
+            None => violations.push(Violation {
+                rule,
+                message: format!(
+                    "{count} {noun} of this rule, not listed to keep the answer short"
+                ),
+                path: String::new(),
+                found: None,
+                fixes: Vec::new(),
+                hint: Some(
+                    "Fix the violations listed and check the object again (counsel check) \
+                     to see the rest."
+                        .to_owned(),
+                ),
+                docs: None,
+            }),
+        }
+    }
+    Ok(())
 }
 
 fn violation(
@@ -230,6 +334,7 @@ fn violation(
         found,
         fixes,
         hint: guest.hint,
+        docs: guest.docs,
     })
 }
 
@@ -261,8 +366,13 @@ fn size_of(verdict: &wit::Verdict) -> usize {
                 + v.path.len()
                 + v.found.as_ref().map_or(0, String::len)
                 + v.hint.as_ref().map_or(0, String::len)
+                + v.docs.as_ref().map_or(0, String::len)
                 + fixes
         })
         .sum();
-    warnings + violations
+    let omitted: usize = verdict.omitted.iter().map(|o| o.rule.len() + 4).sum();
+    warnings + violations + omitted
 }
+
+#[cfg(test)]
+mod tests;

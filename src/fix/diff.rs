@@ -54,25 +54,31 @@ pub(super) fn unified(name: &str, old: &str, new: &str, pieces: &[Piece]) -> Str
         let (old_first, old_last) = (old_lines.index_of(start), old_lines.index_of(end));
         let (new_first, new_last) = (new_lines.index_of(new_start), new_lines.index_of(new_end));
         if old_first > old_line {
-            ops.push(DiffOp::Equal {
-                old_index: old_line,
-                new_index: new_line,
-                len: old_first - old_line,
-            });
+            push(
+                &mut ops,
+                DiffOp::Equal {
+                    old_index: old_line,
+                    new_index: new_line,
+                    len: old_first - old_line,
+                },
+            );
         }
         let old_block: Vec<&str> = (old_first..old_last).map(|i| old_lines.line(i)).collect();
         let new_block: Vec<&str> = (new_first..new_last).map(|i| new_lines.line(i)).collect();
         for op in similar::capture_diff_slices(Algorithm::Myers, &old_block, &new_block) {
-            ops.push(shift(op, old_first, new_first));
+            push(&mut ops, shift(op, old_first, new_first));
         }
         (old_line, new_line) = (old_last, new_last);
     }
     if old_lines.count() > old_line {
-        ops.push(DiffOp::Equal {
-            old_index: old_line,
-            new_index: new_line,
-            len: old_lines.count() - old_line,
-        });
+        push(
+            &mut ops,
+            DiffOp::Equal {
+                old_index: old_line,
+                new_index: new_line,
+                len: old_lines.count() - old_line,
+            },
+        );
     }
     let mut out = String::new();
     let groups = similar::group_diff_ops(ops, 3);
@@ -94,6 +100,18 @@ pub(super) fn unified(name: &str, old: &str, new: &str, pieces: &[Piece]) -> Str
         }
     }
     out
+}
+
+/// Appends `op`, merged into the last one when both are equal stretches:
+/// hunks are cut to three lines of context only out of a single equal op.
+fn push(ops: &mut Vec<DiffOp>, op: DiffOp) {
+    if let (Some(DiffOp::Equal { len, .. }), DiffOp::Equal { len: more, .. }) =
+        (ops.last_mut(), &op)
+    {
+        *len += more;
+        return;
+    }
+    ops.push(op);
 }
 
 fn line(out: &mut String, tag: char, text: &str) {

@@ -1,6 +1,7 @@
-//! Which fixes to apply to one object: every fix of the chosen findings,
-//! each edit once, except where two findings disagree about one field.
-//! `counsel check --fix` and the mutating webhook both choose here.
+//! Which fixes to apply to one object: every fix of the chosen findings
+//! that the [`FixScope`] allows, each edit once, except where two findings
+//! disagree about one field. `counsel check --fix` and the mutating webhook
+//! both choose here.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -8,7 +9,25 @@ use std::fmt;
 use counsel_edit::Edit;
 use serde_json::Value;
 
+use crate::engine::FixSafety;
 use crate::explain::{Finding, describe_edit, field_path};
+
+/// Which fixes may be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixScope {
+    /// Only fixes whose rule says they are safe to make unattended: what the
+    /// webhook makes, and `counsel check --fix` by default.
+    Safe,
+    /// Suggestions too: `counsel check --fix=all`, a person asking for them.
+    All,
+}
+
+impl FixScope {
+    /// Whether a fix of this safety is made.
+    pub fn allows(self, safety: FixSafety) -> bool {
+        self == FixScope::All || safety == FixSafety::Safe
+    }
+}
 
 /// The fixes chosen for one object.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +39,9 @@ pub struct Selection<'a> {
     /// Fields that findings disagree about; none of those findings' fixes
     /// is in `edits`.
     pub conflicts: Vec<Conflict>,
+    /// Findings whose fixes the scope leaves out (suggestions, under
+    /// [`FixScope::Safe`]): for a person to make.
+    pub suggested: Vec<&'a Finding>,
 }
 
 /// Two or more findings that want different things at one field.
@@ -69,16 +91,19 @@ impl fmt::Display for Conflict {
     }
 }
 
-/// Chooses the fixes of `findings` for `object` (the object they are about,
-/// for readable field names). Findings without fixes are left out.
+/// Chooses the fixes of `findings` that `scope` allows, for `object` (the
+/// object they are about, for readable field names). Findings without fixes
+/// are left out; findings whose fixes the scope does not allow are in
+/// `suggested`.
 pub fn select<'a>(
     findings: impl IntoIterator<Item = &'a Finding>,
     object: Option<&Value>,
+    scope: FixScope,
 ) -> Selection<'a> {
-    let findings: Vec<&Finding> = findings
+    let (findings, suggested): (Vec<&Finding>, Vec<&Finding>) = findings
         .into_iter()
         .filter(|finding| !finding.fixes.is_empty())
-        .collect();
+        .partition(|finding| scope.allows(finding.fix_safety));
     // Every distinct edit of each pointer, with the findings that want it.
     let mut by_pointer: BTreeMap<&str, Vec<(usize, &Edit)>> = BTreeMap::new();
     for (i, finding) in findings.iter().enumerate() {
@@ -131,6 +156,7 @@ pub fn select<'a>(
         edits,
         fixed,
         conflicts,
+        suggested,
     }
 }
 
@@ -157,6 +183,7 @@ mod tests {
             contact: None,
             fix_fields: fixes.iter().map(|edit| edit.path().to_owned()).collect(),
             fixes,
+            fix_safety: FixSafety::Safe,
             hint: None,
         }
     }
@@ -181,7 +208,7 @@ mod tests {
             ),
             finding("hint-only", vec![]),
         ];
-        let selection = select(&findings, Some(&object));
+        let selection = select(&findings, Some(&object), FixScope::Safe);
         assert_eq!(
             selection.edits,
             [
@@ -202,5 +229,40 @@ mod tests {
             conflict.brief(),
             "fixes disagree about spec.y: [p/c] sets 1, [p/d] removes it; none is applied"
         );
+    }
+
+    #[test]
+    fn suggestions_are_made_only_when_the_scope_allows_them() {
+        let object = json!({"spec": {"containers": [{"name": "app"}]}});
+        let privileged = "/spec/containers/0/securityContext/privileged";
+        let non_root = "/spec/securityContext/runAsNonRoot";
+        let mut suggestion = finding("run-as-non-root", vec![Edit::set(non_root, json!(true))]);
+        suggestion.fix_safety = FixSafety::Suggestion;
+        let findings = [
+            finding("privileged", vec![Edit::set(privileged, json!(false))]),
+            suggestion,
+            finding("hint-only", vec![]),
+        ];
+
+        let safe = select(&findings, Some(&object), FixScope::Safe);
+        assert_eq!(safe.edits, [Edit::set(privileged, json!(false))]);
+        let rules =
+            |found: &[&Finding]| -> Vec<String> { found.iter().map(|f| f.rule.clone()).collect() };
+        assert_eq!(rules(&safe.fixed), ["privileged"]);
+        assert_eq!(rules(&safe.suggested), ["run-as-non-root"]);
+        assert!(!findings[1].has_unattended_fix());
+        assert!(findings[0].has_unattended_fix());
+        assert!(!findings[2].has_unattended_fix());
+
+        let all = select(&findings, Some(&object), FixScope::All);
+        assert_eq!(
+            all.edits,
+            [
+                Edit::set(privileged, json!(false)),
+                Edit::set(non_root, json!(true))
+            ]
+        );
+        assert_eq!(rules(&all.fixed), ["privileged", "run-as-non-root"]);
+        assert!(all.suggested.is_empty());
     }
 }

@@ -308,6 +308,6 @@ fn each_document_is_fixed_in_its_own_lines_and_refusals_name_the_file_lines() {
     );
     assert_eq!(
         result.text,
-        "kind: A\nspec: {x: 3}\n---\n# later\nbase: &base\n  privileged: true\n---\nkind: C\nspec:\n  y: 2\n"
+        "kind: A\nspec: {x: 3}\n---\n# later\nbase: &base\n  privileged: true\n---\nkind: C\nspec:\n  \"y\": 2\n"
     );
 }

@@ -30,14 +30,18 @@ thread_local! {
     static IDENTITY_READS: Reads = Reads::only(IDENTITY);
 }
 
-/// The members of an AdmissionRequest that hold objects.
-const OBJECTS: [&str; 2] = ["object", "oldObject"];
-
 impl Request {
+    /// The text of [`Request::from_received`]'s error when an object has a
+    /// member name twice.
+    pub const DUPLICATE_NAME: &str = unique::DUPLICATE;
+
     /// Reads an AdmissionRequest from `json`, keeping of its objects only
-    /// their identity ([`Request::identity_only`]) and `json` itself.
+    /// their identity ([`Request::identity_only`]) and `json` itself. An
+    /// object anywhere in it that has a member name twice is an error
+    /// (see [`Request::DUPLICATE_NAME`]).
     pub fn from_received(json: &str) -> serde_json::Result<Request> {
-        let read = IDENTITY_READS.with(|reads| reads.read_members(json, &OBJECTS))?;
+        // One pass that also refuses a member name given twice anywhere.
+        let read = unique::read_request(json)?;
         let mut request: Request = serde_json::from_value(read)?;
         request.received_json = Some(json.to_owned());
         request.identity_only = true;
@@ -115,3 +119,6 @@ fn is_index(token: &str) -> bool {
 
 #[cfg(test)]
 mod tests;
+mod unique;
+
+pub(crate) use unique::UniqueSkip;

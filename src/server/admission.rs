@@ -6,16 +6,25 @@
 //! [`Request::from_received`](crate::request::Request::from_received): of the
 //! objects only their identity, and the JSON exactly as the API server sent
 //! it, for the policies. Every error says what is wrong and where, for
-//! whoever is calling by hand with curl.
+//! whoever is calling by hand with curl. What Counsel could not judge (a
+//! member name given twice, a CREATE or UPDATE without its object) is such
+//! an error, never an answer: the API server then applies the webhook's
+//! failurePolicy.
 
+mod body;
+mod duplicates;
 mod timeout;
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::request::Request;
+use crate::request::{Operation, Request, UniqueSkip};
 
+pub use body::{BodyBudget, BodyError, BodyPermit, read_body};
+pub use duplicates::{DuplicateKey, find_duplicate_key};
 pub use timeout::{parse_go_duration, review_budget};
 
 /// The only AdmissionReview version Counsel speaks.
@@ -52,6 +61,34 @@ pub enum DecodeError {
     /// `request.uid` is missing or empty.
     #[error("request.uid is missing or empty: the response must echo it")]
     MissingUid,
+    /// A member name appears twice in one object.
+    #[error(
+        "{} has the member {key:?} twice: JSON readers disagree about which one counts, so Counsel judges no such review (the API server never sends one)",
+        if path.is_empty() { "the AdmissionReview".to_owned() } else { path.clone() }
+    )]
+    DuplicateKey {
+        /// Where the object is (`request.object.metadata`); empty for the
+        /// AdmissionReview itself.
+        path: String,
+        /// The name given twice.
+        key: String,
+    },
+    /// A CREATE or UPDATE without `object` (or with `null`).
+    #[error("request.object is {found}: {operation} reviews must carry the object to judge")]
+    MissingObject {
+        /// The operation.
+        operation: &'static str,
+        /// `missing` or `null`.
+        found: &'static str,
+    },
+    /// `object` or `oldObject` is not a JSON object.
+    #[error("request.{member} is {found}, expected a Kubernetes object (a JSON object)")]
+    NotAnObject {
+        /// `object` or `oldObject`.
+        member: &'static str,
+        /// What it is (`an array`).
+        found: &'static str,
+    },
     /// A field of `request` is missing or has the wrong type.
     #[error("request.{path}: {message}")]
     Request {
@@ -62,13 +99,50 @@ pub enum DecodeError {
     },
 }
 
-#[derive(Deserialize)]
+/// The AdmissionReview around the request, the request kept raw; every
+/// other member is read only to check it (no member name twice).
 struct Envelope<'a> {
-    #[serde(rename = "apiVersion")]
     api_version: Option<String>,
     kind: Option<String>,
-    #[serde(borrow)]
     request: Option<&'a RawValue>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Envelope<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(reader: D) -> Result<Self, D::Error> {
+        reader.deserialize_map(EnvelopeVisitor)
+    }
+}
+
+struct EnvelopeVisitor;
+
+impl<'de> Visitor<'de> for EnvelopeVisitor {
+    type Value = Envelope<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an AdmissionReview")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Envelope<'de>, A::Error> {
+        let mut envelope = Envelope {
+            api_version: None,
+            kind: None,
+            request: None,
+        };
+        let mut names: Vec<std::borrow::Cow<'de, str>> = Vec::new();
+        while let Some(name) = members.next_key::<std::borrow::Cow<'de, str>>()? {
+            match &*name {
+                "apiVersion" => envelope.api_version = members.next_value()?,
+                "kind" => envelope.kind = members.next_value()?,
+                "request" => envelope.request = members.next_value()?,
+                _ => members.next_value_seed(UniqueSkip)?,
+            }
+            if names.contains(&name) {
+                return Err(serde::de::Error::custom(Request::DUPLICATE_NAME));
+            }
+            names.push(name);
+        }
+        Ok(envelope)
+    }
 }
 
 /// Decodes an AdmissionReview body into the request it carries.
@@ -87,8 +161,8 @@ pub fn decode_review(body: &[u8]) -> Result<Request, DecodeError> {
             },
         ));
     }
-    let envelope: Envelope<'_> =
-        serde_json::from_slice(body).map_err(|error| DecodeError::Json(error.to_string()))?;
+    let envelope: Envelope<'_> = serde_json::from_slice(body)
+        .map_err(|error| duplicate_in(body).unwrap_or(DecodeError::Json(error.to_string())))?;
     let quoted =
         |value: Option<String>| value.map_or_else(|| "missing".to_owned(), |v| format!("{v:?}"));
     if envelope.api_version.as_deref() != Some(API_VERSION) {
@@ -110,12 +184,61 @@ pub fn decode_review(body: &[u8]) -> Result<Request, DecodeError> {
     // parsed again with path tracking, to say where it is wrong.
     let request = match Request::from_received(raw.get()) {
         Ok(request) => request,
-        Err(_) => return Err(locate_request_error(raw.get())),
+        Err(_) => {
+            return Err(duplicate_in(body).unwrap_or_else(|| locate_request_error(raw.get())));
+        }
     };
     if request.uid.is_empty() {
         return Err(DecodeError::MissingUid);
     }
+    check_objects(&request, raw.get())?;
     Ok(request)
+}
+
+/// A CREATE or UPDATE carries its object, and what is in `object` and
+/// `oldObject` is an object: policies could judge nothing else, and judging
+/// nothing would allow it.
+fn check_objects(request: &Request, raw: &str) -> Result<(), DecodeError> {
+    if matches!(request.operation, Operation::Create | Operation::Update)
+        && request.object.is_none()
+    {
+        // Read as `None` either way; say which the client sent (members
+        // kept raw: nothing of them is built).
+        let present = serde_json::from_str::<BTreeMap<String, &RawValue>>(raw)
+            .is_ok_and(|members| members.contains_key("object"));
+        return Err(DecodeError::MissingObject {
+            operation: request.operation.as_str(),
+            found: if present { "null" } else { "missing" },
+        });
+    }
+    for (member, value) in [
+        ("object", &request.object),
+        ("oldObject", &request.old_object),
+    ] {
+        if let Some(value) = value
+            && !value.is_object()
+        {
+            return Err(DecodeError::NotAnObject {
+                member,
+                found: match value {
+                    serde_json::Value::Array(_) => "an array",
+                    serde_json::Value::String(_) => "a string",
+                    serde_json::Value::Bool(_) => "a boolean",
+                    serde_json::Value::Number(_) => "a number",
+                    serde_json::Value::Null | serde_json::Value::Object(_) => "null",
+                },
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The member name given twice in `body`, if any, and where. Only on the
+/// error path: the reads above refuse such a body as they go, and this
+/// second look finds where for the message.
+fn duplicate_in(body: &[u8]) -> Option<DecodeError> {
+    find_duplicate_key(body)
+        .map(|DuplicateKey { path, key }| DecodeError::DuplicateKey { path, key })
 }
 
 /// Why `raw` is not a valid request, naming the field at fault.
@@ -246,6 +369,28 @@ mod tests {
                     r#""uid":"u-1","userInfo":{"groups":[1]},"#,
                 )),
                 "request.userInfo.groups[0]: invalid type: integer `1`, expected a string",
+            ),
+            (
+                review(&MINIMAL.replace(r#""uid":"u-1","#, r#""uid":"u-1","uid":"u-2","#)),
+                "request has the member \"uid\" twice: JSON readers disagree about which one counts, so Counsel judges no such review (the API server never sends one)",
+            ),
+            (
+                review(&MINIMAL.replace(
+                    r#""object":{"kind":"Pod","metadata":{"name":"p"}}"#,
+                    r#""object":null"#,
+                )),
+                "request.object is null: CREATE reviews must carry the object to judge",
+            ),
+            (
+                review(&MINIMAL.replace(r#","object":{"kind":"Pod","metadata":{"name":"p"}}"#, "")),
+                "request.object is missing: CREATE reviews must carry the object to judge",
+            ),
+            (
+                review(&MINIMAL.replace(
+                    r#""object":{"kind":"Pod","metadata":{"name":"p"}}"#,
+                    r#""object":{},"oldObject":"p""#,
+                )),
+                "request.oldObject is a string, expected a Kubernetes object (a JSON object)",
             ),
         ];
         for (body, expected) in cases {

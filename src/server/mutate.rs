@@ -2,7 +2,11 @@
 //! findings, applied to the incoming object and checked again.
 //!
 //! Only findings whose mode is `fix` are applied (never `warn` or
-//! `enforce`); fixes that disagree about a field are left out and named.
+//! `enforce`), and only fixes that are safe to make unattended
+//! ([`FixScope::Safe`]): a fix that is only a suggestion (`runAsNonRoot:
+//! true` on an image that runs as root would make a pod the kubelet refuses
+//! to start) is for a person, so to the webhook its finding has no machine
+//! fix. Fixes that disagree about a field are left out and named.
 //! The patched object is reviewed again: when it passes, the answer allows
 //! it with a JSON Patch against the original and the patched object's
 //! report; otherwise nothing is patched and the original report answers
@@ -14,7 +18,7 @@ use json_patch::Patch;
 
 use crate::config::Mode;
 use crate::explain::{Finding, Report};
-use crate::fix::{Conflict, select};
+use crate::fix::{Conflict, FixScope, select};
 use crate::request::Request;
 use crate::review::{ReviewError, Reviewer, Scope};
 
@@ -61,7 +65,7 @@ pub fn mutate(
     // object), and only fix-mode findings with fixes need the whole of it.
     let fixable = report
         .findings_in(Mode::Fix)
-        .any(|finding| !finding.fixes.is_empty());
+        .any(Finding::has_unattended_fix);
     if request.object.is_none() || !fixable {
         return Ok(Mutation::unchanged(report));
     }
@@ -78,7 +82,11 @@ pub fn mutate(
     let Some(original) = whole.object.as_ref() else {
         return Ok(Mutation::unchanged(report));
     };
-    let selection = select(report.findings_in(Mode::Fix), Some(original));
+    let selection = select(
+        report.findings_in(Mode::Fix),
+        Some(original),
+        FixScope::Safe,
+    );
     let conflicts = selection.conflicts.clone();
     let applied: Vec<Finding> = selection.fixed.iter().map(|f| (*f).clone()).collect();
     if selection.edits.is_empty() {

@@ -1,25 +1,54 @@
 //! The bounded pool reviews run on.
 //!
-//! Evaluating policies is CPU-bound, so it runs off the async reactor on a
-//! fixed set of threads, one per core: at most that many reviews at a time.
-//! Requests beyond that wait in a queue, but only as long as an answer can
-//! still reach the API server in time: an answer that arrives after its
-//! timeout is worth nothing, while a quick answer per `failurePolicy` is
-//! worth something.
+//! Evaluating policies is CPU-bound, so it runs off the async reactor on the
+//! pool's own threads. A thread needs a *slot* to take a review from the
+//! queue; there is one slot per core, so ordinary reviews run back to back
+//! without the threads fighting over the cores.
 //!
-//! The threads are the pool's own rather than tokio's blocking pool: a
-//! thread takes the next queued review as soon as it is done with one,
-//! without going back to sleep and being woken for it, which under load
-//! saves two context switches per review.
+//! A policy that runs long (a loop until its deadline, an object that makes
+//! it slow) must not hold those slots: when one evaluation has run for
+//! [`LONG_AFTER`], the engine's epoch tick asks this pool (its
+//! [`Overseer`](crate::engine::Overseer)) whether it may go on. It may, on a
+//! *long slot*: its review gives its slot back, so another thread takes the
+//! next queued review, and the operating system time-slices the cores
+//! between the ordinary reviews and the long ones. There are two long slots
+//! per slot (fewer past 21 cores: threads are bounded by the engine's
+//! instance slots), and one policy may have at most half of them: a slow
+//! policy, or a client sending what makes a policy slow, gets its share and
+//! no more.
+//! An evaluation that turns long beyond that is stopped at once (a policy
+//! failure, answered per the policy's `failurePolicy`) rather than queued:
+//! it would only wait for its deadline. So the pool has one thread per slot
+//! and long slot, and a slot is never held by a long evaluation for more
+//! than [`LONG_AFTER`].
+//!
+//! Requests beyond the slots wait in a queue, but only as long as an answer
+//! can still reach the API server in time: an answer that arrives after its
+//! timeout is worth nothing, while a quick answer per `failurePolicy` is
+//! worth something. A request whose caller gives up (an HTTP/2 stream reset,
+//! a closed connection: the handler's future is dropped) leaves the queue at
+//! once, or, if it is running, its policy is stopped at the next tick.
 
-use std::collections::VecDeque;
+mod worker;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio::time::Instant;
+
+use worker::{ABANDONED, CANCELLED, Job, QUEUED, STARTED, Shared, Sizing, Worker};
+
+/// The running time from which a policy's evaluation is long and moves off
+/// its slot: well above what a policy takes on an ordinary object (well
+/// under a millisecond), well below the API server's timeouts (seconds).
+pub const LONG_AFTER: Duration = Duration::from_millis(50);
+
+/// The most threads a pool has: the engine has an instance slot for each
+/// (`EngineOptions::max_concurrent`).
+const MAX_THREADS: usize = 64;
 
 /// Why work did not run to completion on the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -35,68 +64,43 @@ pub enum PoolError {
     Panicked,
 }
 
-/// A fixed number of threads for CPU-bound work.
+/// Threads for CPU-bound work: a slot per core, and long slots that keep
+/// slow policies in check (see the module docs).
 #[derive(Debug)]
 pub struct ReviewPool {
     shared: Arc<Shared>,
-    size: usize,
     max_waiting: usize,
     /// A review that would start with less time than this left is not worth
     /// starting: it could not finish anyway.
     min_run_time: Duration,
 }
 
-#[derive(Debug, Default)]
-struct Shared {
-    queue: Mutex<Queue>,
-    ready: Condvar,
-}
-
-#[derive(Default)]
-struct Queue {
-    jobs: VecDeque<Job>,
-    /// Threads waiting for a job: only then is one woken.
-    idle: usize,
-    /// The pool is gone: threads exit.
-    closed: bool,
-}
-
-impl std::fmt::Debug for Queue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Queue")
-            .field("jobs", &self.jobs.len())
-            .field("idle", &self.idle)
-            .field("closed", &self.closed)
-            .finish()
-    }
-}
-
-/// Queued work: run it, unless its time to start has passed or its caller
-/// has given up on it (then it is dropped unrun).
-struct Job {
-    start_by: std::time::Instant,
-    state: Arc<AtomicU8>,
-    run: Box<dyn FnOnce() + Send>,
-}
-
-/// [`Job::state`]: waiting in the queue,
-const QUEUED: u8 = 0;
-/// taken by a thread,
-const STARTED: u8 = 1;
-/// or given up by its caller.
-const ABANDONED: u8 = 2;
-
 impl ReviewPool {
-    /// A pool of `size` threads (at least one) that lets at most
+    /// A pool with `slots` slots (at least one) that lets at most
     /// `max_waiting` requests queue.
-    pub fn new(size: usize, max_waiting: usize) -> Self {
-        let size = size.max(1);
-        let shared = Arc::new(Shared::default());
-        for index in 0..size {
-            let shared = shared.clone();
+    pub fn new(slots: usize, max_waiting: usize) -> Self {
+        Self::with_long_after(slots, max_waiting, LONG_AFTER)
+    }
+
+    /// [`ReviewPool::new`], with evaluations counting as long from
+    /// `long_after` on rather than [`LONG_AFTER`].
+    pub fn with_long_after(slots: usize, max_waiting: usize, long_after: Duration) -> Self {
+        // Two long slots per slot, within the engine's instance slots; on
+        // machines with more cores than that allows, fewer long slots.
+        let slots = slots.clamp(1, MAX_THREADS * 3 / 4);
+        let long_slots = (2 * slots).min(MAX_THREADS - slots);
+        let sizing = Sizing {
+            slots,
+            long_slots,
+            per_policy: (long_slots / 2).max(1),
+            long_after,
+        };
+        let shared = Arc::new(Shared::new(sizing));
+        for index in 0..slots + long_slots {
+            let worker = Arc::new(Worker::new(shared.clone()));
             let spawned = std::thread::Builder::new()
                 .name(format!("counsel-review-{index}"))
-                .spawn(move || shared.work());
+                .spawn(move || worker.work());
             if let Err(error) = spawned {
                 // Fewer threads still serve; none at all answers "overloaded".
                 tracing::error!("cannot start review thread {index}: {error}");
@@ -104,25 +108,25 @@ impl ReviewPool {
         }
         ReviewPool {
             shared,
-            size,
             max_waiting,
             min_run_time: Duration::from_millis(20),
         }
     }
 
-    /// One thread per core the process may use.
+    /// One slot per core the process may use.
     pub fn per_core() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Self::new(cores, (cores * 64).max(256))
     }
 
-    /// How many reviews may run at once.
+    /// How many reviews may run at once before any has a long evaluation.
     pub fn size(&self) -> usize {
-        self.size
+        self.shared.sizing.slots
     }
 
-    /// Runs `work` on a pool thread once one is free, and returns its result
-    /// if it arrives before `deadline`.
+    /// Runs `work` on a pool thread once a slot is free, and returns its
+    /// result if it arrives before `deadline`. Dropping the future gives the
+    /// work up: it leaves the queue, or its running policy is stopped.
     pub async fn run<T, F>(&self, deadline: Instant, work: F) -> Result<T, PoolError>
     where
         T: Send + 'static,
@@ -140,25 +144,24 @@ impl ReviewPool {
                 let _ = done.send(outcome);
             }),
         };
-        {
-            let mut queue = self.shared.lock();
-            if queue.jobs.len() >= self.max_waiting {
-                return Err(PoolError::Overloaded);
-            }
-            queue.jobs.push_back(job);
-            if queue.idle > 0 {
-                self.shared.ready.notify_one();
-            }
+        if self.shared.push(job, self.max_waiting).is_err() {
+            return Err(PoolError::Overloaded);
         }
+        // From here on, however this future ends (answered, timed out,
+        // dropped), the job is given up unless it has finished.
+        let _pending = Pending {
+            shared: &self.shared,
+            state: &state,
+        };
         // Not started in time to finish: overloaded. Started: it has until
-        // the deadline, and finishes unheard after it (policies have their
-        // own deadline), so a thread never runs more than one review.
+        // the deadline; after it, its policy is stopped at the next tick.
         let answer = match tokio::time::timeout_at(start_by, &mut result).await {
             Ok(answer) => answer,
             Err(_) => {
                 let taken =
                     state.compare_exchange(QUEUED, ABANDONED, Ordering::AcqRel, Ordering::Acquire);
                 if taken.is_ok() {
+                    self.shared.remove(&state);
                     return Err(PoolError::Overloaded);
                 }
                 match tokio::time::timeout_at(deadline, result).await {
@@ -174,42 +177,34 @@ impl ReviewPool {
 
 impl Drop for ReviewPool {
     fn drop(&mut self) {
-        self.shared.lock().closed = true;
-        self.shared.ready.notify_all();
+        self.shared.close();
     }
 }
 
-impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
-        // A job runs outside the lock, so no panic can poison it mid-change.
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+/// A job whose caller still waits; dropping this gives it up.
+struct Pending<'a> {
+    shared: &'a Shared,
+    state: &'a Arc<AtomicU8>,
+}
 
-    /// A pool thread: runs jobs in order until the pool is dropped.
-    fn work(&self) {
-        loop {
-            let job = {
-                let mut queue = self.lock();
-                loop {
-                    if queue.closed {
-                        return;
-                    }
-                    if let Some(job) = queue.jobs.pop_front() {
-                        break job;
-                    }
-                    queue.idle += 1;
-                    queue = self
-                        .ready
-                        .wait(queue)
-                        .unwrap_or_else(PoisonError::into_inner);
-                    queue.idle -= 1;
-                }
-            };
-            let taken =
-                job.state
-                    .compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire);
-            if taken.is_ok() && std::time::Instant::now() < job.start_by {
-                (job.run)();
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        let given_up =
+            self.state
+                .compare_exchange(QUEUED, ABANDONED, Ordering::AcqRel, Ordering::Acquire);
+        match given_up {
+            // Out of the queue now, so it takes no place a live request
+            // could have.
+            Ok(_) => self.shared.remove(self.state),
+            // Running: stopped at the next tick. (Finished: nothing reads
+            // the state any more.)
+            Err(_) => {
+                let _ = self.state.compare_exchange(
+                    STARTED,
+                    CANCELLED,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                );
             }
         }
     }

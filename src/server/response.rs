@@ -6,6 +6,9 @@
 //! `warnings`, `audit` violations become `auditAnnotations`.
 
 mod message;
+#[cfg(test)]
+mod tests;
+mod text;
 mod warnings;
 
 use std::collections::HashMap;
@@ -18,10 +21,13 @@ use crate::config::{FailurePolicy, Mode};
 use crate::explain::{ObjectRef, Report};
 use crate::server::mutate::Mutation;
 
-pub use message::{CHECK_LOCALLY, denial_message, finding_block, found_clause};
+pub use message::{
+    CHECK_LOCALLY, Denial, MAX_MESSAGE_BYTES, denial, denial_message, finding_block, found_clause,
+};
+pub use text::{one_line, shorten};
 pub use warnings::{
-    MAX_TOTAL_BYTES, MAX_WARNING_CHARS, applied_warning, finding_warning, left_out_line,
-    mutation_warnings, warnings,
+    MAX_TOTAL_CHARS, MAX_WARNING_CHARS, applied_warning, finding_warning, left_out_line,
+    mutation_warnings, plain_warning, warning_subject, warnings,
 };
 
 /// Kubernetes' limit on the name part of an audit annotation key.
@@ -42,14 +48,28 @@ pub fn encode_report(uid: &str, report: &Report) -> AdmissionResponse {
         } else {
             (500, "InternalError")
         };
-        let mut causes: Vec<StatusCause> = report
-            .findings_in(Mode::Enforce)
+        let denial = denial(report);
+        // One cause per violation the message shows, in its order, and one
+        // that counts the rest: the answer stays bounded like the message.
+        let mut causes: Vec<StatusCause> = denial
+            .shown
+            .iter()
             .map(|finding| StatusCause {
                 reason: "FieldValueForbidden".to_owned(),
                 message: format!("{} {}", finding.label(), finding.message),
                 field: finding.field.clone(),
             })
             .collect();
+        if denial.left_out > 0 {
+            causes.push(StatusCause {
+                reason: "ViolationsLeftOut".to_owned(),
+                message: format!(
+                    "{} more violations left out; counsel check -f <file> lists them all",
+                    denial.left_out
+                ),
+                field: String::new(),
+            });
+        }
         causes.extend(
             report
                 .failures
@@ -62,7 +82,7 @@ pub fn encode_report(uid: &str, report: &Report) -> AdmissionResponse {
                 }),
         );
         response.allowed = false;
-        response.result = Status::failure(&denial_message(report), reason)
+        response.result = Status::failure(&denial.message, reason)
             .with_code(code)
             .with_details(details(&report.object, causes));
     }
@@ -133,21 +153,22 @@ pub fn encode_unevaluated(
     if failing.is_empty() {
         response.allowed = true;
         response.result = Status::success();
+        let subject = warning_subject(object);
         let warnings: Vec<String> = skipped
             .iter()
             .map(|policy| {
-                message::shorten(
+                plain_warning(
+                    &format!("[{}]", policy.policy),
+                    &subject,
                     &format!(
-                        "[{}] not checked: {} (failurePolicy: ignore, so the request is allowed)",
-                        policy.policy,
+                        "not checked: {} (failurePolicy: ignore, so the request is allowed)",
                         why.reason()
                     ),
-                    MAX_WARNING_CHARS,
                 )
             })
             .collect();
         if !warnings.is_empty() {
-            response.warnings = Some(warnings);
+            response.warnings = Some(warnings::cap(warnings, &subject));
         }
         return response;
     }
@@ -189,7 +210,7 @@ pub fn audit_annotations(report: &Report) -> HashMap<String, String> {
     for finding in report.findings_in(Mode::Audit) {
         let key = annotation_key(&format!("{}.{}", finding.policy, finding.rule));
         let found = match &finding.found {
-            Some(value) => message::shorten(&value.to_string(), 120),
+            Some(value) => shorten(&value.to_string(), 120),
             None => "not set".to_owned(),
         };
         let entry = format!("{} ({}: {found})", finding.message, finding.field);

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
+use super::admission::BodyBudget;
 use super::metrics::Metrics;
 use super::pool::ReviewPool;
 use super::response::SkippedPolicy;
@@ -66,6 +67,9 @@ pub struct RequestLimits {
     pub max_body_bytes: usize,
     /// Longest a client may take to send the body.
     pub body_timeout: Duration,
+    /// Bytes of all the bodies held at once (being received or reviewed);
+    /// a body that would go past it gets 503.
+    pub body_budget_bytes: usize,
 }
 
 impl Default for RequestLimits {
@@ -75,6 +79,9 @@ impl Default for RequestLimits {
             // UPDATE carries two of them.
             max_body_bytes: 4 * 1024 * 1024,
             body_timeout: Duration::from_secs(10),
+            // Sixteen of the largest reviews, thousands of usual ones; with
+            // the copies a review makes, well within the chart's 512 Mi.
+            body_budget_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -86,6 +93,7 @@ pub struct ServerState {
     metrics: Arc<Metrics>,
     pool: ReviewPool,
     limits: RequestLimits,
+    body_budget: BodyBudget,
     draining: AtomicBool,
 }
 
@@ -102,6 +110,7 @@ impl ServerState {
             metrics,
             pool,
             limits,
+            body_budget: BodyBudget::new(limits.body_budget_bytes),
             draining: AtomicBool::new(false),
         }
     }
@@ -141,6 +150,11 @@ impl ServerState {
 
     pub(crate) fn limits(&self) -> RequestLimits {
         self.limits
+    }
+
+    /// The bytes of request bodies the server may still take.
+    pub fn body_budget(&self) -> &BodyBudget {
+        &self.body_budget
     }
 
     /// Marks the server as shutting down: `/readyz` fails from now on so

@@ -7,16 +7,18 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use serde::Deserialize;
 use tracing::Instrument as _;
 
-use super::admission::{decode_review, is_json_content_type, parse_go_duration, review_budget};
+use super::admission::{
+    BodyError, BodyPermit, decode_review, is_json_content_type, parse_go_duration, read_body,
+    review_budget,
+};
 use super::metrics::Decision;
 use super::mutate::{Mutation, mutate};
 use super::pool::PoolError;
@@ -29,10 +31,13 @@ use crate::review::{ReviewError, Scope};
 /// The webhook routes.
 pub(crate) fn router(state: Arc<ServerState>) -> Router {
     Router::new()
-        .route("/validate", post(validate_route))
-        .route("/validate/{policy}", post(validate_route))
-        .route("/mutate", post(mutate_route))
-        .route("/mutate/{policy}", post(mutate_route))
+        .route("/validate", post(validate_route).fallback(not_post))
+        .route(
+            "/validate/{policy}",
+            post(validate_route).fallback(not_post),
+        )
+        .route("/mutate", post(mutate_route).fallback(not_post))
+        .route("/mutate/{policy}", post(mutate_route).fallback(not_post))
         .fallback(not_found)
         .with_state(state)
 }
@@ -82,6 +87,21 @@ async fn not_found() -> Response {
     )
 }
 
+/// Another method than POST on a review endpoint (a browser, `curl`
+/// without `--data`): say what the endpoint takes.
+async fn not_post(method: axum::http::Method) -> Response {
+    let mut response = plain(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "{method} is not supported here: POST an AdmissionReview (admission.k8s.io/v1) as JSON, as the API server does (curl: -H 'Content-Type: application/json' --data @review.json)"
+        ),
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+    response
+}
+
 async fn handle(
     state: Arc<ServerState>,
     policy: Option<String>,
@@ -92,15 +112,25 @@ async fn handle(
 ) -> Response {
     let received = Instant::now();
     match read_review(&state, &query, &headers, body).await {
-        Ok((request, budget)) => review(&state, policy, endpoint, request, received, budget).await,
+        Ok((request, budget, _body_permit)) => {
+            // The permit is held until the answer is made: the request's
+            // JSON lives as long as the review.
+            review(&state, policy, endpoint, request, received, budget).await
+        }
         Err(rejection) => {
-            state
-                .metrics()
-                .observe_review(Decision::Invalid, received.elapsed().as_secs_f64());
+            if rejection.0 == StatusCode::SERVICE_UNAVAILABLE {
+                state.metrics().record_unevaluated("overload");
+            } else {
+                state
+                    .metrics()
+                    .observe_review(Decision::Invalid, received.elapsed().as_secs_f64());
+            }
+            // The reason quotes what the client sent: a field, so that it
+            // is escaped in text logs.
             tracing::info!(
                 status = rejection.0.as_u16(),
-                "rejected a review request: {}",
-                rejection.1
+                reason = rejection.1.as_str(),
+                "rejected a review request"
             );
             plain(rejection.0, rejection.1)
         }
@@ -115,7 +145,7 @@ async fn read_review(
     query: &ReviewQuery,
     headers: &HeaderMap,
     body: Body,
-) -> Result<(Request, std::time::Duration), Rejection> {
+) -> Result<(Request, std::time::Duration, BodyPermit), Rejection> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
@@ -132,49 +162,30 @@ async fn read_review(
         }
     }
     let limits = state.limits();
-    let too_large = || {
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "the request body is larger than the limit of {} bytes ({} MiB) for an AdmissionReview",
-                limits.max_body_bytes,
-                limits.max_body_bytes / (1024 * 1024)
-            ),
-        )
-    };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limits.max_body_bytes as u64) {
-        return Err(too_large());
-    }
-    let bytes: Bytes = match tokio::time::timeout(
+    let (bytes, permit) = read_body(
+        body,
+        declared,
+        limits.max_body_bytes,
         limits.body_timeout,
-        Limited::new(body, limits.max_body_bytes).collect(),
+        state.body_budget(),
     )
     .await
-    {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(error)) if error.is::<LengthLimitError>() => return Err(too_large()),
-        Ok(Err(error)) => {
-            return Err((
-                StatusCode::BAD_REQUEST,
-                format!("cannot read the request body: {error}"),
-            ));
-        }
-        Err(_) => {
-            return Err((
-                StatusCode::REQUEST_TIMEOUT,
-                format!(
-                    "the request body did not arrive within {} s",
-                    limits.body_timeout.as_secs()
-                ),
-            ));
-        }
-    };
+    .map_err(|error| {
+        let status = match error {
+            BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyError::OverBudget { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            BodyError::TimedOut { .. } => StatusCode::REQUEST_TIMEOUT,
+            BodyError::Read(_) => StatusCode::BAD_REQUEST,
+        };
+        (status, error.to_string())
+    })?;
     let request =
         decode_review(&bytes).map_err(|error| (StatusCode::BAD_REQUEST, error.to_string()))?;
+    drop(bytes);
     let timeout = match &query.timeout {
         Some(text) => Some(parse_go_duration(text).map_err(|error| {
             (
@@ -184,7 +195,7 @@ async fn read_review(
         })?),
         None => None,
     };
-    Ok((request, review_budget(timeout)))
+    Ok((request, review_budget(timeout), permit))
 }
 
 async fn review(
@@ -218,7 +229,9 @@ async fn review(
     }
     // Lines logged while reviewing (a policy that failed, a policy's own
     // log) carry the uid; the one line per review carries the rest.
-    let span = tracing::info_span!("review", uid = %request.uid);
+    // Fields taken from the request are given as `&str`, never `%`: text
+    // logs then quote and escape them, so no input can start a line.
+    let span = tracing::info_span!("review", uid = request.uid.as_str());
     let request = Arc::new(request);
     async move {
         let deadline = tokio::time::Instant::from_std(received + budget);
@@ -253,7 +266,7 @@ async fn review(
             Ok(Ok(mutation)) => {
                 record_report(state, &policies, &mutation.report);
                 if mutation.patch.is_some() {
-                    tracing::info!(fixes = mutation.applied.len(), "patched");
+                    tracing::debug!(fixes = mutation.applied.len(), "patched");
                 }
                 let response = encode_mutation(&request.uid, &mutation);
                 patch = mutation.patch;
@@ -289,18 +302,33 @@ async fn review(
         state
             .metrics()
             .observe_review(decision, elapsed.as_secs_f64());
-        tracing::info!(
-            kind = %request.kind.kind,
-            namespace = request.namespace.as_deref().unwrap_or(""),
-            name = %request.name,
-            operation = request.operation.as_str(),
-            user = %request.user_info.username,
-            policy = policy.as_deref().unwrap_or("*"),
-            decision = if response.allowed { "allowed" } else { "denied" },
-            warnings = response.warnings.as_ref().map_or(0, Vec::len),
-            duration_ms = elapsed.as_secs_f64() * 1000.0,
-            "reviewed"
-        );
+        // One line per review: at debug when allowed (most reviews, at full
+        // rate), at info when denied.
+        macro_rules! reviewed {
+            ($level:ident) => {
+                tracing::$level!(
+                    kind = request.kind.kind.as_str(),
+                    namespace = request.namespace.as_deref().unwrap_or(""),
+                    name = request.name.as_str(),
+                    operation = request.operation.as_str(),
+                    user = request.user_info.username.as_str(),
+                    policy = policy.as_deref().unwrap_or("*"),
+                    decision = if response.allowed {
+                        "allowed"
+                    } else {
+                        "denied"
+                    },
+                    warnings = response.warnings.as_ref().map_or(0, Vec::len),
+                    duration_ms = (elapsed.as_secs_f64() * 100_000.0).round() / 100.0,
+                    "reviewed"
+                )
+            };
+        }
+        if response.allowed {
+            reviewed!(debug);
+        } else {
+            reviewed!(info);
+        }
         (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json")],

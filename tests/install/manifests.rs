@@ -11,9 +11,16 @@ use std::process::{Command, Output, Stdio};
 use base64::Engine as _;
 use serde_json::Value;
 
+/// The `counsel` binary under test: cargo's, or `COUNSEL_BIN` when set (a
+/// copy of it, for machines where several checkouts share one target
+/// directory and so one `target/release/counsel`).
+pub fn counsel_binary() -> std::path::PathBuf {
+    std::env::var_os("COUNSEL_BIN").map_or_else(|| env!("CARGO_BIN_EXE_counsel").into(), Into::into)
+}
+
 /// Runs `counsel` with `args` in `dir`, feeding `stdin`.
 pub fn counsel(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_counsel"))
+    let mut child = Command::new(counsel_binary())
         .args(args)
         .current_dir(dir)
         .env("COUNSEL_CACHE_DIR", dir.join(".cache"))

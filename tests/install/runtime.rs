@@ -7,8 +7,6 @@ use serde_json::{Value, json};
 use super::manifests::{counsel, install, install_in};
 use super::{container_port, serve, volume_mounts};
 
-const DEFAULT_CONFIG: &str = include_str!("../../src/config/default.yaml");
-
 #[test]
 fn the_deployment_runs_counsel_serve_as_it_expects_to_be_run() {
     let installed = install(&[]);
@@ -58,10 +56,12 @@ fn the_deployment_runs_counsel_serve_as_it_expects_to_be_run() {
     let (config, _) = &mounts["/etc/counsel/config"];
     assert_eq!(env["COUNSEL_CONFIG"], "/etc/counsel/config/counsel.yaml");
     assert_eq!(config["configMap"]["name"], "counsel-config");
-    assert_eq!(
-        installed.one("ConfigMap")["data"],
-        json!({"counsel.yaml": DEFAULT_CONFIG})
-    );
+    // The built-in policies, pod-security warning (see
+    // `a_new_install_warns_and_enforcing_is_one_option`).
+    let data = installed.one("ConfigMap")["data"]
+        .as_object()
+        .expect("data");
+    assert_eq!(data.keys().collect::<Vec<_>>(), ["counsel.yaml"]);
     let (tls, _) = &mounts["/etc/counsel/tls"];
     assert_eq!(env["COUNSEL_TLS_CERT"], "/etc/counsel/tls/tls.crt");
     assert_eq!(env["COUNSEL_TLS_KEY"], "/etc/counsel/tls/tls.key");
@@ -156,6 +156,7 @@ fn counsels_own_deployment_passes_its_restricted_pod_security_policy() {
 
 #[test]
 fn the_deployment_serves_as_deployed() {
-    let installed = install(&["-n", "policy", "--name", "guard"]);
+    // Enforcing, so that the review it answers is a denial.
+    let installed = install(&["-n", "policy", "--name", "guard", "--enforce"]);
     serve::run_as_deployed(&installed, "guard.policy.svc");
 }

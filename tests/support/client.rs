@@ -15,6 +15,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 
 /// Which HTTP version the client offers (and so speaks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,19 +64,24 @@ impl TlsClient {
         }
     }
 
-    /// A TLS connection (handshake done) ready for requests.
-    pub async fn connect(&self) -> Result<Connection, String> {
+    /// A TLS connection, handshake done, on which the test speaks (or
+    /// keeps silent) by itself.
+    pub async fn connect_tls(&self) -> Result<TlsStream<TcpStream>, String> {
         let tcp = TcpStream::connect(self.addr)
             .await
             .map_err(|e| format!("connect: {e}"))?;
         // As Go's HTTP client (the API server's) does: no Nagle delay.
         tcp.set_nodelay(true).map_err(|e| format!("nodelay: {e}"))?;
         let name = ServerName::try_from("localhost").map_err(|e| e.to_string())?;
-        let tls = self
-            .connector
+        self.connector
             .connect(name, tcp)
             .await
-            .map_err(|e| format!("TLS handshake: {e}"))?;
+            .map_err(|e| format!("TLS handshake: {e}"))
+    }
+
+    /// A TLS connection (handshake done) ready for requests.
+    pub async fn connect(&self) -> Result<Connection, String> {
+        let tls = self.connect_tls().await?;
         let (_, session) = tls.get_ref();
         let alpn = session.alpn_protocol().map(<[u8]>::to_vec);
         let peer_certificate = session
@@ -178,13 +184,18 @@ impl Connection {
         content_type: Option<&str>,
         body: Vec<u8>,
     ) -> Result<Reply, String> {
-        let mut request = hyper::Request::post(format!("https://localhost{path}"));
-        if let Some(content_type) = content_type {
-            request = request.header("content-type", content_type);
-        }
-        let request = request
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| e.to_string())?;
+        self.send("POST", path, content_type, body).await
+    }
+
+    /// A request with any method.
+    pub async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<Reply, String> {
+        let request = build_request(method, path, content_type, body)?;
         let response = match &mut self.sender {
             Sender::Http1(sender) => {
                 sender.ready().await.map_err(|e| e.to_string())?;
@@ -198,6 +209,76 @@ impl Connection {
         .map_err(|e| format!("request: {e}"))?;
         read_reply(response).await
     }
+
+    /// On HTTP/2, a handle that sends requests on this connection
+    /// concurrently (one stream each); `None` on HTTP/1.1.
+    pub fn streams(&self) -> Option<Streams> {
+        match &self.sender {
+            Sender::Http1(_) => None,
+            Sender::Http2(sender) => Some(Streams(sender.clone())),
+        }
+    }
+}
+
+/// Concurrent requests on one HTTP/2 connection.
+#[derive(Clone)]
+pub struct Streams(http2::SendRequest<Full<Bytes>>);
+
+impl Streams {
+    pub async fn post(
+        &mut self,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<Reply, String> {
+        let request = build_request("POST", path, content_type, body)?;
+        self.0.ready().await.map_err(|e| e.to_string())?;
+        let response = self
+            .0
+            .send_request(request)
+            .await
+            .map_err(|e| format!("request: {e}"))?;
+        read_reply(response).await
+    }
+
+    /// Sends a request and, unless its answer has come within `after`,
+    /// gives up on it: the stream is reset (RST_STREAM CANCEL), as a client
+    /// that times out or goes away does. `Ok(None)` when it was cancelled.
+    pub async fn post_and_cancel(
+        &mut self,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+        after: std::time::Duration,
+    ) -> Result<Option<Reply>, String> {
+        let request = build_request("POST", path, content_type, body)?;
+        self.0.ready().await.map_err(|e| e.to_string())?;
+        let response = self.0.send_request(request);
+        match tokio::time::timeout(after, response).await {
+            Err(_) => Ok(None),
+            Ok(response) => {
+                let response = response.map_err(|e| format!("request: {e}"))?;
+                read_reply(response).await.map(Some)
+            }
+        }
+    }
+}
+
+fn build_request(
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Result<hyper::Request<Full<Bytes>>, String> {
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(format!("https://localhost{path}"));
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    request
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())
 }
 
 /// Status, content type and the whole body of a response.

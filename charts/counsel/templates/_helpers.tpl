@@ -66,12 +66,23 @@ The Secret holding tls.crt and tls.key: tls.existingSecret when given
 {{- end }}
 {{- end }}
 
-{{/* counsel.yaml: configFile as written, or config as YAML. */}}
+{{/*
+counsel.yaml: configFile as written, or config as YAML, with the
+pod-security policies enforced when `enforce` is set.
+*/}}
 {{- define "counsel.config" -}}
 {{- if .Values.configFile }}
 {{- .Values.configFile }}
 {{- else }}
-{{- toYaml .Values.config }}
+{{- $config := deepCopy .Values.config }}
+{{- if .Values.enforce }}
+{{- range $policy := ($config.policies | default list) }}
+{{- if eq (toString (get ($policy | default dict) "module")) "builtin:pod-security" }}
+{{- $_ := set $policy "mode" "enforce" }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toYaml $config }}
 {{- end }}
 {{- end }}
 

@@ -15,7 +15,8 @@ mod containers;
 mod run_as_non_root;
 
 use counsel_policy::{
-    Metadata, NoSettings, Policy, Request, Rule, Severity, Verdict, export_policy, workload,
+    FixSafety, Metadata, NoSettings, Policy, Request, Rule, Severity, Verdict, export_policy,
+    workload,
 };
 
 /// No container runs privileged.
@@ -26,7 +27,10 @@ pub const PRIVILEGED: Rule = Rule::new(
      gets into it, through a bug in the app say, controls the node and every pod on it.",
 )
 .docs("https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline")
-.severity(Severity::Critical);
+.severity(Severity::Critical)
+// Safe to apply unattended: privileged mode gives device and kernel access
+// that ordinary programs never use; the pod starts the same without it.
+.fix_safety(FixSafety::Safe);
 
 /// Every container sets `allowPrivilegeEscalation: false`.
 pub const ALLOW_PRIVILEGE_ESCALATION: Rule = Rule::new(
@@ -37,7 +41,10 @@ pub const ALLOW_PRIVILEGE_ESCALATION: Rule = Rule::new(
      foothold into root inside the container.",
 )
 .docs("https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted")
-.severity(Severity::High);
+.severity(Severity::High)
+// Safe: only setuid programs and file capabilities stop working, which
+// services do not use. (Its fix also turns privileged off where it is on.)
+.fix_safety(FixSafety::Safe);
 
 /// The pod or every container sets `runAsNonRoot: true`.
 pub const RUN_AS_NON_ROOT: Rule = Rule::new(
@@ -48,7 +55,10 @@ pub const RUN_AS_NON_ROOT: Rule = Rule::new(
      an image that quietly runs as root is caught before it runs.",
 )
 .docs("https://kubernetes.io/docs/tasks/configure-pod-container/security-context/")
-.severity(Severity::High);
+.severity(Severity::High)
+// Only a suggestion: many images (nginx, most official ones) run as root,
+// and the kubelet refuses to start them with runAsNonRoot: true.
+.fix_safety(FixSafety::Suggestion);
 
 /// The policy.
 pub struct ContainerSecurity;

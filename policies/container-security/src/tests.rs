@@ -99,7 +99,7 @@ fn catalog_lists_the_three_rules_for_every_workload_kind() {
     let metadata = ContainerSecurity::metadata();
     assert_eq!(metadata.name, "container-security");
     assert_eq!(metadata.version, "0.1.0");
-    assert_eq!(metadata.kinds, workload::KINDS);
+    assert_eq!(metadata.kinds, workload::kinds());
     let ids: Vec<_> = metadata.rules.iter().map(|r| r.id).collect();
     assert_eq!(
         ids,

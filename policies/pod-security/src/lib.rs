@@ -65,8 +65,10 @@ use crate::fields::Findings;
 use crate::pod::Pod;
 pub use crate::settings::{Level, PolicyVersion, Settings};
 
-/// The kinds checked unless configuration says otherwise.
-pub const KINDS: [&str; 9] = [
+/// The kinds checked unless configuration says otherwise: every kind with a
+/// pod template, and `EphemeralContainers`, what Kubernetes 1.16 to 1.21
+/// send for `kubectl debug` (pods/ephemeralcontainers).
+pub const KINDS: [&str; 10] = [
     "Pod",
     "Deployment",
     "StatefulSet",
@@ -76,6 +78,7 @@ pub const KINDS: [&str; 9] = [
     "Job",
     "CronJob",
     "PodTemplate",
+    workload::EPHEMERAL_CONTAINERS,
 ];
 
 /// The Pod Security Standards policy.

@@ -1,7 +1,7 @@
 //! The rule catalog: one rule per Pod Security Standards control, with the
 //! reason a developer who has never heard of the standards understands.
 
-use counsel_policy::{Rule, Severity};
+use counsel_policy::{FixSafety, Rule, Severity};
 
 /// `securityContext.privileged`.
 pub const PRIVILEGED: &str = "privileged";
@@ -12,8 +12,10 @@ pub const RUN_AS_NON_ROOT: &str = "run-as-non-root";
 /// `runAsUser: 0` (restricted).
 pub const RUN_AS_USER: &str = "run-as-user";
 /// `securityContext.capabilities` (baseline adds; restricted drop ALL).
+/// Each violation links the level it is about.
 pub const CAPABILITIES: &str = "capabilities";
 /// `seccompProfile` (baseline: not Unconfined; restricted: must be set).
+/// Each violation links the level it is about.
 pub const SECCOMP: &str = "seccomp";
 /// `hostNetwork`, `hostPID`, `hostIPC`.
 pub const HOST_NAMESPACES: &str = "host-namespaces";
@@ -27,7 +29,7 @@ pub const PROBE_HOST: &str = "probe-host";
 pub const APP_ARMOR: &str = "app-armor";
 /// `seLinuxOptions`.
 pub const SE_LINUX: &str = "se-linux";
-/// `securityContext.procMount`.
+/// `securityContext.procMount` (both levels; each violation links its own).
 pub const PROC_MOUNT: &str = "proc-mount";
 /// `securityContext.sysctls`.
 pub const SYSCTLS: &str = "sysctls";
@@ -36,12 +38,23 @@ pub const RESTRICTED_VOLUMES: &str = "restricted-volumes";
 /// `windowsOptions.hostProcess`.
 pub const WINDOWS_HOST_PROCESS: &str = "windows-host-process";
 
-const BASELINE_DOCS: &str =
+/// The baseline level's controls. Rules that both levels constrain
+/// (capabilities, seccomp, procMount) link it from the catalog, and each of
+/// their violations links the level it is about.
+pub const BASELINE_DOCS: &str =
     "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline";
-const RESTRICTED_DOCS: &str =
+/// The restricted level's controls.
+pub const RESTRICTED_DOCS: &str =
     "https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted";
 
 /// Every rule this policy reports (the SDK appends `invalid-field`).
+///
+/// Fix safety (whether the mutating webhook may apply a rule's fixes without
+/// a person; ops can override it per rule): `Safe` where a typical workload
+/// keeps starting and working with the fix, whatever its image, because the
+/// fix takes away something ordinary programs never use; `Suggestion` where
+/// it depends on the image or the program (its user, its files, how it is
+/// reached), so the fix would make pods that fail to start or to serve.
 pub fn catalog() -> Vec<Rule> {
     vec![
         Rule::new(
@@ -52,7 +65,10 @@ pub fn catalog() -> Vec<Rule> {
              (through a bug in your app or a poisoned dependency) owns the node and every pod on it.",
         )
         .docs(BASELINE_DOCS)
-        .severity(Severity::Critical),
+        .severity(Severity::Critical)
+        // Privileged mode gives device and kernel access that ordinary programs never
+        // use; the pod starts the same without it.
+        .fix_safety(FixSafety::Safe),
         Rule::new(
             ALLOW_PRIVILEGE_ESCALATION,
             "Containers must set allowPrivilegeEscalation: false",
@@ -62,7 +78,10 @@ pub fn catalog() -> Vec<Rule> {
              step out of it. A normal app loses nothing when it is false.",
         )
         .docs(RESTRICTED_DOCS)
-        .severity(Severity::Medium),
+        .severity(Severity::Medium)
+        // Only setuid programs and file capabilities stop working, which services do not
+        // use; the pod starts the same.
+        .fix_safety(FixSafety::Safe),
         Rule::new(
             RUN_AS_NON_ROOT,
             "Containers must run as a non-root user (runAsNonRoot: true)",
@@ -72,7 +91,10 @@ pub fn catalog() -> Vec<Rule> {
              start a container whose user is root.",
         )
         .docs(RESTRICTED_DOCS)
-        .severity(Severity::Medium),
+        .severity(Severity::Medium)
+        // Many images (nginx, most official ones) run as root: the kubelet would refuse
+        // to start them.
+        .fix_safety(FixSafety::Suggestion),
         Rule::new(
             RUN_AS_USER,
             "Containers must not run as user id 0 (root)",
@@ -81,7 +103,9 @@ pub fn catalog() -> Vec<Rule> {
              so as root. Any other user id keeps a compromise contained.",
         )
         .docs(RESTRICTED_DOCS)
-        .severity(Severity::High),
+        .severity(Severity::High)
+        // No machine fix: which user id the image works with is the developer's call.
+        .fix_safety(FixSafety::Suggestion),
         Rule::new(
             CAPABILITIES,
             "Containers must not add powerful Linux capabilities (restricted: drop ALL)",
@@ -92,7 +116,11 @@ pub fn catalog() -> Vec<Rule> {
              NET_BIND_SERVICE (ports below 1024).",
         )
         .docs(BASELINE_DOCS)
-        .severity(Severity::High),
+        .severity(Severity::High)
+        // Dropping ALL breaks images that start as root and switch user (nginx needs
+        // CHOWN, SETUID, SETGID) or bind ports below 1024; removing an added capability
+        // breaks the program that uses it.
+        .fix_safety(FixSafety::Suggestion),
         Rule::new(
             SECCOMP,
             "Containers must run with the RuntimeDefault or a Localhost seccomp profile",
@@ -101,8 +129,11 @@ pub fn catalog() -> Vec<Rule> {
              where most container-escape kernel bugs live. RuntimeDefault blocks those and does \
              not affect normal apps; restricted requires it to be set explicitly.",
         )
-        .docs(RESTRICTED_DOCS)
-        .severity(Severity::High),
+        .docs(BASELINE_DOCS)
+        .severity(Severity::High)
+        // RuntimeDefault blocks only rarely used system calls; it is Docker's long-
+        // standing default, under which ordinary programs run.
+        .fix_safety(FixSafety::Safe),
         Rule::new(
             HOST_NAMESPACES,
             "Pods must not share the node's network, process or IPC namespace",
@@ -112,7 +143,10 @@ pub fn catalog() -> Vec<Rule> {
              shared memory. Each removes a wall between your pod and everything else on the node.",
         )
         .docs(BASELINE_DOCS)
-        .severity(Severity::High),
+        .severity(Severity::High)
+        // Leaving the node's network changes the pod's address and ports, and agents
+        // that watch the node's processes stop seeing them.
+        .fix_safety(FixSafety::Suggestion),
         Rule::new(
             HOST_PATH_VOLUMES,
             "Pods must not mount directories of the node (hostPath volumes)",
@@ -122,7 +156,9 @@ pub fn catalog() -> Vec<Rule> {
              the node.",
         )
         .docs(BASELINE_DOCS)
-        .severity(Severity::Critical),
+        .severity(Severity::Critical)
+        // No machine fix: what replaces the node's directory is the developer's call.
+        .fix_safety(FixSafety::Suggestion),
         Rule::new(
             HOST_PORTS,
             "Containers must not open ports on the node (hostPort)",
@@ -131,7 +167,9 @@ pub fn catalog() -> Vec<Rule> {
              free. Anyone who can reach the node reaches your container.",
         )
         .docs(BASELINE_DOCS)
-        .severity(Severity::Medium),
+        .severity(Severity::Medium)
+        // Clients that reach the container through the node's port lose it.
+        .fix_safety(FixSafety::Suggestion),
         Rule::new(
             PROBE_HOST,
             "Probes and lifecycle hooks must not name another host",
@@ -142,7 +180,10 @@ pub fn catalog() -> Vec<Rule> {
              kubelet checks the pod's own address, which is what a probe is for.",
         )
         .docs(BASELINE_DOCS)
-        .severity(Severity::Medium),
+        .severity(Severity::Medium)
+        // Without `host` the probe checks the pod's own address, which may not answer
+        // the same: a failing probe restarts or unreadies the pod.
+        .fix_safety(FixSafety::Suggestion),
         Rule::new(
             APP_ARMOR,
             "Pods must not turn off or replace the default AppArmor profile",
@@ -152,7 +193,9 @@ pub fn catalog() -> Vec<Rule> {
              installed on the node (Localhost) keep it.",
         )
         .docs(BASELINE_DOCS)
-        .severity(Severity::High),
+        .severity(Severity::High)
+        // RuntimeDefault confines only what ordinary programs never do (like seccomp's default).
+        .fix_safety(FixSafety::Safe),
         Rule::new(
             SE_LINUX,
             "Pods must not set a custom SELinux type, user or role",
@@ -162,7 +205,10 @@ pub fn catalog() -> Vec<Rule> {
              pods. Only the container types and the level may be set.",
         )
         .docs(BASELINE_DOCS)
-        .severity(Severity::High),
+        .severity(Severity::High)
+        // Without a custom type, user or role the container runs as container_t, the
+        // label ordinary containers run under.
+        .fix_safety(FixSafety::Safe),
         Rule::new(
             PROC_MOUNT,
             "Containers must use the default, masked /proc",
@@ -171,7 +217,9 @@ pub fn catalog() -> Vec<Rule> {
              container, giving an attacker there insight into, and levers on, the node's kernel.",
         )
         .docs(BASELINE_DOCS)
-        .severity(Severity::High),
+        .severity(Severity::High)
+        // Only nested container runtimes need an unmasked /proc.
+        .fix_safety(FixSafety::Safe),
         Rule::new(
             SYSCTLS,
             "Pods may set only the safe, pod-scoped sysctls",
@@ -180,7 +228,10 @@ pub fn catalog() -> Vec<Rule> {
              scheduling, networking), so one pod can degrade or attack its neighbours.",
         )
         .docs(BASELINE_DOCS)
-        .severity(Severity::Medium),
+        .severity(Severity::Medium)
+        // The pod starts with the node's kernel settings instead; tuning those is the
+        // node's business.
+        .fix_safety(FixSafety::Safe),
         Rule::new(
             RESTRICTED_VOLUMES,
             "Pods may use only pod-scoped volume types (configMap, secret, emptyDir, PVC, ...)",
@@ -191,7 +242,9 @@ pub fn catalog() -> Vec<Rule> {
              others.",
         )
         .docs(RESTRICTED_DOCS)
-        .severity(Severity::Medium),
+        .severity(Severity::Medium)
+        // No machine fix: what replaces the volume is the developer's call.
+        .fix_safety(FixSafety::Suggestion),
         Rule::new(
             WINDOWS_HOST_PROCESS,
             "Windows pods must not run HostProcess containers",
@@ -200,6 +253,9 @@ pub fn catalog() -> Vec<Rule> {
              container. Whoever controls it controls the node.",
         )
         .docs(BASELINE_DOCS)
-        .severity(Severity::Critical),
+        .severity(Severity::Critical)
+        // A HostProcess image is built to run on the node; as an ordinary container it
+        // does not work.
+        .fix_safety(FixSafety::Suggestion),
     ]
 }

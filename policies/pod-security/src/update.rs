@@ -1,5 +1,6 @@
 //! Which admission requests Pod Security Admission evaluates at all.
 
+use counsel_policy::workload;
 use counsel_policy::{Operation, Request, Value};
 
 /// Pod subresources PSA never evaluates.
@@ -22,6 +23,12 @@ const SKIPPED_POD_SUBRESOURCES: [&str; 8] = [
 pub fn evaluated(request: &Request) -> bool {
     if !matches!(request.operation(), Operation::Create | Operation::Update) {
         return false;
+    }
+    // Kubernetes 1.16-1.21 send pods/ephemeralcontainers as an
+    // EphemeralContainers object: only the ephemeral containers, which are
+    // all that such an update can change, so it is always evaluated.
+    if request.kind() == workload::EPHEMERAL_CONTAINERS {
+        return request.sub_resource() == Some("ephemeralcontainers");
     }
     let pod = request.kind() == "Pod";
     match request.sub_resource() {

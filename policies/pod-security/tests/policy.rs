@@ -5,7 +5,7 @@ use counsel_policy::testing::{
     assert_catalog, check, check_request, request, rule_ids, settings_error,
     update_request_from_yaml, yaml,
 };
-use counsel_policy::{Policy, Request, Severity, Value, json};
+use counsel_policy::{FixSafety, Policy, Request, Severity, Value, json};
 use pod_security::{KINDS, Level, PodSecurity, PolicyVersion, Settings};
 
 const PRIVILEGED_POD: &str = r#"
@@ -65,6 +65,83 @@ fn catalog_has_one_rule_per_control_with_reason_and_docs() {
     assert_eq!(
         metadata.rule("privileged").map(|r| r.severity),
         Some(Severity::Critical)
+    );
+}
+
+#[test]
+fn only_fixes_that_keep_a_typical_workload_running_are_safe() {
+    let metadata = PodSecurity::metadata();
+    let safe: Vec<&str> = metadata
+        .rules
+        .iter()
+        .filter(|r| r.fix_safety == FixSafety::Safe)
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(
+        safe,
+        [
+            "privileged",
+            "allow-privilege-escalation",
+            "seccomp",
+            "app-armor",
+            "se-linux",
+            "proc-mount",
+            "sysctls",
+        ]
+    );
+}
+
+#[test]
+fn rules_both_levels_constrain_link_the_level_of_each_violation() {
+    const BASELINE: &str =
+        "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline";
+    const RESTRICTED: &str =
+        "https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted";
+    let pod = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+    - name: app
+      image: registry.example/app:1.0
+      securityContext:
+        capabilities: {add: [SYS_ADMIN]}
+        seccompProfile: {type: Unconfined}
+"#;
+    let docs = |level: &str| -> Vec<(String, Option<String>)> {
+        check::<PodSecurity>(pod, &json!({"level": level}).to_string())
+            .violations
+            .into_iter()
+            .filter(|v| v.rule == "capabilities" || v.rule == "seccomp")
+            .map(|v| (format!("{} {}", v.rule, v.path), v.docs))
+            .collect()
+    };
+    let caps = "/spec/containers/0/securityContext/capabilities";
+    let seccomp = "/spec/containers/0/securityContext/seccompProfile/type";
+    assert_eq!(
+        docs("baseline"),
+        [
+            (
+                format!("capabilities {caps}/add/0"),
+                Some(BASELINE.to_owned())
+            ),
+            (format!("seccomp {seccomp}"), Some(BASELINE.to_owned())),
+        ]
+    );
+    assert_eq!(
+        docs("restricted"),
+        [
+            (
+                format!("capabilities {caps}/drop"),
+                Some(RESTRICTED.to_owned())
+            ),
+            (
+                format!("capabilities {caps}/add/0"),
+                Some(RESTRICTED.to_owned())
+            ),
+            (format!("seccomp {seccomp}"), Some(RESTRICTED.to_owned())),
+        ]
     );
 }
 
@@ -230,6 +307,52 @@ fn pod_subresources_are_skipped_as_pod_security_admission_does() {
 }
 
 #[test]
+fn legacy_ephemeral_containers_objects_are_checked_at_the_top() {
+    // Kubernetes 1.16-1.21 send pods/ephemeralcontainers as this object.
+    let legacy = |containers: Value| {
+        json!({"apiVersion": "v1", "kind": "EphemeralContainers",
+               "metadata": {"name": "web", "namespace": "shop"},
+               "ephemeralContainers": containers})
+    };
+    let before = legacy(json!([]));
+    let privileged = legacy(json!([{"name": "debug", "image": "busybox:1.36",
+        "securityContext": {"privileged": true}}]));
+    let plain = legacy(json!([{"name": "debug", "image": "busybox:1.36"}]));
+    let update = |after: &Value| {
+        with_sub_resource(
+            request("UPDATE", Some(after.clone()), Some(before.clone())),
+            "ephemeralcontainers",
+        )
+    };
+    let baseline = r#"{"level": "baseline"}"#;
+    let verdict = check_request::<PodSecurity>(&update(&privileged), baseline);
+    assert_eq!(rule_ids(&verdict), ["privileged"]);
+    assert_eq!(
+        verdict.violations[0].path,
+        "/ephemeralContainers/0/securityContext/privileged"
+    );
+    assert!(check_request::<PodSecurity>(&update(&plain), baseline).passed());
+    // Restricted wants what 1.20 cannot give an ephemeral container (a
+    // securityContext), so the pod's debugging needs a baseline namespace.
+    let restricted = check_request::<PodSecurity>(&update(&plain), "{}");
+    let paths: Vec<_> = restricted
+        .violations
+        .iter()
+        .map(|v| v.path.as_str())
+        .collect();
+    assert!(
+        paths.contains(&"/ephemeralContainers/0/securityContext/allowPrivilegeEscalation"),
+        "{paths:?}"
+    );
+    // The same object under another subresource, or none, is not a pod's.
+    let other = with_sub_resource(
+        request("UPDATE", Some(privileged.clone()), Some(before.clone())),
+        "status",
+    );
+    assert!(check_request::<PodSecurity>(&other, baseline).passed());
+}
+
+#[test]
 fn pod_updates_are_checked_only_when_what_runs_changes() {
     let settings = r#"{"level": "baseline"}"#;
     let relabelled = PRIVILEGED_POD.replace(
@@ -328,13 +451,7 @@ fn restricted_extras(level: &str) -> Vec<(&'static str, &'static str)> {
             "capabilities",
             "/spec/containers/0/securityContext/capabilities/drop",
         ),
-        (
-            "run-as-non-root",
-            "/spec/containers/0/securityContext/runAsNonRoot",
-        ),
-        (
-            "seccomp",
-            "/spec/containers/0/securityContext/seccompProfile/type",
-        ),
+        ("run-as-non-root", "/spec/securityContext/runAsNonRoot"),
+        ("seccomp", "/spec/securityContext/seccompProfile/type"),
     ]
 }

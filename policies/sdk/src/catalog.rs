@@ -13,6 +13,22 @@ pub enum Severity {
     Critical,
 }
 
+/// How far a rule's machine fixes can be trusted without a person.
+///
+/// Counsel's mutating webhook (`fix` mode) makes only [`FixSafety::Safe`]
+/// fixes; `counsel check --fix` makes them too, and suggestions only when
+/// the developer asks (`--fix=all`). Ops may override it per rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FixSafety {
+    /// A typical workload still starts and works as before with the fix, so
+    /// it may be applied unattended.
+    Safe,
+    /// Whether the workload still starts or works depends on the image or
+    /// the program; only a person should apply it. The default: a rule's
+    /// author has to say that its fixes are safe.
+    Suggestion,
+}
+
 /// One rule in a policy's catalog.
 ///
 /// Rules are static data, so every text is `&'static str` and the builder is
@@ -20,7 +36,7 @@ pub enum Severity {
 /// reporting.
 ///
 /// ```
-/// use counsel_policy::{Rule, Severity};
+/// use counsel_policy::{FixSafety, Rule, Severity};
 ///
 /// const PRIVILEGED: Rule = Rule::new(
 ///     "privileged",
@@ -28,10 +44,12 @@ pub enum Severity {
 ///     "A privileged container can do anything the node can do.",
 /// )
 /// .docs("https://kubernetes.io/docs/concepts/security/pod-security-standards/")
-/// .severity(Severity::Critical);
+/// .severity(Severity::Critical)
+/// .fix_safety(FixSafety::Safe);
 ///
 /// assert_eq!(PRIVILEGED.id, "privileged");
 /// assert_eq!(PRIVILEGED.severity, Severity::Critical);
+/// assert_eq!(PRIVILEGED.fix_safety, FixSafety::Safe);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rule {
@@ -45,10 +63,14 @@ pub struct Rule {
     pub docs: Option<&'static str>,
     /// Severity unless configuration says otherwise.
     pub severity: Severity,
+    /// Whether its fixes may be applied unattended, unless configuration
+    /// says otherwise.
+    pub fix_safety: FixSafety,
 }
 
 impl Rule {
-    /// A rule with no docs link and [`Severity::Medium`].
+    /// A rule with no docs link, [`Severity::Medium`] and fixes that are
+    /// [`FixSafety::Suggestion`]s.
     pub const fn new(id: &'static str, title: &'static str, why: &'static str) -> Rule {
         Rule {
             id,
@@ -56,6 +78,7 @@ impl Rule {
             why,
             docs: None,
             severity: Severity::Medium,
+            fix_safety: FixSafety::Suggestion,
         }
     }
 
@@ -70,6 +93,14 @@ impl Rule {
     /// Sets the default severity.
     pub const fn severity(self, severity: Severity) -> Rule {
         Rule { severity, ..self }
+    }
+
+    /// Sets how safe the rule's fixes are to apply unattended. Say
+    /// [`FixSafety::Safe`] only when a typical workload keeps starting and
+    /// working with the fix, whatever its image; the rule's `why` is the
+    /// place to say why.
+    pub const fn fix_safety(self, fix_safety: FixSafety) -> Rule {
+        Rule { fix_safety, ..self }
     }
 }
 
@@ -125,7 +156,8 @@ mod tests {
     fn builder_sets_every_field() {
         const RULE: Rule = Rule::new("x", "X must hold", "Because.")
             .docs("https://example.com/x")
-            .severity(Severity::Low);
+            .severity(Severity::Low)
+            .fix_safety(FixSafety::Safe);
         assert_eq!(
             RULE,
             Rule {
@@ -134,9 +166,11 @@ mod tests {
                 why: "Because.",
                 docs: Some("https://example.com/x"),
                 severity: Severity::Low,
+                fix_safety: FixSafety::Safe,
             }
         );
         assert_eq!(Rule::new("y", "t", "w").severity, Severity::Medium);
+        assert_eq!(Rule::new("y", "t", "w").fix_safety, FixSafety::Suggestion);
         assert_eq!(Rule::new("y", "t", "w").docs, None);
     }
 

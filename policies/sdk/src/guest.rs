@@ -4,9 +4,12 @@
 //! bindings are generated on every target so the conversions are compiled and
 //! tested natively; only the exports themselves are emitted on wasm32.
 
-use crate::catalog::{Metadata as PolicyMetadata, Rule, Severity};
+use crate::catalog::{FixSafety, Metadata as PolicyMetadata, Rule, Severity};
 use crate::request::Request;
-use crate::verdict::{Verdict as PolicyVerdict, Violation as PolicyViolation, violation};
+use crate::verdict::{
+    MAX_VIOLATION_BYTES, MAX_VIOLATIONS, MAX_VIOLATIONS_PER_RULE, Verdict as PolicyVerdict,
+    Violation as PolicyViolation, violation,
+};
 use crate::{INVALID_FIELD, Policy, settings};
 use counsel_edit::Edit;
 use counsel_edit::Reads;
@@ -102,18 +105,76 @@ fn to_wit_rule(rule: &Rule) -> wit::Rule {
             Severity::High => wit::Severity::High,
             Severity::Critical => wit::Severity::Critical,
         },
+        fix_safety: match rule.fix_safety {
+            FixSafety::Safe => wit::FixSafety::Safe,
+            FixSafety::Suggestion => wit::FixSafety::Suggestion,
+        },
     }
 }
 
-fn to_wit_verdict(verdict: PolicyVerdict) -> Verdict {
+/// The verdict as it crosses the boundary: the first violations, within
+/// [`MAX_VIOLATIONS`], [`MAX_VIOLATIONS_PER_RULE`] and
+/// [`MAX_VIOLATION_BYTES`], in the policy's order; the others counted per
+/// rule in `omitted`, in the order their rules first appear.
+pub fn to_wit_verdict(verdict: PolicyVerdict) -> Verdict {
+    let mut violations = Vec::new();
+    let mut omitted: Vec<wit::Omitted> = Vec::new();
+    // Violations kept, per rule, in the order rules first appear.
+    let mut kept_per_rule: Vec<(String, usize)> = Vec::new();
+    let mut bytes = 0;
+    for v in verdict.violations {
+        let index = match kept_per_rule.iter().position(|(rule, _)| *rule == v.rule) {
+            Some(index) => index,
+            None => {
+                kept_per_rule.push((v.rule.clone(), 0));
+                kept_per_rule.len() - 1
+            }
+        };
+        if violations.len() < MAX_VIOLATIONS && kept_per_rule[index].1 < MAX_VIOLATIONS_PER_RULE {
+            let converted = to_wit_violation(v);
+            let size = size_of(&converted);
+            if bytes + size <= MAX_VIOLATION_BYTES {
+                bytes += size;
+                kept_per_rule[index].1 += 1;
+                violations.push(converted);
+                continue;
+            }
+            count_omitted(&mut omitted, converted.rule);
+        } else {
+            count_omitted(&mut omitted, v.rule);
+        }
+    }
     Verdict {
-        violations: verdict
-            .violations
-            .into_iter()
-            .map(to_wit_violation)
-            .collect(),
+        violations,
+        omitted,
         warnings: verdict.warnings,
     }
+}
+
+fn count_omitted(omitted: &mut Vec<wit::Omitted>, rule: String) {
+    match omitted.iter_mut().find(|o| o.rule == rule) {
+        Some(entry) => entry.count = entry.count.saturating_add(1),
+        None => omitted.push(wit::Omitted { rule, count: 1 }),
+    }
+}
+
+/// The bytes of text a violation carries, as Counsel counts them.
+fn size_of(v: &wit::Violation) -> usize {
+    let fixes: usize = v
+        .fixes
+        .iter()
+        .map(|edit| match edit {
+            wit::Edit::Set(set) => set.path.len() + set.value.len(),
+            wit::Edit::Remove(path) => path.len(),
+        })
+        .sum();
+    v.rule.len()
+        + v.message.len()
+        + v.path.len()
+        + v.found.as_ref().map_or(0, String::len)
+        + v.hint.as_ref().map_or(0, String::len)
+        + v.docs.as_ref().map_or(0, String::len)
+        + fixes
 }
 
 fn to_wit_violation(v: PolicyViolation) -> wit::Violation {
@@ -124,6 +185,7 @@ fn to_wit_violation(v: PolicyViolation) -> wit::Violation {
         found: v.found.map(|value| value.to_string()),
         fixes: v.fixes.into_iter().map(to_wit_edit).collect(),
         hint: v.hint,
+        docs: v.docs,
     }
 }
 

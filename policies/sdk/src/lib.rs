@@ -185,12 +185,14 @@ pub mod testing;
 pub mod verdict;
 pub mod workload;
 
-pub use catalog::{INVALID_FIELD, Metadata, Rule, Severity};
+pub use catalog::{FixSafety, INVALID_FIELD, Metadata, Rule, Severity};
 pub use counsel_edit::{Edit, Reads, pointer};
 pub use request::{Operation, Request, RequestError};
 pub use serde_json::{self, Value, json};
 pub use settings::{NoSettings, SettingsError};
-pub use verdict::{Verdict, Violation, invalid_field, violation};
+pub use verdict::{
+    MAX_VIOLATIONS, MAX_VIOLATIONS_PER_RULE, Verdict, Violation, invalid_field, violation,
+};
 
 /// A Counsel policy.
 ///

@@ -37,6 +37,9 @@ pub struct Violation {
     pub fixes: Vec<Edit>,
     /// What a person should do when no machine fix exists, or extra context.
     pub hint: Option<String>,
+    /// Where to read more about this violation, when more precise than the
+    /// rule's docs (e.g. the level of a standard it is about).
+    pub docs: Option<String>,
 }
 
 /// Starts a violation of `rule` (at the object's root until [`Violation::at`]).
@@ -48,6 +51,7 @@ pub fn violation(rule: &str) -> Violation {
         found: None,
         fixes: Vec::new(),
         hint: None,
+        docs: None,
     }
 }
 
@@ -93,6 +97,12 @@ impl Violation {
         self.hint = Some(hint.into());
         self
     }
+
+    /// Links docs about this violation, when more precise than the rule's.
+    pub fn docs(mut self, url: impl Into<String>) -> Self {
+        self.docs = Some(url.into());
+        self
+    }
 }
 
 /// The built-in `invalid-field` violation: `found` at `pointer` is not
@@ -109,6 +119,22 @@ pub fn invalid_field(pointer: &str, found: &Value, expected: &str) -> Violation 
             "Kubernetes expects {expected} here; correct the manifest so it can be checked."
         ))
 }
+
+/// The most violations one verdict carries to Counsel; the rest are counted
+/// per rule (`omitted` in the contract) and reported as "N more". An
+/// object can break a rule once per container, and a pod may have hundreds
+/// of containers: the answer must stay small enough for Counsel to take it
+/// (it refuses verdicts over 1 MiB as a policy failure) and for a person to
+/// read it. [`export_policy!`](crate::export_policy) applies these caps;
+/// a policy's own code never needs to.
+pub const MAX_VIOLATIONS: usize = 100;
+/// The most violations of one rule a verdict carries, so that the first
+/// violations shown cover every rule broken, not only the first.
+pub const MAX_VIOLATIONS_PER_RULE: usize = 20;
+/// The most bytes of text the violations of one verdict carry (counted as
+/// Counsel counts them), a quarter of Counsel's 1 MiB cap: a violation that
+/// would go over is counted as omitted instead.
+pub const MAX_VIOLATION_BYTES: usize = 256 * 1024;
 
 /// The outcome of validating one object.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -155,7 +181,8 @@ mod tests {
             .found(&json!("nginx:latest"))
             .fix_set("/spec/containers/1/image", json!("nginx:1.27"))
             .fix_remove("/metadata/annotations/x")
-            .hint("Pin a version.");
+            .hint("Pin a version.")
+            .docs("https://example.com/images");
         assert_eq!(
             v,
             Violation {
@@ -168,6 +195,7 @@ mod tests {
                     Edit::remove("/metadata/annotations/x"),
                 ],
                 hint: Some("Pin a version.".into()),
+                docs: Some("https://example.com/images".into()),
             }
         );
     }

@@ -11,6 +11,15 @@
 //! | Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job | `/spec/template/spec` |
 //! | CronJob | `/spec/jobTemplate/spec/template/spec` |
 //! | PodTemplate | `/template/spec` |
+//! | EphemeralContainers | `` (the object itself) |
+//!
+//! `EphemeralContainers` is what the API server sends for the
+//! `pods/ephemeralcontainers` subresource (`kubectl debug`) on Kubernetes
+//! 1.16 to 1.21: the pod's name and its `ephemeralContainers`, at the top,
+//! and nothing else of the pod. It is read as a PodSpec holding only those
+//! containers (`/ephemeralContainers/0`); pod-level fields read as unset,
+//! since the object does not carry them. From 1.22 on the subresource sends
+//! the whole Pod.
 //!
 //! Fields of the wrong type never panic: each is reported as an
 //! `invalid-field` [`Violation`] at its pointer and skipped.
@@ -61,9 +70,20 @@ pub const KINDS: &[&str] = &[
     "PodTemplate",
 ];
 
-/// [`KINDS`] as owned strings, for [`Metadata::kinds`](crate::Metadata::kinds).
+/// The kind of the `pods/ephemeralcontainers` subresource's object on
+/// Kubernetes 1.16 to 1.21 (see the module's documentation); not in
+/// [`KINDS`], which carry a whole PodSpec.
+pub const EPHEMERAL_CONTAINERS: &str = "EphemeralContainers";
+
+/// [`KINDS`] and [`EPHEMERAL_CONTAINERS`] as owned strings, for
+/// [`Metadata::kinds`](crate::Metadata::kinds): every kind
+/// [`pod_specs`] finds containers in.
 pub fn kinds() -> Vec<String> {
-    KINDS.iter().map(|kind| (*kind).to_owned()).collect()
+    KINDS
+        .iter()
+        .chain(&[EPHEMERAL_CONTAINERS])
+        .map(|kind| (*kind).to_owned())
+        .collect()
 }
 
 /// What a policy that checks pod specs reads (for
@@ -95,6 +115,18 @@ pub fn reads(pod: &[&'static str], container: &[&'static str]) -> Reads {
     let mut reads = Reads::only(["kind", "apiVersion"]);
     for path in KINDS.iter().filter_map(|kind| template_path(kind)) {
         reads.add_at(path, &template);
+    }
+    // EphemeralContainers: the metadata and the one container list at the
+    // top of the object.
+    for field in METADATA {
+        reads.add(["metadata", field]);
+    }
+    for field in container.iter().chain(&["name"]) {
+        reads.add(
+            [ContainerList::Ephemeral.field(), "*"]
+                .into_iter()
+                .chain(field.split('/')),
+        );
     }
     reads.finish()
 }
@@ -159,6 +191,20 @@ pub fn pod_specs(object: &Value) -> PodSpecs<'_> {
             None
         }
     };
+    if kind == Some(EPHEMERAL_CONTAINERS) {
+        // The object stands for a PodSpec of ephemeral containers only.
+        let metadata = field::object(root, "metadata", "").unwrap_or_else(|problem| {
+            found.problems.push(problem);
+            None
+        });
+        found.specs.push(PodSpecRef {
+            pointer: String::new(),
+            spec: root,
+            metadata,
+            metadata_pointer: "/metadata".to_owned(),
+        });
+        return found;
+    }
     let Some(path) = kind.and_then(template_path) else {
         return found;
     };

@@ -4,7 +4,8 @@
 //! Its settings choose the misbehaviour of `validate`:
 //! `{"behaviour": "loop" | "memory-bomb" | "recursion" | "trap" |
 //! "huge-verdict" | "malformed-found" | "unknown-rule" | "bad-pointer" |
-//! "deny" | "allow"}`. `deny` and `allow` behave well, so the same component
+//! "omitted" | "omitted-unknown-rule" | "deny" | "allow"}`. `omitted`
+//! denies once and counts 41 more violations as left out. `deny` and `allow` behave well, so the same component
 //! also serves as a healthy policy in tests.
 
 #![cfg(target_arch = "wasm32")]
@@ -17,9 +18,9 @@ wit_bindgen::generate!({
 });
 
 use counsel::policy::host::log;
-use counsel::policy::types::{LogLevel, Rule, Severity, Violation};
+use counsel::policy::types::{FixSafety, LogLevel, Omitted, Rule, Severity, Violation};
 
-const BEHAVIOURS: [&str; 10] = [
+const BEHAVIOURS: [&str; 12] = [
     "loop",
     "memory-bomb",
     "recursion",
@@ -28,6 +29,8 @@ const BEHAVIOURS: [&str; 10] = [
     "malformed-found",
     "unknown-rule",
     "bad-pointer",
+    "omitted",
+    "omitted-unknown-rule",
     "deny",
     "allow",
 ];
@@ -51,6 +54,7 @@ fn violation(rule: &str, path: &str, found: Option<&str>) -> Violation {
         found: found.map(Into::into),
         fixes: Vec::new(),
         hint: None,
+        docs: None,
     }
 }
 
@@ -76,6 +80,7 @@ impl Guest for Hostile {
                 why: "This fixture denies on request.".into(),
                 docs: None,
                 severity: Severity::High,
+                fix_safety: FixSafety::Suggestion,
             }],
         }
     }
@@ -93,6 +98,7 @@ impl Guest for Hostile {
     fn validate(_request: String, settings: String) -> Verdict {
         log(LogLevel::Debug, "validating");
         let mut violations = Vec::new();
+        let mut omitted = Vec::new();
         match behaviour(&settings).unwrap_or("allow") {
             "loop" => loop {
                 black_box(());
@@ -117,11 +123,23 @@ impl Guest for Hostile {
             }
             "unknown-rule" => violations.push(violation("no-such-rule", "/metadata/name", None)),
             "bad-pointer" => violations.push(violation("hostile", "metadata/name", None)),
+            "omitted" => {
+                violations.push(violation("hostile", "/metadata/name", Some("\"web\"")));
+                omitted.push(Omitted {
+                    rule: "hostile".into(),
+                    count: 41,
+                });
+            }
+            "omitted-unknown-rule" => omitted.push(Omitted {
+                rule: "no-such-rule".into(),
+                count: 1,
+            }),
             "deny" => violations.push(violation("hostile", "/metadata/name", Some("\"web\""))),
             _ => {}
         }
         Verdict {
             violations,
+            omitted,
             warnings: Vec::new(),
         }
     }

@@ -1,6 +1,6 @@
 //! The rule catalog and the groups `disabled` accepts.
 
-use counsel_policy::{Rule, Severity};
+use counsel_policy::{FixSafety, Rule, Severity};
 
 const RESOURCES_DOCS: &str =
     "https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/";
@@ -61,7 +61,12 @@ pub const IMAGE_PULL_POLICY: Rule = Rule::new(
      never arrives; a misspelt policy is refused by the API server.",
 )
 .docs("https://kubernetes.io/docs/concepts/containers/images/#image-pull-policy")
-.severity(Severity::Medium);
+.severity(Severity::Medium)
+// Safe to apply unattended: the fixes spell a misspelt policy as Kubernetes
+// does, or pull a mutable tag on every start; the pod runs the same image.
+// (The other rules have no machine fix: requests, limits, versions and
+// probes are the developer's to choose.)
+.fix_safety(FixSafety::Safe);
 
 /// Long-running containers have a liveness probe.
 pub const LIVENESS_PROBE: Rule = Rule::new(

@@ -1,5 +1,5 @@
 //! `counsel check --fix`: the machine fixes of enforce, warn and fix-mode
-//! findings, made in the developer's own files (minimal edits, one document
+//! findings (safe ones, or with `--fix=all` suggestions too), made in the developer's own files (minimal edits, one document
 //! at a time), written atomically only over the very file that was read, or
 //! shown as a unified diff with `--dry-run`.
 
@@ -8,7 +8,7 @@ use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
 
 use counsel::config::Mode;
-use counsel::fix::{self, FileFixer, Layout, ObjectFix, ObjectOutcome};
+use counsel::fix::{self, FileFixer, FixScope, Layout, ObjectFix, ObjectOutcome};
 use counsel::source;
 
 use super::inputs::{self, Checked};
@@ -50,12 +50,17 @@ pub struct LeftOut {
     pub reason: String,
 }
 
-/// Makes the fixes of one file's findings, a document at a time. The file
+/// Makes the fixes `scope` allows of one file's findings, a document at a time. The file
 /// is rewritten unless `dry_run`; either way `file` then holds the fixed
 /// text, to be checked again. A file that cannot be written (or changed
 /// since it was read) keeps its old text. A file that does not parse is left
 /// alone (checking it reports why).
-pub fn fix_file(checker: &Checker, file: &mut File, dry_run: bool) -> anyhow::Result<FileFix> {
+pub fn fix_file(
+    checker: &Checker,
+    file: &mut File,
+    scope: FixScope,
+    dry_run: bool,
+) -> anyhow::Result<FileFix> {
     let mut result = FileFix::default();
     // How the file indents, read off all of it before the first edit.
     let mut layout = Layout::reader(&file.text);
@@ -85,7 +90,7 @@ pub fn fix_file(checker: &Checker, file: &mut File, dry_run: bool) -> anyhow::Re
                 .findings
                 .iter()
                 .filter(|finding| FIXED_MODES.contains(&finding.mode));
-            let selection = fix::select(findings, Some(&object.value));
+            let selection = fix::select(findings, Some(&object.value), scope);
             let name = checked.report.object.describe();
             let line = document.locate(&object.prefix).span.start.line;
             for conflict in &selection.conflicts {
@@ -93,6 +98,17 @@ pub fn fix_file(checker: &Checker, file: &mut File, dry_run: bool) -> anyhow::Re
                     object: name.clone(),
                     line,
                     reason: conflict.to_string(),
+                });
+            }
+            for finding in &selection.suggested {
+                result.left.push(LeftOut {
+                    object: name.clone(),
+                    line,
+                    reason: format!(
+                        "{} not fixed: its fix is only a suggestion ({}); make it with --fix=all if it suits the image",
+                        finding.label(),
+                        finding.fix_summary().unwrap_or_default()
+                    ),
                 });
             }
             // Each finding's fixes are a unit, made or refused on its own, so

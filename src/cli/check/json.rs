@@ -175,6 +175,7 @@ fn violation(finding: &Finding, line: usize, column: usize) -> Value {
         "why": finding.why,
         "docs": finding.docs,
         "fixes": finding.fixes,
+        "fixSafety": finding.fix_safety.as_str(),
         "hint": finding.hint,
     })
 }

@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use counsel::config::{FailurePolicy, Mode};
+use counsel::engine::FixSafety;
 use counsel::explain::{Finding, field_path};
 use counsel::source::Span;
 
@@ -309,17 +310,16 @@ fn finding_block(
     );
     note(out, "why", &finding.why);
     if let Some(fix) = finding.fix_summary() {
-        if finding.mode == Mode::Fix {
-            note(
-                out,
-                "fix",
-                &format!(
-                    "{fix} (fix mode: the webhook makes this change on admission; counsel check --fix makes it here)"
-                ),
-            );
-        } else {
-            note(out, "fix", &fix);
-        }
+        let fix = match (finding.fix_safety, finding.mode) {
+            (FixSafety::Safe, Mode::Fix) => format!(
+                "{fix} (fix mode: the webhook makes this change on admission; counsel check --fix makes it here)"
+            ),
+            (FixSafety::Safe, _) => fix,
+            (FixSafety::Suggestion, _) => format!(
+                "{fix} (a suggestion, never made by the webhook: check that it suits the image, then make it with counsel check --fix=all)"
+            ),
+        };
+        note(out, "fix", &fix);
     }
     if let Some(hint) = &finding.hint {
         note(out, "hint", hint);

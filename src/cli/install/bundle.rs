@@ -12,8 +12,33 @@ use serde_json::Value;
 
 use super::layout::{CONFIG_FILE, CONFIG_MAP_LIMIT};
 
-/// The built-in configuration, shipped when no `--config` is given.
-const DEFAULT_CONFIG: &str = include_str!("../../config/default.yaml");
+/// The configuration `counsel install` ships when no `--config` is given:
+/// the built-in policies, with pod-security in `MODE` (`warn` for a new
+/// install, `enforce` with `--enforce`). `counsel serve` and `counsel
+/// check` without a configuration enforce (`config/default.yaml`); a
+/// cluster starts by warning, so that nothing running is denied on its
+/// next rollout before its owners have seen the findings.
+const INSTALL_CONFIG: &str = "\
+# The configuration `counsel install` deploys: the bundled Pod Security
+# Standards at the restricted level in MODE mode, and workload hygiene as
+# warnings. kube-system is left alone. Modes: audit (metrics and logs only),
+# warn (kubectl shows the findings, nothing is denied), enforce (denied).
+policies:
+  - name: pod-security
+    module: builtin:pod-security
+    settings:
+      level: restricted
+    mode: MODE
+    match:
+      namespaces:
+        exclude: [kube-system]
+  - name: workload-hygiene
+    module: builtin:workload-hygiene
+    mode: warn
+    match:
+      namespaces:
+        exclude: [kube-system]
+";
 
 /// What goes into Counsel's ConfigMap.
 #[derive(Debug)]
@@ -27,11 +52,12 @@ pub struct ConfigBundle {
 }
 
 impl ConfigBundle {
-    /// The built-in configuration (bundled policies only).
-    pub fn builtin() -> anyhow::Result<ConfigBundle> {
+    /// The built-in policies, pod-security in `mode`.
+    pub fn builtin(mode: &str) -> anyhow::Result<ConfigBundle> {
+        let text = INSTALL_CONFIG.replace("MODE", mode);
         Ok(ConfigBundle {
-            text: DEFAULT_CONFIG.to_owned(),
-            raw: raw_value(DEFAULT_CONFIG, Path::new("<built-in configuration>"))?,
+            raw: raw_value(&text, Path::new("<built-in configuration>"))?,
+            text,
             modules: BTreeMap::new(),
         })
     }
@@ -217,6 +243,21 @@ mod tests {
             text: text.to_owned(),
             raw: raw_value(text, Path::new("counsel.yaml")).expect("parses"),
             modules: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn the_builtin_configuration_loads_in_both_modes() {
+        for mode in ["warn", "enforce"] {
+            let bundle = ConfigBundle::builtin(mode).expect("parses");
+            assert_eq!(bundle.raw["policies"][0]["mode"], mode);
+            assert_eq!(bundle.raw["policies"][1]["mode"], "warn");
+            Config::parse(
+                &bundle.text,
+                counsel::config::Origin::Builtin,
+                Path::new(""),
+            )
+            .expect("a valid configuration");
         }
     }
 

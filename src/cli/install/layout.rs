@@ -44,10 +44,16 @@ pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 pub const EXCLUDED_NAMESPACES: &[&str] = &["kube-system"];
 
 /// The kinds the webhooks are sent, as (kind, API group, resource): the
-/// workload kinds the bundled policies check. A policy matching other kinds
-/// needs more webhook rules.
+/// workload kinds the bundled policies check, and the pod subresources that
+/// change what a pod runs: `kubectl debug`'s ephemeral containers (sent as
+/// an `EphemeralContainers` object by Kubernetes 1.20 and 1.21, as the Pod
+/// from 1.22 on) and in-place resizes (`pods/resize`, Kubernetes 1.33 on;
+/// older API servers accept the rule and never send it). A policy matching
+/// other kinds needs more webhook rules.
 pub const WEBHOOK_KINDS: &[(&str, &str, &str)] = &[
     ("Pod", "", "pods"),
+    ("EphemeralContainers", "", "pods/ephemeralcontainers"),
+    ("Pod", "", "pods/resize"),
     ("ReplicationController", "", "replicationcontrollers"),
     ("PodTemplate", "", "podtemplates"),
     ("Deployment", "apps", "deployments"),
@@ -57,6 +63,18 @@ pub const WEBHOOK_KINDS: &[(&str, &str, &str)] = &[
     ("Job", "batch", "jobs"),
     ("CronJob", "batch", "cronjobs"),
 ];
+
+/// The oldest Kubernetes minor version (1.x) the manifests work on:
+/// admissionregistration/v1, warnings in admission responses and
+/// `seccompProfile` fields are all there from 1.20 on.
+pub const MIN_KUBE_MINOR: u32 = 20;
+
+/// Seconds `counsel serve` keeps answering after SIGTERM
+/// (`--shutdown-delay`), while the pod leaves its Service's endpoints.
+pub const SHUTDOWN_DELAY_SECONDS: u32 = 5;
+/// The pod's grace period: the shutdown delay, then draining in-flight
+/// reviews, well within it.
+pub const TERMINATION_GRACE_SECONDS: u32 = 30;
 
 /// Suffixes of the objects' names after the installation's name; the
 /// longest one bounds how long the name may be.

@@ -7,13 +7,15 @@ use serde_json::{Map, Value, json};
 
 use super::Plan;
 use super::layout::{
-    CACHE_DIR, CONFIG_DIR, CONFIG_FILE, CONFIG_MAP_SUFFIX, OPS_PORT, OPS_PORT_NAME, RUN_AS,
-    SERVICE_PORT, TLS_DIR, TLS_SECRET_SUFFIX, WEBHOOK_PORT, WEBHOOK_PORT_NAME,
+    CACHE_DIR, CONFIG_DIR, CONFIG_FILE, CONFIG_MAP_SUFFIX, NAMESPACE_NAME_LABEL, OPS_PORT,
+    OPS_PORT_NAME, RUN_AS, SERVICE_PORT, SHUTDOWN_DELAY_SECONDS, TERMINATION_GRACE_SECONDS,
+    TLS_DIR, TLS_SECRET_SUFFIX, WEBHOOK_PORT, WEBHOOK_PORT_NAME,
 };
 
 impl Plan {
     /// The namespace, enforcing the restricted Pod Security Standard that
-    /// Counsel's own pods meet.
+    /// Counsel's own pods meet. Labelled with its name, as Kubernetes does
+    /// from 1.21 on, so that the webhooks leave it out on 1.20 too.
     pub(super) fn namespace_object(&self) -> Value {
         json!({
             "apiVersion": "v1",
@@ -24,6 +26,7 @@ impl Plan {
                     "app.kubernetes.io/name": "counsel",
                     "app.kubernetes.io/managed-by": "counsel-install",
                     "pod-security.kubernetes.io/enforce": "restricted",
+                    NAMESPACE_NAME_LABEL: self.namespace,
                 },
             },
         })
@@ -136,7 +139,7 @@ impl Plan {
                 "whenUnsatisfiable": "ScheduleAnyway",
                 "labelSelector": {"matchLabels": self.selector()},
             }],
-            "terminationGracePeriodSeconds": 30,
+            "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
             "containers": [self.container()],
             "volumes": self.volumes(),
         })
@@ -165,9 +168,6 @@ impl Plan {
                 "timeoutSeconds": 2,
                 "failureThreshold": 3,
             },
-            // Endpoints are removed while the pod is still serving, so the
-            // API server stops calling it before it drains and exits.
-            "lifecycle": {"preStop": {"sleep": {"seconds": 5}}},
             "resources": resources(),
             "securityContext": container_security_context(),
             "volumeMounts": [
@@ -198,10 +198,15 @@ impl Plan {
     }
 
     /// Keeps one pod up through node drains; with two replicas, one node can
-    /// be drained at a time.
+    /// be drained at a time. policy/v1 from Kubernetes 1.21 on.
     pub(super) fn disruption_budget(&self) -> Value {
+        let api_version = if self.kube_version.minor < 21 {
+            "policy/v1beta1"
+        } else {
+            "policy/v1"
+        };
         json!({
-            "apiVersion": "policy/v1",
+            "apiVersion": api_version,
             "kind": "PodDisruptionBudget",
             "metadata": self.metadata(&self.name),
             "spec": {
@@ -223,6 +228,11 @@ fn serve_environment() -> Value {
         ("COUNSEL_METRICS_LISTEN", format!("0.0.0.0:{OPS_PORT}")),
         ("COUNSEL_LOG_FORMAT", "json".to_owned()),
         ("COUNSEL_LOG", "info".to_owned()),
+        // Endpoints are removed while the pod still serves, so the API
+        // server stops calling it before it drains and exits. Done by
+        // Counsel itself rather than a preStop sleep, which Kubernetes
+        // before 1.30 refuses.
+        ("COUNSEL_SHUTDOWN_DELAY", SHUTDOWN_DELAY_SECONDS.to_string()),
     ];
     variables
         .into_iter()

@@ -93,3 +93,70 @@ async fn a_full_queue_is_overloaded_at_once() {
         assert_eq!(task.await.expect("joins"), Ok(()));
     }
 }
+
+#[tokio::test]
+async fn work_given_up_while_queued_leaves_the_queue_and_never_runs() {
+    let pool = std::sync::Arc::new(ReviewPool::new(1, 2));
+    // The one slot is held until the test lets go.
+    let (release, hold) = std::sync::mpsc::channel::<()>();
+    let (started, holding) = tokio::sync::oneshot::channel::<()>();
+    let holder = {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            pool.run(in_ms(30_000), move || {
+                let _ = started.send(());
+                let _ = hold.recv();
+            })
+            .await
+        })
+    };
+    holding.await.expect("the holder runs");
+    let ran = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut given_up = Vec::new();
+    for _ in 0..2 {
+        let pool = pool.clone();
+        let ran = ran.clone();
+        given_up.push(tokio::spawn(async move {
+            pool.run(in_ms(30_000), move || {
+                ran.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            })
+            .await
+        }));
+    }
+    while pool.shared.lock().jobs.len() < 2 {
+        tokio::task::yield_now().await;
+    }
+    // The queue (of two) is full.
+    assert_eq!(
+        pool.run(in_ms(30_000), || ()).await,
+        Err(PoolError::Overloaded)
+    );
+    // Their callers give up (as a reset HTTP/2 stream drops its handler).
+    for task in &given_up {
+        task.abort();
+    }
+    for task in given_up {
+        let outcome = task.await;
+        assert!(
+            outcome.as_ref().is_err_and(|e| e.is_cancelled()),
+            "{outcome:?}"
+        );
+    }
+    assert_eq!(pool.shared.lock().jobs.len(), 0);
+    // Their places are free for others at once.
+    let waiting: Vec<_> = (0..2)
+        .map(|i| {
+            let pool = pool.clone();
+            tokio::spawn(async move { pool.run(in_ms(30_000), move || i).await })
+        })
+        .collect();
+    while pool.shared.lock().jobs.len() < 2 {
+        tokio::task::yield_now().await;
+    }
+    release.send(()).expect("the holder waits");
+    assert_eq!(holder.await.expect("joins"), Ok(()));
+    for (i, task) in waiting.into_iter().enumerate() {
+        assert_eq!(task.await.expect("joins"), Ok(i));
+    }
+    assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 0);
+}

@@ -6,7 +6,7 @@ use counsel_policy::{Value, json, violation};
 use super::Ctx;
 use crate::fields::{Findings, Obj};
 use crate::pod::{Container, Pod};
-use crate::rules::CAPABILITIES;
+use crate::rules::{BASELINE_DOCS, CAPABILITIES, RESTRICTED_DOCS};
 use crate::settings::Level;
 
 /// Capabilities a baseline container may add (exact, case-sensitive).
@@ -95,6 +95,7 @@ fn missing_drop_all(
             c.describe()
         ))
         .fix_set(ptr.as_str(), json!(["ALL"]))
+        .docs(RESTRICTED_DOCS)
 }
 
 /// One violation per `add` entry that `allowed` rejects. Every one carries
@@ -128,7 +129,11 @@ fn forbidden_adds(
         } else {
             v.fix_set(list.as_str(), Value::Array(kept.clone()))
         };
-        out.push(v.hint(if level == Level::Baseline {
+        let docs = match level {
+            Level::Baseline => BASELINE_DOCS,
+            Level::Restricted => RESTRICTED_DOCS,
+        };
+        out.push(v.docs(docs).hint(if level == Level::Baseline {
             format!(
                 "At baseline a container may add only the container runtime's default \
                  capabilities ({}). If the program really needs {cap}, that part belongs in a \

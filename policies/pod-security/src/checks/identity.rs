@@ -15,10 +15,11 @@ const NON_ROOT_HINT: &str = "The image must then run as a numeric non-root user:
 /// `false`, or every container sets `true` itself. User-namespace pods pass
 /// from v1.35; Windows pods are not exempt.
 ///
-/// An explicit `false` is fixed where it is written. A container that sets
-/// nothing while the pod sets nothing is fixed at pod level: the pod's value
-/// reaches exactly the containers that set none (and ephemeral debug
-/// containers added later).
+/// An explicit `false` is fixed where it is written. Containers that set
+/// nothing while the pod sets nothing are one violation at pod level, where
+/// the fix sets it: the pod's value reaches exactly the containers that set
+/// none (and ephemeral debug containers added later), so the field named and
+/// the field fixed are the same.
 pub fn run_as_non_root(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
     if ctx.minor >= 35 && pod.user_namespace {
         return;
@@ -38,6 +39,8 @@ pub fn run_as_non_root(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
                 .hint(NON_ROOT_HINT),
         );
     }
+    let mut unset = Vec::new();
+    let mut explicit = Vec::new();
     for c in &pod.containers {
         let value = c
             .security_context
@@ -46,7 +49,7 @@ pub fn run_as_non_root(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
         let ptr = c.security_ptr(&["runAsNonRoot"]);
         match value {
             Some(true) => {}
-            Some(false) => out.push(
+            Some(false) => explicit.push(
                 violation(RUN_AS_NON_ROOT)
                     .at(ptr.as_str())
                     .found(&json!(false))
@@ -59,19 +62,38 @@ pub fn run_as_non_root(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
             ),
             // An explicit `false` on the pod is reported above; its fix
             // covers this container too.
-            None if pod_value.is_none() => out.push(
-                violation(RUN_AS_NON_ROOT)
-                    .at(ptr.as_str())
-                    .message(format!(
-                        "{} may run as root: neither it nor the pod sets \
-                         securityContext.runAsNonRoot=true",
-                        c.describe()
-                    ))
-                    .fix_set(pod_ptr.as_str(), json!(true))
-                    .hint(NON_ROOT_HINT),
-            ),
+            None if pod_value.is_none() => unset.push(c.describe()),
             None => {}
         }
+    }
+    // Pod level first, as everywhere (only when the pod sets nothing, so
+    // never beside the pod's own `false`).
+    if !unset.is_empty() {
+        out.push(
+            violation(RUN_AS_NON_ROOT)
+                .at(pod_ptr.as_str())
+                .message(format!(
+                    "{} may run as root: neither {} nor the pod {} \
+                     securityContext.runAsNonRoot=true",
+                    join(&unset),
+                    if unset.len() == 1 { "it" } else { "they" },
+                    if unset.len() == 1 { "sets" } else { "set" },
+                ))
+                .fix_set(pod_ptr.as_str(), json!(true))
+                .hint(NON_ROOT_HINT),
+        );
+    }
+    for v in explicit {
+        out.push(v);
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub(super) fn join(items: &[String]) -> String {
+    match items.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
     }
 }
 

@@ -7,7 +7,8 @@ use super::Ctx;
 use crate::fields::{Findings, Obj};
 use crate::pod::Pod;
 use crate::rules::{
-    ALLOW_PRIVILEGE_ESCALATION, PRIVILEGED, PROC_MOUNT, SYSCTLS, WINDOWS_HOST_PROCESS,
+    ALLOW_PRIVILEGE_ESCALATION, BASELINE_DOCS, PRIVILEGED, PROC_MOUNT, RESTRICTED_DOCS, SYSCTLS,
+    WINDOWS_HOST_PROCESS,
 };
 
 /// privileged: no container sets `securityContext.privileged: true`.
@@ -123,7 +124,12 @@ pub fn proc_mount(pod: &Pod<'_>, ctx: Ctx, restricted: bool, out: &mut Findings)
                         "{} must not set securityContext.procMount to {mount:?}",
                         c.describe()
                     ))
-                    .fix_set(ptr.as_str(), json!("Default")),
+                    .fix_set(ptr.as_str(), json!("Default"))
+                    .docs(if restricted {
+                        RESTRICTED_DOCS
+                    } else {
+                        BASELINE_DOCS
+                    }),
             );
         }
     }

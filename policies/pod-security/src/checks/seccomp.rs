@@ -4,9 +4,10 @@
 use counsel_policy::{Violation, json, violation};
 
 use super::Ctx;
+use super::identity::join;
 use crate::fields::{Findings, Obj};
 use crate::pod::Pod;
-use crate::rules::SECCOMP;
+use crate::rules::{BASELINE_DOCS, RESTRICTED_DOCS, SECCOMP};
 
 /// The annotation that set the pod's seccomp profile before v1.19.
 const POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";
@@ -34,8 +35,9 @@ fn profile<'a>(sc: Option<&Obj<'a>>, out: &mut Findings) -> Profile<'a> {
 }
 
 /// A violation for a set profile with a forbidden type, fixed in place: type
-/// `RuntimeDefault`, and no `localhostProfile` (which only `Localhost` takes).
-fn forbidden(profile: &Obj<'_>, who: &str, out: &mut Findings) -> Violation {
+/// `RuntimeDefault`, and no `localhostProfile` (which only `Localhost` takes);
+/// `docs` links the level that reports it.
+fn forbidden(profile: &Obj<'_>, who: &str, docs: &str, out: &mut Findings) -> Violation {
     let ptr = profile.at("type");
     let shown = profile.str("type", out).unwrap_or("");
     let v = violation(SECCOMP)
@@ -44,7 +46,8 @@ fn forbidden(profile: &Obj<'_>, who: &str, out: &mut Findings) -> Violation {
         .message(format!(
             "{who} must not set securityContext.seccompProfile.type to {shown:?}"
         ))
-        .fix_set(ptr.as_str(), json!("RuntimeDefault"));
+        .fix_set(ptr.as_str(), json!("RuntimeDefault"))
+        .docs(docs);
     if profile.value("localhostProfile").is_some() {
         v.fix_remove(profile.at("localhostProfile").as_str())
     } else {
@@ -60,12 +63,12 @@ pub fn baseline(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
         return annotations(pod, out);
     }
     if let Profile::Forbidden(p) = profile(pod.security_context.as_ref(), out) {
-        let v = forbidden(&p, "pod", out);
+        let v = forbidden(&p, "pod", BASELINE_DOCS, out);
         out.push(v);
     }
     for c in &pod.containers {
         if let Profile::Forbidden(p) = profile(c.security_context.as_ref(), out) {
-            let v = forbidden(&p, &c.describe(), out);
+            let v = forbidden(&p, &c.describe(), BASELINE_DOCS, out);
             out.push(v);
         }
     }
@@ -97,49 +100,60 @@ fn annotations(pod: &Pod<'_>, out: &mut Findings) {
                 .message(format!(
                     "annotation {key}={value:?} sets a forbidden seccomp profile"
                 ))
-                .fix_set(annotation.ptr.as_str(), json!("runtime/default")),
+                .fix_set(annotation.ptr.as_str(), json!("runtime/default"))
+                .docs(BASELINE_DOCS),
         );
     }
 }
 
 /// seccompProfile_restricted (v1.19; Windows pods exempt from v1.25): the pod
 /// sets an allowed profile, or every container does, and nobody sets a
-/// forbidden one. A container without a profile under a pod without one is
-/// fixed at pod level, which reaches exactly the containers that set none.
+/// forbidden one. Containers without a profile under a pod without one are
+/// one violation at pod level, where the fix sets it: the pod's profile
+/// reaches exactly the containers that set none.
 pub fn restricted(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
     if pod.windows && ctx.minor >= 25 {
         return;
     }
     let pod_profile = profile(pod.security_context.as_ref(), out);
     if let Profile::Forbidden(p) = &pod_profile {
-        let v = forbidden(p, "pod", out);
+        let v = forbidden(p, "pod", RESTRICTED_DOCS, out);
         out.push(v);
     }
-    let pod_type = pod.security_ptr(&["seccompProfile", "type"]);
+    let mut unset = Vec::new();
+    let mut forbidden_containers = Vec::new();
     for c in &pod.containers {
         match profile(c.security_context.as_ref(), out) {
             Profile::Allowed => {}
             Profile::Forbidden(p) => {
-                let v = forbidden(&p, &c.describe(), out);
-                out.push(v);
+                forbidden_containers.push(forbidden(&p, &c.describe(), RESTRICTED_DOCS, out))
             }
             // A forbidden pod profile is reported above, and its fix covers
             // this container too.
-            Profile::Nil if matches!(pod_profile, Profile::Nil) => {
-                let ptr = c.security_ptr(&["seccompProfile", "type"]);
-                out.push(
-                    violation(SECCOMP)
-                        .at(ptr.as_str())
-                        .message(format!(
-                            "{} has no seccomp profile: neither it nor the pod sets \
-                             securityContext.seccompProfile.type to \"RuntimeDefault\" or \
-                             \"Localhost\"",
-                            c.describe()
-                        ))
-                        .fix_set(pod_type.as_str(), json!("RuntimeDefault")),
-                );
-            }
+            Profile::Nil if matches!(pod_profile, Profile::Nil) => unset.push(c.describe()),
             Profile::Nil => {}
         }
+    }
+    // Pod level first, as everywhere (only when the pod sets nothing, so
+    // never beside a forbidden pod profile).
+    if !unset.is_empty() {
+        let pod_type = pod.security_ptr(&["seccompProfile", "type"]);
+        out.push(
+            violation(SECCOMP)
+                .at(pod_type.as_str())
+                .message(format!(
+                    "{} {} no seccomp profile: neither {} nor the pod {} \
+                     securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"",
+                    join(&unset),
+                    if unset.len() == 1 { "has" } else { "have" },
+                    if unset.len() == 1 { "it" } else { "they" },
+                    if unset.len() == 1 { "sets" } else { "set" },
+                ))
+                .fix_set(pod_type.as_str(), json!("RuntimeDefault"))
+                .docs(RESTRICTED_DOCS),
+        );
+    }
+    for v in forbidden_containers {
+        out.push(v);
     }
 }

@@ -11,7 +11,8 @@ const HOST_NETWORK: Rule = Rule::new(
     "A pod on the host network can reach every service bound to the node.",
 )
 .docs("https://kubernetes.io/docs/concepts/security/pod-security-standards/")
-.severity(Severity::High);
+.severity(Severity::High)
+.fix_safety(FixSafety::Safe);
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -123,6 +124,8 @@ fn metadata_crosses_the_boundary_with_the_builtin_rule() {
         ]
     );
     assert_eq!(m.rules[0].why, HOST_NETWORK.why);
+    assert_eq!(m.rules[0].fix_safety, wit::FixSafety::Safe);
+    assert_eq!(m.rules[1].fix_safety, wit::FixSafety::Suggestion);
 }
 
 #[test]
@@ -201,5 +204,83 @@ fn unreadable_input_refuses_the_object_with_the_reason() {
     assert_eq!(
         verdict.violations[0].message,
         "the policy could not read its input: setting `allowed`: invalid type: integer `1`, expected a sequence"
+    );
+}
+
+fn numbered(rule: &str, count: usize) -> impl Iterator<Item = PolicyViolation> + '_ {
+    (0..count).map(move |i| {
+        violation(rule)
+            .at(format!("/spec/containers/{i}/securityContext/privileged"))
+            .message(format!("container {i} runs privileged"))
+    })
+}
+
+#[test]
+fn large_verdicts_keep_the_first_violations_of_each_rule_and_count_the_rest() {
+    let mut verdict = PolicyVerdict::default();
+    verdict.extend(numbered("privileged", 800));
+    verdict.extend(numbered("capabilities", 3));
+    verdict.extend(numbered("seccomp", 800));
+    verdict.warn("advice");
+    let wire = to_wit_verdict(verdict);
+    let kept: Vec<(&str, &str)> = wire
+        .violations
+        .iter()
+        .map(|v| (v.rule.as_str(), v.path.as_str()))
+        .collect();
+    assert_eq!(kept.len(), 2 * MAX_VIOLATIONS_PER_RULE + 3);
+    assert_eq!(
+        kept[0],
+        (
+            "privileged",
+            "/spec/containers/0/securityContext/privileged"
+        )
+    );
+    assert_eq!(
+        kept[MAX_VIOLATIONS_PER_RULE - 1],
+        (
+            "privileged",
+            "/spec/containers/19/securityContext/privileged"
+        )
+    );
+    assert_eq!(kept[MAX_VIOLATIONS_PER_RULE].0, "capabilities");
+    assert_eq!(kept[MAX_VIOLATIONS_PER_RULE + 3].0, "seccomp");
+    let omitted: Vec<(&str, u32)> = wire
+        .omitted
+        .iter()
+        .map(|o| (o.rule.as_str(), o.count))
+        .collect();
+    assert_eq!(omitted, [("privileged", 780), ("seccomp", 780)]);
+    assert_eq!(wire.warnings, ["advice"]);
+}
+
+#[test]
+fn a_verdict_keeps_at_most_max_violations_and_max_bytes() {
+    let mut verdict = PolicyVerdict::default();
+    for rule in 0..10 {
+        verdict.extend(numbered(&format!("rule-{rule}"), 15));
+    }
+    let wire = to_wit_verdict(verdict);
+    assert_eq!(wire.violations.len(), MAX_VIOLATIONS);
+    let omitted: u32 = wire.omitted.iter().map(|o| o.count).sum();
+    assert_eq!(omitted as usize, 150 - MAX_VIOLATIONS);
+    // Rules 0 to 5 fit whole, rule 6 in part; 7 to 9 are all left out.
+    assert_eq!(wire.omitted[0].rule, "rule-6");
+    assert_eq!(wire.omitted[0].count, 5);
+
+    // A violation too large for the byte budget is counted, and smaller
+    // ones after it are still kept.
+    let huge = "x".repeat(MAX_VIOLATION_BYTES);
+    let mut verdict = PolicyVerdict::default();
+    verdict.push(violation("a").message("small"));
+    verdict.push(violation("b").message(huge));
+    verdict.push(violation("a").message("small again"));
+    let wire = to_wit_verdict(verdict);
+    let kept: Vec<&str> = wire.violations.iter().map(|v| v.message.as_str()).collect();
+    assert_eq!(kept, ["small", "small again"]);
+    assert_eq!(wire.omitted.len(), 1);
+    assert_eq!(
+        (wire.omitted[0].rule.as_str(), wire.omitted[0].count),
+        ("b", 1)
     );
 }

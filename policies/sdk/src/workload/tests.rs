@@ -359,9 +359,80 @@ fn pointers_below_specs_and_containers_are_escaped() {
 
 #[test]
 fn kinds_list_matches_template_paths() {
-    assert_eq!(kinds(), KINDS);
+    let mut expected: Vec<&str> = KINDS.to_vec();
+    expected.push(EPHEMERAL_CONTAINERS);
+    assert_eq!(kinds(), expected);
+    assert_eq!(template_path(EPHEMERAL_CONTAINERS), None);
     for kind in KINDS {
         assert!(template_path(kind).is_some(), "{kind}");
     }
     assert_eq!(template_path("Secret"), None);
+}
+
+#[test]
+fn the_legacy_ephemeral_containers_object_yields_its_containers_at_the_top() {
+    // What Kubernetes 1.16-1.21 send for pods/ephemeralcontainers.
+    let object = json!({
+        "apiVersion": "v1",
+        "kind": "EphemeralContainers",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "ephemeralContainers": [
+            {"name": "debugger", "image": "busybox"},
+            {"name": "shell", "image": "alpine"},
+        ],
+    });
+    let found = pod_specs(&object);
+    assert_eq!(found.problems, []);
+    assert_eq!(found.specs.len(), 1);
+    let spec = &found.specs[0];
+    assert_eq!(spec.pointer, "");
+    assert_eq!(spec.metadata_pointer, "/metadata");
+    assert_eq!(
+        spec.metadata.and_then(|m| m.get("name")),
+        Some(&json!("web"))
+    );
+    assert_eq!(spec.pointer_to(&["securityContext"]), "/securityContext");
+    let containers: Vec<_> = spec
+        .containers()
+        .map(|c| (c.list, c.name, c.pointer))
+        .collect();
+    assert_eq!(
+        containers,
+        [
+            (
+                ContainerList::Ephemeral,
+                "debugger",
+                "/ephemeralContainers/0".to_owned()
+            ),
+            (
+                ContainerList::Ephemeral,
+                "shell",
+                "/ephemeralContainers/1".to_owned()
+            ),
+        ]
+    );
+    assert!(kinds().contains(&EPHEMERAL_CONTAINERS.to_owned()));
+    assert!(!KINDS.contains(&EPHEMERAL_CONTAINERS));
+}
+
+#[test]
+fn reads_keep_the_legacy_ephemeral_containers() {
+    let object = json!({
+        "apiVersion": "v1",
+        "kind": "EphemeralContainers",
+        "metadata": {"name": "web", "uid": "x"},
+        "ephemeralContainers": [{"name": "debugger", "image": "busybox", "securityContext": {"privileged": true}, "tty": true}],
+    });
+    let kept = reads(&["hostNetwork"], &["securityContext/privileged"])
+        .read_members(&json!({"object": object}).to_string(), &["object"])
+        .expect("reads");
+    assert_eq!(
+        kept["object"],
+        json!({
+            "apiVersion": "v1",
+            "kind": "EphemeralContainers",
+            "metadata": {"name": "web"},
+            "ephemeralContainers": [{"name": "debugger", "securityContext": {"privileged": true}}],
+        })
+    );
 }

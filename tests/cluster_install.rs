@@ -1,0 +1,121 @@
+//! `counsel install | kubectl apply -f -` against a real kube-apiserver
+//! (v1.20, see tests/support/cluster.rs): every object created, or nothing
+//! at all. A test binary of its own, since the installed webhooks point at
+//! a Service no pod serves here and would stand in the way of other tests.
+
+#[path = "support/cluster.rs"]
+mod cluster;
+// The cluster support names it (Cluster::register_counsel).
+#[path = "support/counsel_process.rs"]
+mod counsel_process;
+#[path = "install/manifests.rs"]
+mod manifests;
+
+use cluster::Cluster;
+use manifests::counsel;
+
+#[test]
+fn the_install_applies_completely_on_kubernetes_1_20() {
+    let cluster = Cluster::shared();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let printed = counsel(
+        dir.path(),
+        &[
+            "install",
+            "-n",
+            "guard",
+            "--name",
+            "guard",
+            "--kube-version",
+            "1.20",
+        ],
+        None,
+    );
+    assert_eq!(printed.status.code(), Some(0));
+    let manifests = String::from_utf8(printed.stdout).expect("UTF-8");
+
+    let applied = cluster
+        .kubectl(&["apply", "-f", "-"])
+        .stdin(manifests)
+        .run();
+    assert_eq!(
+        applied.stdout,
+        "namespace/guard created\n\
+         serviceaccount/guard created\n\
+         configmap/guard-config created\n\
+         secret/guard-tls created\n\
+         service/guard created\n\
+         deployment.apps/guard created\n\
+         poddisruptionbudget.policy/guard created\n\
+         validatingwebhookconfiguration.admissionregistration.k8s.io/guard created\n",
+        "{applied:#?}"
+    );
+    assert_eq!(applied.stderr, "");
+    assert_eq!(applied.code, Some(0));
+
+    // Every object is stored, as printed.
+    let stored = cluster
+        .kubectl(&[
+            "get",
+            "-n",
+            "guard",
+            "serviceaccount/guard",
+            "configmap/guard-config",
+            "secret/guard-tls",
+            "service/guard",
+            "deployment/guard",
+            "poddisruptionbudget/guard",
+            "-o",
+            "name",
+        ])
+        .success();
+    assert_eq!(
+        stored,
+        "serviceaccount/guard\nconfigmap/guard-config\nsecret/guard-tls\nservice/guard\n\
+         deployment.apps/guard\npoddisruptionbudget.policy/guard\n"
+    );
+    let labels = cluster
+        .kubectl(&[
+            "get",
+            "namespace",
+            "guard",
+            "-o",
+            "jsonpath={.metadata.labels}",
+        ])
+        .success();
+    assert!(
+        labels.contains("\"kubernetes.io/metadata.name\":\"guard\""),
+        "{labels}"
+    );
+    // The webhooks point at a Service no pod serves here: out of the way
+    // before anything else is created in this cluster.
+    cluster
+        .kubectl(&["delete", "validatingwebhookconfiguration", "guard"])
+        .success();
+}
+
+#[test]
+fn an_unsupported_version_is_refused_before_anything_reaches_the_cluster() {
+    let cluster = Cluster::shared();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let printed = counsel(
+        dir.path(),
+        &["install", "-n", "too-old", "--kube-version", "1.19"],
+        None,
+    );
+    assert_eq!(printed.status.code(), Some(2));
+    assert!(printed.stdout.is_empty());
+    // What `counsel install ... | kubectl apply -f -` then does.
+    let applied = cluster
+        .kubectl(&["apply", "-f", "-"])
+        .stdin(printed.stdout)
+        .run();
+    assert_eq!(applied.stdout, "");
+    assert_eq!(applied.stderr, "error: no objects passed to apply\n");
+    assert_eq!(applied.code, Some(1));
+    let namespace = cluster.kubectl(&["get", "namespace", "too-old"]).run();
+    assert_eq!(
+        namespace.stderr,
+        "Error from server (NotFound): namespaces \"too-old\" not found\n"
+    );
+}

@@ -1,0 +1,96 @@
+//! Reloading `counsel.yaml`: a file being rewritten in place is never
+//! served half-written, even when its first part is a valid configuration
+//! on its own; only a file that stays the same from one look to the next is
+//! loaded.
+
+#[path = "support/client.rs"]
+mod client;
+#[path = "support/harness.rs"]
+mod harness;
+
+use std::io::Write as _;
+use std::sync::Arc;
+
+use client::Protocol;
+use counsel::server::{Look, PolicySource};
+use harness::{Harness, module, privileged_deployment, review};
+use serde_json::Value;
+
+const JSON: Option<&str> = Some("application/json");
+
+/// The policies being served, by name.
+fn served(server: &Harness) -> Vec<String> {
+    let policies = server.state.policies().expect("policies loaded");
+    policies.reviewer.policies().map(str::to_owned).collect()
+}
+
+/// One look of the watcher (blocking: it may compile).
+async fn look(source: &Arc<PolicySource>, server: &Harness) -> Look {
+    let (source, state) = (source.clone(), server.state.clone());
+    tokio::task::spawn_blocking(move || source.look(&state))
+        .await
+        .expect("look")
+}
+
+async fn judge(server: &Harness, uid: &str) -> Value {
+    let reply = server
+        .client(Protocol::Http2)
+        .post(
+            "/validate",
+            JSON,
+            review(uid, "CREATE", Some(&privileged_deployment()), None),
+        )
+        .await
+        .expect("answered");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()["response"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configuration_written_in_two_parts_is_served_only_whole() {
+    let container_security = module("container-security");
+    let old = format!(
+        "policies:\n  - name: container-security\n    module: {}\n    mode: enforce\n",
+        container_security.display()
+    );
+    // Its first part alone is a valid configuration that denies nothing.
+    let first_part = format!(
+        "policies:\n  - name: audit-only\n    module: {}\n    mode: audit\n",
+        container_security.display()
+    );
+    let rest = format!(
+        "  - name: enforced\n    module: {}\n    mode: enforce\n",
+        container_security.display()
+    );
+    let mut server = Harness::start_unloaded(|_| {}).await;
+    let source = server.load(Some(&old)).await;
+    let path = server.config_path.clone().expect("config file");
+    assert_eq!(look(&source, &server).await, Look::Unchanged);
+
+    // The writer has written the first part...
+    let mut file = std::fs::File::create(&path).expect("rewritten in place");
+    file.write_all(first_part.as_bytes()).expect("first part");
+    file.flush().expect("flushed");
+    assert_eq!(look(&source, &server).await, Look::Settling);
+    // ...and a review in between is judged by the old configuration.
+    let response = judge(&server, "between").await;
+    assert_eq!(response["allowed"], false, "{response}");
+    assert_eq!(served(&server), ["container-security"]);
+
+    // Then the rest: changed again, so still not loaded.
+    file.write_all(rest.as_bytes()).expect("the rest");
+    file.flush().expect("flushed");
+    drop(file);
+    assert_eq!(look(&source, &server).await, Look::Settling);
+    assert_eq!(served(&server), ["container-security"]);
+
+    // The same on the next look: the whole file is loaded.
+    assert_eq!(look(&source, &server).await, Look::Reloaded(2));
+    assert_eq!(served(&server), ["audit-only", "enforced"]);
+    let response = judge(&server, "after").await;
+    assert_eq!(response["allowed"], false, "{response}");
+    let denial = response["status"]["message"].as_str().expect("message");
+    assert!(denial.contains("[enforced/"), "{denial}");
+    assert_eq!(look(&source, &server).await, Look::Unchanged);
+    server.stop().await;
+}
