@@ -28,6 +28,11 @@ pub const PREDATES: &str = "already there before this change: ";
 /// with when it denies ([`Unfixable::Deny`]).
 pub const CANNOT_FIX: &str = " (Counsel cannot fix this one automatically)";
 
+/// What the message of a `fix`-mode finding whose fix is only a suggestion
+/// ends with when it denies: there is a fix, but not one to make unattended.
+pub const ONLY_A_SUGGESTION: &str =
+    " (its fix is only a suggestion, which Counsel does not make at admission)";
+
 /// Everything Counsel concluded about one object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -163,7 +168,11 @@ impl Finding {
         let unattended = !violation.fixes.is_empty() && fix_safety == FixSafety::Safe;
         if mode == Mode::Fix && !unattended && unfixable == Unfixable::Deny {
             mode = Mode::Enforce;
-            message.push_str(CANNOT_FIX);
+            message.push_str(if violation.fixes.is_empty() {
+                CANNOT_FIX
+            } else {
+                ONLY_A_SUGGESTION
+            });
         }
         let field = field_path(&violation.path, object);
         let fix_fields = violation
@@ -213,7 +222,10 @@ impl Finding {
         if self.binds() {
             self.mode = Mode::Warn;
             // It no longer denies, so what fix mode cannot do is beside the point.
-            if let Some(kept) = self.message.strip_suffix(CANNOT_FIX) {
+            if let Some(kept) = [CANNOT_FIX, ONLY_A_SUGGESTION]
+                .iter()
+                .find_map(|suffix| self.message.strip_suffix(suffix))
+            {
                 self.message.truncate(kept.len());
             }
             self.message.insert_str(0, PREDATES);

@@ -270,13 +270,13 @@ const RUN_AS_USER: &str = r#"[pod-security/run-as-user] pod must not set runAsUs
 
 /// Fixes that are only suggestions: fix mode does not make them, so they
 /// deny as violations without a fix do.
-const CAPABILITIES: &str = r#"[pod-security/capabilities] container "app" must set securityContext.capabilities.drop=["ALL"] (Counsel cannot fix this one automatically)
+const CAPABILITIES: &str = r#"[pod-security/capabilities] container "app" must set securityContext.capabilities.drop=["ALL"] (its fix is only a suggestion, which Counsel does not make at admission)
   field: spec.containers[0].securityContext.capabilities.drop (not set)
   why: Capabilities are slices of root's power: SYS_ADMIN is nearly full root, NET_ADMIN rewires the network, SYS_PTRACE reads other processes' memory. Each one is a tool for an attacker who gets code running in your container. Baseline forbids adding dangerous ones; restricted requires dropping ALL and adding back at most NET_BIND_SERVICE (ports below 1024).
   fix: set spec.containers[0].securityContext.capabilities.drop: ["ALL"]
   docs: https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted"#;
 
-const RUN_AS_NON_ROOT: &str = r#"[pod-security/run-as-non-root] container "app" may run as root: neither it nor the pod sets securityContext.runAsNonRoot=true (Counsel cannot fix this one automatically)
+const RUN_AS_NON_ROOT: &str = r#"[pod-security/run-as-non-root] container "app" may run as root: neither it nor the pod sets securityContext.runAsNonRoot=true (its fix is only a suggestion, which Counsel does not make at admission)
   field: spec.securityContext.runAsNonRoot (not set)
   why: Many images run as root unless told otherwise, and root in a container is the same user id as root on the node: any escape (a kernel bug, a mounted socket, a shared file) lands as root on the node. With runAsNonRoot: true the kubelet refuses to start a container whose user is root.
   fix: set spec.securityContext.runAsNonRoot: true
