@@ -225,7 +225,7 @@ fn load(config: &Config, cache: Option<&Path>) -> Reviewer {
         ..EngineOptions::default()
     })
     .expect("engine");
-    Reviewer::load(config, Arc::new(engine)).expect("bundled policies load")
+    Reviewer::load(config, &engine).expect("bundled policies load")
 }
 
 struct Percentiles {

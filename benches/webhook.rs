@@ -80,7 +80,7 @@ fn main() {
         .expect("runtime");
     let engine = Engine::new(EngineOptions::default()).expect("engine");
     let reviewer = Arc::new(
-        Reviewer::load(&Config::builtin(), Arc::new(engine)).expect("bundled policies load"),
+        Reviewer::load(&Config::builtin(), &engine).expect("bundled policies load"),
     );
 
     // Warm up (connections, caches, the server's blocking threads).

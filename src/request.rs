@@ -12,6 +12,8 @@ use serde_json::Value;
 
 mod received;
 
+pub use counsel_contract::Operation;
+
 pub(crate) use received::UniqueSkip;
 
 /// An `AdmissionRequest` (admission.k8s.io/v1), field for field.
@@ -99,32 +101,6 @@ pub struct GroupVersionResource {
     /// The plural resource name (`deployments`).
     #[serde(default)]
     pub resource: String,
-}
-
-/// What a request does to its object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Operation {
-    /// A new object.
-    Create,
-    /// A change to an existing object.
-    Update,
-    /// A deletion; only `old_object` is present.
-    Delete,
-    /// A connection (exec, attach, port-forward).
-    Connect,
-}
-
-impl Operation {
-    /// The wire name (`CREATE`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operation::Create => "CREATE",
-            Operation::Update => "UPDATE",
-            Operation::Delete => "DELETE",
-            Operation::Connect => "CONNECT",
-        }
-    }
 }
 
 /// The user making a request.

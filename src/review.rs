@@ -6,7 +6,6 @@
 
 mod updates;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, ConfigError, FailurePolicy, PolicyConfig, Updates};
@@ -22,8 +21,6 @@ use crate::request::{Operation, Request};
 /// synchronous, so async callers run it on a blocking pool.
 pub struct Reviewer {
     policies: Vec<Loaded>,
-    // Keeps the deadline clock running for as long as policies can run.
-    _engine: Arc<Engine>,
 }
 
 struct Loaded {
@@ -53,15 +50,12 @@ impl Reviewer {
     /// Loads every policy of `config`: reads and compiles its module, checks
     /// its settings with the policy itself, and checks that rule overrides
     /// name rules the policy has. The first problem stops the load.
-    pub fn load(config: &Config, engine: Arc<Engine>) -> Result<Reviewer, ConfigError> {
+    pub fn load(config: &Config, engine: &Engine) -> Result<Reviewer, ConfigError> {
         let mut policies = Vec::with_capacity(config.policies.len());
         for policy_config in &config.policies {
-            policies.push(load_policy(config, policy_config, &engine)?);
+            policies.push(load_policy(config, policy_config, engine)?);
         }
-        Ok(Reviewer {
-            policies,
-            _engine: engine,
-        })
+        Ok(Reviewer { policies })
     }
 
     /// The configured policy names, in order.

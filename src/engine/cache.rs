@@ -64,11 +64,6 @@ impl Cache {
         }
     }
 
-    /// The directory compiled policies are stored in, if any.
-    pub fn dir(&self) -> Option<&Path> {
-        self.dir.as_deref()
-    }
-
     /// The file in `dir` holding the compiled form of the component with
     /// this sha256.
     pub fn path_in(&self, dir: &Path, component_sha256: &str) -> PathBuf {

@@ -18,10 +18,10 @@
 //! The stored object is read and evaluated only for UPDATEs whose findings
 //! would deny or be fixed, and only by the policies that made them.
 
+use counsel_contract::Violation;
 use serde_json::Value;
 
 use crate::config::FailurePolicy;
-use crate::engine::Violation;
 use crate::explain::{Finding, Report};
 use crate::request::{Operation, Request};
 

@@ -18,11 +18,11 @@
 //! most severe come first, and when they do not all fit in 4096 characters
 //! a last warning says how many were left out and how to see them.
 
+use counsel_contract::FixSafety;
 use counsel_edit::Edit;
 
 use super::text::{chars, one_line, shorten};
 use crate::config::{FailurePolicy, Mode};
-use crate::engine::FixSafety;
 use crate::explain::{Finding, ObjectRef, Report};
 use crate::server::mutate::Mutation;
 
