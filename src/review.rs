@@ -14,7 +14,7 @@ use crate::explain::{
     Evaluation, Finding, ObjectRef, Outcome, PolicyFailure, PolicyWarning, Report,
 };
 use crate::matching;
-use crate::request::{Operation, Request};
+use crate::request::{Admission, Operation};
 
 /// The loaded policies of a configuration, ready to review requests.
 /// `Send + Sync`: share it in an `Arc`; `review` is CPU-bound and
@@ -74,12 +74,22 @@ impl Reviewer {
     /// Reviews a request. A failing policy never makes this fail: it is
     /// reported as a [`PolicyFailure`]. `budget` bounds the time all
     /// policies together may take (e.g. below the API server's timeout).
-    pub fn review(
+    pub fn review<'r>(
         &self,
-        request: &Request,
+        request: impl Into<Admission<'r>>,
         scope: Scope<'_>,
         budget: Option<Duration>,
     ) -> Result<Report, ReviewError> {
+        self.review_admission(request.into(), scope, budget)
+    }
+
+    fn review_admission(
+        &self,
+        admission: Admission<'_>,
+        scope: Scope<'_>,
+        budget: Option<Duration>,
+    ) -> Result<Report, ReviewError> {
+        let request = admission.request();
         if let Scope::Policy(name) = scope
             && !self.policies.iter().any(|p| p.config.name == name)
         {
@@ -108,7 +118,7 @@ impl Reviewer {
             {
                 continue;
             }
-            let request_json: &str = request_json.get_or_insert_with(|| request.to_json());
+            let request_json: &str = request_json.get_or_insert_with(|| admission.to_json());
             let remaining = budget.map(|b| b.saturating_sub(started.elapsed()));
             let began = Instant::now();
             let outcome = match loaded
@@ -151,7 +161,7 @@ impl Reviewer {
             let pointers = violations.iter().flat_map(|(_, v)| {
                 std::iter::once(v.path.as_str()).chain(v.fixes.iter().map(|edit| edit.path()))
             });
-            let subject = request.subject_reaching(pointers);
+            let subject = admission.subject_reaching(pointers);
             for (loaded, violation) in violations {
                 // The engine has checked that every rule is in the catalog.
                 if let Some(rule) = loaded.policy.metadata().rule(&violation.rule) {
@@ -161,7 +171,7 @@ impl Reviewer {
             }
         }
         let remaining = || budget.map(|b| b.saturating_sub(started.elapsed()));
-        self.excuse(request, &mut report, remaining);
+        self.excuse(admission, &mut report, remaining);
         Ok(report)
     }
 
@@ -170,7 +180,7 @@ impl Reviewer {
     /// fixed, and only with the policies concerned.
     fn excuse(
         &self,
-        request: &Request,
+        admission: Admission<'_>,
         report: &mut Report,
         remaining: impl Fn() -> Option<Duration>,
     ) {
@@ -181,13 +191,14 @@ impl Reviewer {
         if !failing && !report.findings.iter().any(Finding::binds) {
             return;
         }
+        let request = admission.request();
         if updates::cannot_change(request) {
             return updates::excuse_all(report);
         }
         if request.operation != Operation::Update {
             return;
         }
-        let whole = match request.whole() {
+        let whole = match admission.whole() {
             Ok(whole) => whole,
             Err(error) => {
                 // Read once already; should it fail now, nothing is excused.

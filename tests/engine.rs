@@ -245,8 +245,8 @@ fn hostile_config(behaviour: &str, failure_policy: &str) -> Config {
 fn failure_policy_fail_denies_and_ignore_allows() {
     let engine = Arc::new(engine(None));
     for (failure_policy, allowed) in [("fail", false), ("ignore", true)] {
-        let reviewer = Reviewer::load(&hostile_config("loop", failure_policy), &engine)
-            .expect("loads");
+        let reviewer =
+            Reviewer::load(&hostile_config("loop", failure_policy), &engine).expect("loads");
         let report = reviewer
             .review(&request(), Scope::All, None)
             .expect("review");

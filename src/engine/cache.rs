@@ -101,6 +101,8 @@ impl Cache {
 
 /// The compiled component in `path`, if sound; an unsound entry is removed
 /// when `removable`.
+// Loading machine code is unsafe by nature: see the SAFETY comment inside.
+#[allow(unsafe_code)]
 fn load_entry(engine: &wasmtime::Engine, path: &Path, removable: bool) -> Option<Component> {
     let bytes = fs::read(path).ok()?;
     let discard = |what: &str, error: Option<String>| {

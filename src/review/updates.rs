@@ -84,8 +84,6 @@ pub(super) fn as_created(update: Request) -> Request {
         // UpdateOptions; a CREATE carries CreateOptions, and nothing here
         // was asked for.
         options: None,
-        received_json: None,
-        identity_only: false,
         ..update
     }
 }
