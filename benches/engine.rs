@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use counsel::config::Config;
 use counsel::engine::{CompiledFrom, Engine, EngineOptions};
-use counsel::request::{Operation, Request};
+use counsel::request::{Operation, Received, Request};
 use counsel::review::{Reviewer, Scope};
 
 fn main() {
@@ -22,10 +22,10 @@ fn main() {
         .unwrap_or(3000);
     let object: serde_json::Value = serde_json::from_str(include_str!("deployment.json"))
         .expect("benches/deployment.json is JSON");
-    let mut request = Request::for_manifest(object, Operation::Create, None);
+    let request = Request::for_manifest(object, Operation::Create, None);
     let request_json = serde_json::to_string(&request).expect("serialises");
     // As in the webhook: policies get the request JSON as it was received.
-    request.received_json = Some(request_json.clone());
+    let received = Received::read(&request_json).expect("reads");
     let config = Config::builtin();
     println!(
         "counsel engine benchmark: {} evaluations each; object benches/deployment.json ({} bytes as AdmissionRequest JSON); {} cores",
@@ -159,7 +159,7 @@ fn main() {
     let review = sample(iterations, || {
         black_box(
             reviewer
-                .review(&request, Scope::All, None)
+                .review(&received, Scope::All, None)
                 .expect("reviews"),
         );
     });
@@ -225,7 +225,7 @@ fn load(config: &Config, cache: Option<&Path>) -> Reviewer {
         ..EngineOptions::default()
     })
     .expect("engine");
-    Reviewer::load(config, Arc::new(engine)).expect("bundled policies load")
+    Reviewer::load(config, &engine).expect("bundled policies load")
 }
 
 struct Percentiles {

@@ -33,7 +33,7 @@ use client::{Protocol, TlsClient};
 use counsel::certs::{self, SubjectNames};
 use counsel::config::Config;
 use counsel::engine::{Engine, EngineOptions};
-use counsel::request::{Operation, Request};
+use counsel::request::{Operation, Received, Request};
 use counsel::review::{Reviewer, Scope};
 use serde_json::{Value, json};
 
@@ -50,10 +50,10 @@ fn main() {
     let cores = if pinned { all_cores - 1 } else { all_cores };
     let object: Value = serde_json::from_str(include_str!("deployment.json"))
         .expect("benches/deployment.json is JSON");
-    let mut request = Request::for_manifest(object, Operation::Create, None);
+    let request = Request::for_manifest(object, Operation::Create, None);
     let body = admission_review(&request);
     // As in the server: policies get the request JSON as it was received.
-    request.received_json = Some(request.to_json().into_owned());
+    let request = Received::read(&request.to_json()).expect("reads");
     println!(
         "counsel webhook benchmark: {rounds} rounds of {seconds} s webhook + {seconds} s bare engine; \
          {concurrency} concurrent clients; {all_cores} cores ({}); AdmissionReview of benches/deployment.json: {} bytes",
@@ -79,9 +79,8 @@ fn main() {
         .build()
         .expect("runtime");
     let engine = Engine::new(EngineOptions::default()).expect("engine");
-    let reviewer = Arc::new(
-        Reviewer::load(&Config::builtin(), Arc::new(engine)).expect("bundled policies load"),
-    );
+    let reviewer =
+        Arc::new(Reviewer::load(&Config::builtin(), &engine).expect("bundled policies load"));
 
     // Warm up (connections, caches, the server's blocking threads).
     runtime.block_on(load(
@@ -183,6 +182,8 @@ fn pin_to(cores: &[usize]) {
 }
 
 /// `sched_setaffinity` of the calling thread; false when refused.
+// libc calls are unsafe: see the SAFETY comment inside.
+#[allow(unsafe_code)]
 fn set_affinity(cores: &[usize]) -> bool {
     // SAFETY: a zeroed cpu_set_t is the empty set; CPU_SET and
     // sched_setaffinity only touch the set passed to them.
@@ -227,6 +228,8 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
+    // pre_exec is unsafe: see the SAFETY comment inside.
+    #[allow(unsafe_code)]
     fn start(cert: &std::path::Path, key: &std::path::Path, core: Option<usize>) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_counsel"));
         if let Some(core) = core {
@@ -412,7 +415,7 @@ struct EngineResult {
 /// generator is idle meanwhile).
 fn bare_engine(
     reviewer: &Arc<Reviewer>,
-    request: &Request,
+    request: &Received,
     threads: usize,
     duration: Duration,
 ) -> EngineResult {

@@ -110,12 +110,13 @@ if $verify; then
 fi
 
 # Every directory with a Cargo.toml is a workspace member (members = ["*"]);
-# all but the SDK and the edit crate are policies, named after their crate.
+# all but the SDK, the contract and the edit crate are policies, named after
+# their crate.
 all=()
 for manifest in "$policies"/*/Cargo.toml; do
     [[ -e "$manifest" ]] || continue
     dir="$(basename "$(dirname "$manifest")")"
-    case "$dir" in sdk|edit) continue ;; esac
+    case "$dir" in sdk|contract|edit) continue ;; esac
     name="$(sed -n 's/^name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$manifest" | head -n 1)"
     [[ "$name" == "$dir" ]] ||
         die "policies/$dir/Cargo.toml names the crate '${name:-?}'; a policy's directory must be named after its crate"

@@ -9,7 +9,6 @@ mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -81,7 +80,7 @@ impl PolicyArgs {
             ..EngineOptions::default()
         };
         let engine = Engine::new(options).context("starting the policy engine")?;
-        Ok(Reviewer::load(&config, Arc::new(engine))?)
+        Ok(Reviewer::load(&config, &engine)?)
     }
 }
 

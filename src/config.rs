@@ -14,12 +14,13 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use counsel_contract::{FixSafety, Severity};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use bundled::{BUNDLED, bundled};
 
-use crate::engine::{FixSafety, Limits, Severity};
+use crate::engine::Limits;
 use crate::request::Operation;
 
 /// The configuration used when none is given.

@@ -26,7 +26,9 @@ pub use cache::CompiledFrom;
 pub use limits::{Limits, byte_size};
 pub use oversight::{Overseer, Stop, oversee};
 pub use policy::Policy;
-pub use verdict::{FixSafety, Metadata, Rule, Severity, Verdict, Violation};
+// The contract's vocabulary, as the engine's API hands it out (a policy's
+// catalog as `Metadata<String>` and `Rule<String>`).
+pub use counsel_contract::{FixSafety, Metadata, Rule, Severity, Verdict, Violation};
 
 use bindings::State;
 
@@ -207,7 +209,9 @@ pub struct Engine {
     linker: Linker<State>,
     cache: Option<cache::Cache>,
     max_memory: u64,
-    ticker: Ticker,
+    /// Shared with every policy loaded here: the clock runs while any of
+    /// them can still be called.
+    ticker: Arc<Ticker>,
 }
 
 impl Engine {
@@ -239,7 +243,7 @@ impl Engine {
             .map_err(|e| EngineError::Configure(format!("{e:#}")))?;
         let cache = (options.cache_dir.is_some() || options.precompiled_dir.is_some())
             .then(|| cache::Cache::new(options.cache_dir, options.precompiled_dir, &wasmtime));
-        let ticker = Ticker::start(wasmtime.clone()).map_err(|e| {
+        let ticker = Ticker::start(wasmtime.clone()).map(Arc::new).map_err(|e| {
             EngineError::Configure(format!("could not start the deadline clock: {e}"))
         })?;
         Ok(Engine {
@@ -264,21 +268,12 @@ impl Engine {
         }
         policy::load(self, name, component, limits)
     }
-
-    /// The directory compiled policies are stored in, if one is used.
-    pub fn cache_dir(&self) -> Option<&std::path::Path> {
-        self.cache.as_ref().and_then(cache::Cache::dir)
-    }
-}
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        self.ticker.stop();
-    }
 }
 
 /// The thread that advances the epoch every [`TICK`], which is what lets a
-/// running policy be interrupted at its deadline.
+/// running policy be interrupted at its deadline. It stops when dropped, so
+/// the engine and every policy hold it (in an `Arc`): no policy can outlive
+/// the clock that enforces its deadline.
 struct Ticker {
     stop: Arc<AtomicBool>,
     thread: Option<thread::JoinHandle<()>>,
@@ -301,8 +296,10 @@ impl Ticker {
             thread: Some(thread),
         })
     }
+}
 
-    fn stop(&mut self) {
+impl Drop for Ticker {
+    fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();

@@ -12,11 +12,12 @@ mod field;
 
 use std::time::Duration;
 
+use counsel_contract::{FixSafety, Rule, Severity, Violation};
 use counsel_edit::Edit;
 use serde_json::Value;
 
 use crate::config::{FailurePolicy, Mode, PolicyConfig, Unfixable};
-use crate::engine::{Failure, FixSafety, Rule, Severity, Violation};
+use crate::engine::Failure;
 
 pub use field::field_path;
 
@@ -149,7 +150,7 @@ impl Finding {
     /// Explains one violation, applying ops' overrides of the rule.
     pub fn new(
         policy: &PolicyConfig,
-        rule: &Rule,
+        rule: &Rule<String>,
         violation: Violation,
         object: Option<&Value>,
     ) -> Finding {

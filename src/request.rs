@@ -1,10 +1,13 @@
 //! The request a policy judges: an `AdmissionRequest` of `admission.k8s.io/v1`.
 //!
-//! The webhook receives it inside an AdmissionReview; `counsel check` builds
-//! one per manifest document. Either way policies get the same JSON, so a
-//! policy cannot tell a laptop from a cluster. Objects stay raw JSON: no typed
-//! round trip reorders, drops or rejects what the developer wrote.
+//! The webhook receives it inside an AdmissionReview ([`Received`]: the JSON
+//! as received, and of its objects only their identity); `counsel check`
+//! builds one per manifest document ([`Request`], whole). Either way policies
+//! get the same JSON, so a policy cannot tell a laptop from a cluster.
+//! Objects stay raw JSON: no typed round trip reorders, drops or rejects what
+//! the developer wrote.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -12,6 +15,8 @@ use serde_json::Value;
 
 mod received;
 
+pub use counsel_contract::Operation;
+pub use received::Received;
 pub(crate) use received::UniqueSkip;
 
 /// An `AdmissionRequest` (admission.k8s.io/v1), field for field.
@@ -59,18 +64,6 @@ pub struct Request {
     /// The operation's options (`CreateOptions`, `DeleteOptions`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<Value>,
-    /// The exact JSON the request was read from, when it came over the
-    /// wire. Policies then get it as the API server sent it, and the
-    /// request is not serialised again for every review.
-    #[serde(skip)]
-    pub received_json: Option<String>,
-    /// Whether `object` and `old_object` hold only what identifies the
-    /// object (kind, apiVersion, name, namespace, labels), as
-    /// [`Request::from_received`] reads them; the whole objects are then in
-    /// `received_json`, for [`Request::whole`] and
-    /// [`Request::subject_reaching`].
-    #[serde(skip)]
-    pub identity_only: bool,
 }
 
 /// A Kubernetes API group, version and kind.
@@ -101,32 +94,6 @@ pub struct GroupVersionResource {
     pub resource: String,
 }
 
-/// What a request does to its object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Operation {
-    /// A new object.
-    Create,
-    /// A change to an existing object.
-    Update,
-    /// A deletion; only `old_object` is present.
-    Delete,
-    /// A connection (exec, attach, port-forward).
-    Connect,
-}
-
-impl Operation {
-    /// The wire name (`CREATE`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operation::Create => "CREATE",
-            Operation::Update => "UPDATE",
-            Operation::Delete => "DELETE",
-            Operation::Connect => "CONNECT",
-        }
-    }
-}
-
 /// The user making a request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserInfo {
@@ -144,15 +111,75 @@ pub struct UserInfo {
     pub extra: BTreeMap<String, Vec<String>>,
 }
 
-impl Request {
-    /// The JSON policies receive: the request as it was received, or else
-    /// as serialised now.
-    pub fn to_json(&self) -> std::borrow::Cow<'_, str> {
-        match &self.received_json {
-            Some(json) => json.as_str().into(),
-            // Only strings and JSON values: serialising cannot fail.
-            None => serde_json::to_string(self).unwrap_or_default().into(),
+/// A request as a review takes it: what policies get, and how much of the
+/// objects the host has read.
+#[derive(Debug, Clone, Copy)]
+pub enum Admission<'a> {
+    /// Built or parsed whole (`counsel check`, an object patched by
+    /// `/mutate`): policies get it serialised.
+    Built(&'a Request),
+    /// Read off the wire: policies get the JSON as received.
+    Received(&'a Received),
+}
+
+impl<'a> From<&'a Request> for Admission<'a> {
+    fn from(request: &'a Request) -> Self {
+        Admission::Built(request)
+    }
+}
+
+impl<'a> From<&'a Received> for Admission<'a> {
+    fn from(received: &'a Received) -> Self {
+        Admission::Received(received)
+    }
+}
+
+impl<'a> Admission<'a> {
+    /// The request's fields; of a received request's objects only their
+    /// identity (see [`Received::request`]).
+    pub fn request(self) -> &'a Request {
+        match self {
+            Admission::Built(request) => request,
+            Admission::Received(received) => received.request(),
         }
+    }
+
+    /// The JSON policies get.
+    pub fn to_json(self) -> Cow<'a, str> {
+        match self {
+            Admission::Built(request) => Cow::Owned(request.to_json()),
+            Admission::Received(received) => Cow::Borrowed(received.json()),
+        }
+    }
+
+    /// The request with its objects whole.
+    pub fn whole(self) -> serde_json::Result<Cow<'a, Request>> {
+        match self {
+            Admission::Built(request) => Ok(Cow::Borrowed(request)),
+            Admission::Received(received) => received.whole().map(Cow::Owned),
+        }
+    }
+
+    /// The [subject](Request::subject), with at least its identity and,
+    /// along each of `pointers`, what tells arrays from objects: enough to
+    /// name the fields they point at.
+    pub fn subject_reaching<'p>(
+        self,
+        pointers: impl IntoIterator<Item = &'p str>,
+    ) -> Option<Cow<'a, Value>> {
+        match self {
+            Admission::Built(request) => request.subject().map(Cow::Borrowed),
+            Admission::Received(received) => received.subject_reaching(pointers),
+        }
+    }
+}
+
+impl Request {
+    /// The JSON policies get of a request built or parsed whole.
+    pub fn to_json(&self) -> String {
+        // Only strings, maps and JSON values, whose serialisation cannot
+        // fail; were it to, an empty request must not reach policies.
+        serde_json::to_string(self).expect("a Request always serialises")
     }
 
     /// The object the request is about: the submitted one, or on DELETE the
@@ -221,8 +248,6 @@ impl Request {
             old_object,
             dry_run: Some(true),
             options: None,
-            received_json: None,
-            identity_only: false,
         }
     }
 }

@@ -6,7 +6,6 @@
 
 mod updates;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, ConfigError, FailurePolicy, PolicyConfig, Updates};
@@ -15,15 +14,13 @@ use crate::explain::{
     Evaluation, Finding, ObjectRef, Outcome, PolicyFailure, PolicyWarning, Report,
 };
 use crate::matching;
-use crate::request::{Operation, Request};
+use crate::request::{Admission, Operation};
 
 /// The loaded policies of a configuration, ready to review requests.
 /// `Send + Sync`: share it in an `Arc`; `review` is CPU-bound and
 /// synchronous, so async callers run it on a blocking pool.
 pub struct Reviewer {
     policies: Vec<Loaded>,
-    // Keeps the deadline clock running for as long as policies can run.
-    _engine: Arc<Engine>,
 }
 
 struct Loaded {
@@ -53,15 +50,12 @@ impl Reviewer {
     /// Loads every policy of `config`: reads and compiles its module, checks
     /// its settings with the policy itself, and checks that rule overrides
     /// name rules the policy has. The first problem stops the load.
-    pub fn load(config: &Config, engine: Arc<Engine>) -> Result<Reviewer, ConfigError> {
+    pub fn load(config: &Config, engine: &Engine) -> Result<Reviewer, ConfigError> {
         let mut policies = Vec::with_capacity(config.policies.len());
         for policy_config in &config.policies {
-            policies.push(load_policy(config, policy_config, &engine)?);
+            policies.push(load_policy(config, policy_config, engine)?);
         }
-        Ok(Reviewer {
-            policies,
-            _engine: engine,
-        })
+        Ok(Reviewer { policies })
     }
 
     /// The configured policy names, in order.
@@ -80,12 +74,22 @@ impl Reviewer {
     /// Reviews a request. A failing policy never makes this fail: it is
     /// reported as a [`PolicyFailure`]. `budget` bounds the time all
     /// policies together may take (e.g. below the API server's timeout).
-    pub fn review(
+    pub fn review<'r>(
         &self,
-        request: &Request,
+        request: impl Into<Admission<'r>>,
         scope: Scope<'_>,
         budget: Option<Duration>,
     ) -> Result<Report, ReviewError> {
+        self.review_admission(request.into(), scope, budget)
+    }
+
+    fn review_admission(
+        &self,
+        admission: Admission<'_>,
+        scope: Scope<'_>,
+        budget: Option<Duration>,
+    ) -> Result<Report, ReviewError> {
+        let request = admission.request();
         if let Scope::Policy(name) = scope
             && !self.policies.iter().any(|p| p.config.name == name)
         {
@@ -114,7 +118,7 @@ impl Reviewer {
             {
                 continue;
             }
-            let request_json: &str = request_json.get_or_insert_with(|| request.to_json());
+            let request_json: &str = request_json.get_or_insert_with(|| admission.to_json());
             let remaining = budget.map(|b| b.saturating_sub(started.elapsed()));
             let began = Instant::now();
             let outcome = match loaded
@@ -157,7 +161,7 @@ impl Reviewer {
             let pointers = violations.iter().flat_map(|(_, v)| {
                 std::iter::once(v.path.as_str()).chain(v.fixes.iter().map(|edit| edit.path()))
             });
-            let subject = request.subject_reaching(pointers);
+            let subject = admission.subject_reaching(pointers);
             for (loaded, violation) in violations {
                 // The engine has checked that every rule is in the catalog.
                 if let Some(rule) = loaded.policy.metadata().rule(&violation.rule) {
@@ -167,7 +171,7 @@ impl Reviewer {
             }
         }
         let remaining = || budget.map(|b| b.saturating_sub(started.elapsed()));
-        self.excuse(request, &mut report, remaining);
+        self.excuse(admission, &mut report, remaining);
         Ok(report)
     }
 
@@ -176,7 +180,7 @@ impl Reviewer {
     /// fixed, and only with the policies concerned.
     fn excuse(
         &self,
-        request: &Request,
+        admission: Admission<'_>,
         report: &mut Report,
         remaining: impl Fn() -> Option<Duration>,
     ) {
@@ -187,13 +191,14 @@ impl Reviewer {
         if !failing && !report.findings.iter().any(Finding::binds) {
             return;
         }
+        let request = admission.request();
         if updates::cannot_change(request) {
             return updates::excuse_all(report);
         }
         if request.operation != Operation::Update {
             return;
         }
-        let whole = match request.whole() {
+        let whole = match admission.whole() {
             Ok(whole) => whole,
             Err(error) => {
                 // Read once already; should it fail now, nothing is excused.

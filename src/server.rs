@@ -12,15 +12,15 @@
 
 pub mod admission;
 mod listener;
-pub mod metrics;
-pub mod mutate;
+mod metrics;
+mod mutate;
 mod ops;
 mod policies;
 mod pool;
-pub mod response;
+mod response;
+mod routes;
 mod state;
-pub mod tls;
-mod validate;
+mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -34,7 +34,7 @@ use tokio_rustls::TlsAcceptor;
 pub use listener::ConnectionLimits;
 pub use metrics::Metrics;
 pub use policies::{Look, PolicySource};
-pub use pool::{LONG_AFTER, PoolError, ReviewPool};
+pub use pool::ReviewPool;
 pub use state::{Policies, RequestLimits, ServerState};
 pub use tls::{CertificatePaths, ReloadingCertificate, TlsError};
 
@@ -188,7 +188,7 @@ impl Server {
             "webhook",
             webhook,
             Some(tls),
-            validate::router(state.clone()),
+            routes::router(state.clone()),
             options.connection_limits,
             stopped,
         ));

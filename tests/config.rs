@@ -1,7 +1,6 @@
 //! Configuration errors name the file, the line, the policy and the field.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use counsel::config::{Config, Mode, Module, Origin, Unfixable, Updates};
 use counsel::engine::{Engine, EngineOptions};
@@ -30,7 +29,7 @@ fn load(yaml: &str) -> Result<Reviewer, String> {
         e.to_string()
             .replace(&path.display().to_string(), "counsel.yaml")
     })?;
-    Reviewer::load(&config, Arc::new(engine)).map_err(|e| {
+    Reviewer::load(&config, &engine).map_err(|e| {
         e.to_string()
             .replace(&path.display().to_string(), "counsel.yaml")
     })
@@ -149,7 +148,7 @@ fn the_builtin_configuration_uses_bundled_policies() {
         ..EngineOptions::default()
     })
     .expect("engine");
-    Reviewer::load(&config, Arc::new(engine)).expect("the bundled policies load");
+    Reviewer::load(&config, &engine).expect("the bundled policies load");
 }
 
 #[test]

@@ -217,6 +217,22 @@ fn a_budget_narrows_the_deadline() {
     );
 }
 
+#[test]
+fn a_policy_that_outlives_its_engine_still_meets_its_deadline() {
+    let policy = {
+        let engine = engine(None);
+        hostile(&engine, Limits::default())
+    };
+    let failure = policy
+        .evaluate(
+            "{}",
+            r#"{"behaviour":"loop"}"#,
+            Some(Duration::from_millis(30)),
+        )
+        .expect_err("deadline");
+    assert_eq!(failure, Failure::Deadline(Duration::from_millis(30)));
+}
+
 fn hostile_config(behaviour: &str, failure_policy: &str) -> Config {
     let yaml = format!(
         "policies:\n  - name: hostile\n    module: {}\n    settings: {{behaviour: {behaviour}}}\n    failurePolicy: {failure_policy}\n    timeout: 100ms\n    contact: \"#platform\"\n",
@@ -229,8 +245,8 @@ fn hostile_config(behaviour: &str, failure_policy: &str) -> Config {
 fn failure_policy_fail_denies_and_ignore_allows() {
     let engine = Arc::new(engine(None));
     for (failure_policy, allowed) in [("fail", false), ("ignore", true)] {
-        let reviewer = Reviewer::load(&hostile_config("loop", failure_policy), Arc::clone(&engine))
-            .expect("loads");
+        let reviewer =
+            Reviewer::load(&hostile_config("loop", failure_policy), &engine).expect("loads");
         let report = reviewer
             .review(&request(), Scope::All, None)
             .expect("review");

@@ -43,7 +43,7 @@ impl Reviewers {
                 );
                 let config = Config::parse(&yaml, Origin::Builtin, Path::new("/"))
                     .unwrap_or_else(|err| panic!("configuration {yaml:?}: {err}"));
-                Reviewer::load(&config, Arc::clone(engine)).expect("policies load")
+                Reviewer::load(&config, engine).expect("policies load")
             })
     }
 }

@@ -60,7 +60,7 @@ impl Reviewers {
                 );
                 let config = Config::parse(&yaml, Origin::Builtin, Path::new("/"))
                     .unwrap_or_else(|err| panic!("configuration {yaml:?}: {err}"));
-                Reviewer::load(&config, Arc::clone(engine))
+                Reviewer::load(&config, engine)
                     .unwrap_or_else(|err| panic!("loading pod-security with {settings}: {err}"))
             })
     }

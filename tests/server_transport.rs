@@ -604,7 +604,6 @@ fn body_json_of_a_review_keeps_unknown_fields_out_of_the_way() {
     let request = counsel::server::admission::decode_review(&body).expect("decodes");
     let whole = request.whole().expect("reads whole");
     assert_eq!(whole.object.as_ref(), Some(&object));
-    let received: serde_json::Value =
-        serde_json::from_str(request.to_json().as_ref()).expect("JSON");
+    let received: serde_json::Value = serde_json::from_str(request.json()).expect("JSON");
     assert_eq!(received["object"], object, "policies get it as sent");
 }

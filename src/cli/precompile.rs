@@ -5,7 +5,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context as _;
 use counsel::config::Config;
@@ -39,7 +38,7 @@ pub fn run(args: PrecompileArgs) -> anyhow::Result<ExitCode> {
         ..EngineOptions::default()
     };
     let engine = Engine::new(options).context("starting the policy engine")?;
-    let reviewer = Reviewer::load(&config, Arc::new(engine))?;
+    let reviewer = Reviewer::load(&config, &engine)?;
     for name in reviewer.policies() {
         let how = match reviewer.policy(name).map(|policy| policy.compiled_from()) {
             Some(CompiledFrom::Source) => "compiled",

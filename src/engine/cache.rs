@@ -64,11 +64,6 @@ impl Cache {
         }
     }
 
-    /// The directory compiled policies are stored in, if any.
-    pub fn dir(&self) -> Option<&Path> {
-        self.dir.as_deref()
-    }
-
     /// The file in `dir` holding the compiled form of the component with
     /// this sha256.
     pub fn path_in(&self, dir: &Path, component_sha256: &str) -> PathBuf {
@@ -106,6 +101,8 @@ impl Cache {
 
 /// The compiled component in `path`, if sound; an unsound entry is removed
 /// when `removable`.
+// Loading machine code is unsafe by nature: see the SAFETY comment inside.
+#[allow(unsafe_code)]
 fn load_entry(engine: &wasmtime::Engine, path: &Path, removable: bool) -> Option<Component> {
     let bytes = fs::read(path).ok()?;
     let discard = |what: &str, error: Option<String>| {

@@ -10,8 +10,8 @@ use wasmtime::{Store, StoreContextMut, Trap, UpdateDeadline};
 use super::bindings::{self, State};
 use super::cache::CompiledFrom;
 use super::oversight::{self, Overseer};
-use super::verdict::{self, Metadata, Verdict};
-use super::{CONTRACT_VERSION, Engine, Failure, Limits, LoadError};
+use super::verdict;
+use super::{CONTRACT_VERSION, Engine, Failure, Limits, LoadError, Metadata, Ticker, Verdict};
 
 /// The package every import of a policy must come from.
 const CONTRACT_PACKAGE: &str = "counsel:policy/";
@@ -22,8 +22,7 @@ const GRANTED_INTERFACES: [&str; 2] = ["types", "host"];
 /// every call instantiates it afresh.
 pub struct Policy {
     runner: Runner,
-    metadata: Metadata,
-    sha256: String,
+    metadata: Metadata<String>,
     compiled_from: CompiledFrom,
 }
 
@@ -33,6 +32,10 @@ struct Runner {
     limits: Limits,
     engine: wasmtime::Engine,
     pre: bindings::PolicyPre<State>,
+    // The clock that interrupts a call at its deadline; held here so that it
+    // runs as long as this policy can be called, whatever became of the
+    // `Engine` that loaded it.
+    _ticker: Arc<Ticker>,
 }
 
 impl Policy {
@@ -42,18 +45,13 @@ impl Policy {
     }
 
     /// What the policy says about itself.
-    pub fn metadata(&self) -> &Metadata {
+    pub fn metadata(&self) -> &Metadata<String> {
         &self.metadata
     }
 
     /// The limits every call runs under.
     pub fn limits(&self) -> Limits {
         self.runner.limits
-    }
-
-    /// The sha256 of the component, hex.
-    pub fn sha256(&self) -> &str {
-        &self.sha256
     }
 
     /// Whether the machine code was compiled now or read from the cache.
@@ -131,6 +129,7 @@ pub(super) fn load(
         limits,
         engine: engine.wasmtime.clone(),
         pre,
+        _ticker: Arc::clone(&engine.ticker),
     };
     let metadata_error = |reason: String| LoadError::Metadata {
         policy: name.into(),
@@ -150,7 +149,6 @@ pub(super) fn load(
     Ok(Policy {
         runner,
         metadata,
-        sha256,
         compiled_from,
     })
 }

@@ -1,4 +1,5 @@
-//! What a policy says, in host types, checked before anyone believes it.
+//! What a policy says, converted from the WIT types into the contract's
+//! (`counsel_contract`), checked before anyone believes it.
 //!
 //! A policy is untrusted code: its metadata and verdicts are validated here
 //! (rule ids in the catalog, JSON that parses, pointers that are pointers,
@@ -6,132 +7,15 @@
 
 use std::collections::{HashMap, HashSet};
 
+use counsel_contract::{FixSafety, Metadata, Rule, Severity, Verdict, Violation};
 use counsel_edit::{Edit, pointer};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Failure;
 use super::bindings::types as wit;
 
-/// How much a broken rule matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Worth knowing.
-    Low,
-    /// Should be fixed.
-    Medium,
-    /// Must be fixed.
-    High,
-    /// Must be fixed now: a direct path to compromise.
-    Critical,
-}
-
-impl Severity {
-    /// The lower-case name (`high`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-/// Whether a rule's machine fixes may be applied without a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FixSafety {
-    /// A typical workload keeps starting and working with the fix: the
-    /// webhook applies it in `fix` mode, `counsel check --fix` by default.
-    Safe,
-    /// Only a person should apply it (`counsel check --fix=all`); to the
-    /// webhook the violation has no machine fix.
-    Suggestion,
-}
-
-impl FixSafety {
-    /// The lower-case name (`safe`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FixSafety::Safe => "safe",
-            FixSafety::Suggestion => "suggestion",
-        }
-    }
-}
-
-/// One rule of a policy's catalog.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rule {
-    /// Stable identifier.
-    pub id: String,
-    /// One line saying what the rule requires.
-    pub title: String,
-    /// Why ops care, in plain words.
-    pub why: String,
-    /// Where to read more.
-    pub docs: Option<String>,
-    /// Severity unless configuration says otherwise.
-    pub severity: Severity,
-    /// Whether its fixes may be applied unattended, unless configuration
-    /// says otherwise.
-    pub fix_safety: FixSafety,
-}
-
-/// What a policy says about itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Metadata {
-    /// The policy's own name.
-    pub name: String,
-    /// The policy's version.
-    pub version: String,
-    /// What the policy is for.
-    pub description: String,
-    /// Kinds it applies to by default; empty means every kind.
-    pub kinds: Vec<String>,
-    /// Every rule it can report.
-    pub rules: Vec<Rule>,
-}
-
-impl Metadata {
-    /// The catalog entry of a rule.
-    pub fn rule(&self, id: &str) -> Option<&Rule> {
-        self.rules.iter().find(|rule| rule.id == id)
-    }
-}
-
-/// One broken rule at one place in the object.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Violation {
-    /// The rule's id (known to be in the catalog).
-    pub rule: String,
-    /// One line about this object.
-    pub message: String,
-    /// JSON Pointer to the offending field.
-    pub path: String,
-    /// The value found there; `None` when the field is missing.
-    pub found: Option<Value>,
-    /// Edits that fix it.
-    pub fixes: Vec<Edit>,
-    /// What a person should do.
-    pub hint: Option<String>,
-    /// Where to read more about this violation, when more precise than the
-    /// rule's docs.
-    pub docs: Option<String>,
-}
-
-/// A policy's judgement of one object.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Verdict {
-    /// Every broken rule.
-    pub violations: Vec<Violation>,
-    /// Advice not tied to a rule.
-    pub warnings: Vec<String>,
-}
-
 /// Checks and converts what `metadata()` returned.
-pub(super) fn metadata(guest: wit::Metadata) -> Result<Metadata, String> {
+pub(super) fn metadata(guest: wit::Metadata) -> Result<Metadata<String>, String> {
     if guest.name.trim().is_empty() {
         return Err("its metadata has an empty name".into());
     }
@@ -188,7 +72,7 @@ fn severity(guest: wit::Severity) -> Severity {
 /// Checks and converts what `validate()` returned.
 pub(super) fn verdict(
     guest: wit::Verdict,
-    metadata: &Metadata,
+    metadata: &Metadata<String>,
     size_limit: usize,
 ) -> Result<Verdict, Failure> {
     let size = size_of(&guest);
@@ -222,7 +106,7 @@ pub(super) fn verdict(
 fn add_omitted(
     violations: &mut Vec<Violation>,
     omitted: Vec<wit::Omitted>,
-    metadata: &Metadata,
+    metadata: &Metadata<String>,
 ) -> Result<(), Failure> {
     // Per rule, in the order rules first appear: the count left out, the
     // index of the first listed violation, and how many are listed.
@@ -262,21 +146,16 @@ fn add_omitted(
             Some(at) => violations[at].message.push_str(&format!(
                 " ({listed} listed here, and {count} more {noun} of this rule)"
             )),
-            None => violations.push(Violation {
-                rule,
-                message: format!(
-                    "{count} {noun} of this rule, not listed to keep the answer short"
-                ),
-                path: String::new(),
-                found: None,
-                fixes: Vec::new(),
-                hint: Some(
-                    "Fix the violations listed and check the object again (counsel check) \
-                     to see the rest."
-                        .to_owned(),
-                ),
-                docs: None,
-            }),
+            None => violations.push(
+                Violation::new(&rule)
+                    .message(format!(
+                        "{count} {noun} of this rule, not listed to keep the answer short"
+                    ))
+                    .hint(
+                        "Fix the violations listed and check the object again (counsel check) \
+                         to see the rest.",
+                    ),
+            ),
         }
     }
     Ok(())
@@ -285,7 +164,7 @@ fn add_omitted(
 fn violation(
     index: usize,
     guest: wit::Violation,
-    metadata: &Metadata,
+    metadata: &Metadata<String>,
 ) -> Result<Violation, Failure> {
     if metadata.rule(&guest.rule).is_none() {
         return Err(Failure::UnknownRule(guest.rule));

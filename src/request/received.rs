@@ -30,35 +30,49 @@ thread_local! {
     static IDENTITY_READS: Reads = Reads::only(IDENTITY);
 }
 
-impl Request {
-    /// The text of [`Request::from_received`]'s error when an object has a
-    /// member name twice.
+/// An AdmissionRequest as read off the wire: the JSON exactly as received,
+/// which is what policies get, and the request read from it with of its
+/// objects only what identifies them. Both are fixed when it is read, so
+/// they cannot disagree; a request to change is made whole first
+/// ([`Received::whole`]) and is then a plain [`Request`].
+#[derive(Debug, Clone)]
+pub struct Received {
+    json: String,
+    identity: Request,
+}
+
+impl Received {
+    /// The text of [`Received::read`]'s error when an object has a member
+    /// name twice.
     pub const DUPLICATE_NAME: &str = unique::DUPLICATE;
 
     /// Reads an AdmissionRequest from `json`, keeping of its objects only
-    /// their identity ([`Request::identity_only`]) and `json` itself. An
-    /// object anywhere in it that has a member name twice is an error
-    /// (see [`Request::DUPLICATE_NAME`]).
-    pub fn from_received(json: &str) -> serde_json::Result<Request> {
+    /// their identity, and `json` itself. An object anywhere in it that has
+    /// a member name twice is an error (see [`Received::DUPLICATE_NAME`]).
+    pub fn read(json: &str) -> serde_json::Result<Received> {
         // One pass that also refuses a member name given twice anywhere.
         let read = unique::read_request(json)?;
-        let mut request: Request = serde_json::from_value(read)?;
-        request.received_json = Some(json.to_owned());
-        request.identity_only = true;
-        Ok(request)
+        Ok(Received {
+            identity: serde_json::from_value(read)?,
+            json: json.to_owned(),
+        })
     }
 
-    /// This request with its objects whole: read again from the received
-    /// JSON when only their identity was read.
-    pub fn whole(&self) -> serde_json::Result<Cow<'_, Request>> {
-        match (&self.received_json, self.identity_only) {
-            (Some(json), true) => {
-                let mut request: Request = serde_json::from_str(json)?;
-                request.received_json = Some(json.clone());
-                Ok(Cow::Owned(request))
-            }
-            _ => Ok(Cow::Borrowed(self)),
-        }
+    /// The request's fields, with of `object` and `old_object` only what
+    /// identifies them: kind, apiVersion, name, generateName, namespace and
+    /// labels.
+    pub fn request(&self) -> &Request {
+        &self.identity
+    }
+
+    /// The JSON as received: what policies get.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+
+    /// The request with its objects whole, read again from the JSON.
+    pub fn whole(&self) -> serde_json::Result<Request> {
+        serde_json::from_str(&self.json)
     }
 
     /// The [subject](Request::subject), with at least its identity and,
@@ -68,10 +82,8 @@ impl Request {
         &self,
         pointers: impl IntoIterator<Item = &'a str>,
     ) -> Option<Cow<'_, Value>> {
-        let subject = self.subject();
-        let (Some(json), true) = (&self.received_json, self.identity_only) else {
-            return subject.map(Cow::Borrowed);
-        };
+        let subject = self.identity.subject();
+        let json = &self.json;
         let mut reads = IDENTITY_READS.with(Reads::clone);
         let mut numbered = false;
         for path in pointers {
@@ -98,7 +110,7 @@ impl Request {
             // The identity names every field already.
             return subject.map(Cow::Borrowed);
         }
-        let member = if self.object.is_some() {
+        let member = if self.identity.object.is_some() {
             "object"
         } else {
             "oldObject"

@@ -18,10 +18,10 @@
 //! The stored object is read and evaluated only for UPDATEs whose findings
 //! would deny or be fixed, and only by the policies that made them.
 
+use counsel_contract::Violation;
 use serde_json::Value;
 
 use crate::config::FailurePolicy;
-use crate::engine::Violation;
 use crate::explain::{Finding, Report};
 use crate::request::{Operation, Request};
 
@@ -84,8 +84,6 @@ pub(super) fn as_created(update: Request) -> Request {
         // UpdateOptions; a CREATE carries CreateOptions, and nothing here
         // was asked for.
         options: None,
-        received_json: None,
-        identity_only: false,
         ..update
     }
 }

@@ -1,11 +1,10 @@
 //! Reading an AdmissionReview (admission.k8s.io/v1) off the wire.
 //!
 //! The envelope is checked first (JSON, `apiVersion`, `kind`, `request`),
-//! then the `request` member is read into
-//! [`Request`](crate::request::Request) with
-//! [`Request::from_received`](crate::request::Request::from_received): of the
-//! objects only their identity, and the JSON exactly as the API server sent
-//! it, for the policies. Every error says what is wrong and where, for
+//! then the `request` member is read with
+//! [`Received::read`](crate::request::Received::read): of the objects only
+//! their identity, and the JSON exactly as the API server sent it, for the
+//! policies. Every error says what is wrong and where, for
 //! whoever is calling by hand with curl. What Counsel could not judge (a
 //! member name given twice, a CREATE or UPDATE without its object) is such
 //! an error, never an answer: the API server then applies the webhook's
@@ -21,7 +20,7 @@ use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::request::{Operation, Request, UniqueSkip};
+use crate::request::{Operation, Received, Request, UniqueSkip};
 
 pub use body::{BodyBudget, BodyError, BodyPermit, read_body};
 pub use duplicates::{DuplicateKey, find_duplicate_key};
@@ -137,7 +136,7 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
                 _ => members.next_value_seed(UniqueSkip)?,
             }
             if names.contains(&name) {
-                return Err(serde::de::Error::custom(Request::DUPLICATE_NAME));
+                return Err(serde::de::Error::custom(Received::DUPLICATE_NAME));
             }
             names.push(name);
         }
@@ -146,7 +145,7 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
 }
 
 /// Decodes an AdmissionReview body into the request it carries.
-pub fn decode_review(body: &[u8]) -> Result<Request, DecodeError> {
+pub fn decode_review(body: &[u8]) -> Result<Received, DecodeError> {
     let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
     if first != Some(b'{') {
         // serde would read a struct from an array; say what the body is.
@@ -182,17 +181,17 @@ pub fn decode_review(body: &[u8]) -> Result<Request, DecodeError> {
     // The plain read is the fast path (of the objects only their identity:
     // policies get the JSON as received); only a request that fails it is
     // parsed again with path tracking, to say where it is wrong.
-    let request = match Request::from_received(raw.get()) {
-        Ok(request) => request,
+    let received = match Received::read(raw.get()) {
+        Ok(received) => received,
         Err(_) => {
             return Err(duplicate_in(body).unwrap_or_else(|| locate_request_error(raw.get())));
         }
     };
-    if request.uid.is_empty() {
+    if received.request().uid.is_empty() {
         return Err(DecodeError::MissingUid);
     }
-    check_objects(&request, raw.get())?;
-    Ok(request)
+    check_objects(received.request(), raw.get())?;
+    Ok(received)
 }
 
 /// A CREATE or UPDATE carries its object, and what is in `object` and
@@ -313,15 +312,19 @@ mod tests {
 
     #[test]
     fn decodes_a_minimal_review_keeping_the_object_raw() {
-        let request = decode_review(review(MINIMAL).as_bytes()).expect("decodes");
+        let received = decode_review(review(MINIMAL).as_bytes()).expect("decodes");
+        let request = received.request();
         assert_eq!(request.uid, "u-1");
         assert_eq!(
             request.object,
             Some(serde_json::json!({"kind":"Pod","metadata":{"name":"p"}}))
         );
         // Policies get the request exactly as the API server sent it.
-        assert_eq!(request.received_json.as_deref(), Some(MINIMAL));
-        assert_eq!(request.to_json(), MINIMAL);
+        assert_eq!(received.json(), MINIMAL);
+        assert_eq!(
+            crate::request::Admission::from(&received).to_json(),
+            MINIMAL
+        );
     }
 
     #[test]

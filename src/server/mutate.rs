@@ -19,7 +19,7 @@ use json_patch::Patch;
 use crate::config::Mode;
 use crate::explain::{Finding, Report};
 use crate::fix::{Conflict, FixScope, select};
-use crate::request::Request;
+use crate::request::Admission;
 use crate::review::{ReviewError, Reviewer, Scope};
 
 /// A review, with the fixes `/mutate` applies.
@@ -55,7 +55,7 @@ impl Mutation {
 /// the module docs). `budget` bounds both reviews together.
 pub fn mutate(
     reviewer: &Reviewer,
-    request: &Request,
+    request: Admission<'_>,
     scope: Scope<'_>,
     budget: Option<Duration>,
 ) -> Result<Mutation, ReviewError> {
@@ -66,7 +66,7 @@ pub fn mutate(
     let fixable = report
         .findings_in(Mode::Fix)
         .any(Finding::has_unattended_fix);
-    if request.object.is_none() || !fixable {
+    if request.request().object.is_none() || !fixable {
         return Ok(Mutation::unchanged(report));
     }
     let whole = match request.whole() {
@@ -114,10 +114,9 @@ pub fn mutate(
         tracing::warn!("the patch made from fixes does not apply: {error}");
         return Ok(refused(report, format!("the fixes do not apply: {error}")));
     }
+    // A request of its own: policies get the patched object serialised.
     let mut patched_request = whole.into_owned();
     patched_request.object = Some(patched);
-    // Policies must see the patched object, not the JSON as received.
-    patched_request.received_json = None;
     let remaining = budget.map(|b| b.saturating_sub(started.elapsed()));
     let after = reviewer.review(&patched_request, scope, remaining)?;
     if !after.allowed() {

@@ -81,7 +81,7 @@ impl PolicySource {
             }
             None => (Config::builtin(), [0; 32]),
         };
-        let reviewer = Reviewer::load(&config, self.engine.clone())?;
+        let reviewer = Reviewer::load(&config, &self.engine)?;
         self.looks().loaded_from = Some(fingerprint);
         Ok(Policies { config, reviewer })
     }
@@ -115,7 +115,7 @@ impl PolicySource {
             looks.settling = None;
         }
         let loaded = parsed.and_then(|config| {
-            let reviewer = Reviewer::load(&config, self.engine.clone())?;
+            let reviewer = Reviewer::load(&config, &self.engine)?;
             Ok(Policies { config, reviewer })
         });
         match loaded {

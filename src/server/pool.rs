@@ -119,11 +119,6 @@ impl ReviewPool {
         Self::new(cores, (cores * 64).max(256))
     }
 
-    /// How many reviews may run at once before any has a long evaluation.
-    pub fn size(&self) -> usize {
-        self.shared.sizing.slots
-    }
-
     /// Runs `work` on a pool thread once a slot is free, and returns its
     /// result if it arrives before `deadline`. Dropping the future gives the
     /// work up: it leaves the queue, or its running policy is stopped.

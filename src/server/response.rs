@@ -21,14 +21,9 @@ use crate::config::{FailurePolicy, Mode};
 use crate::explain::{ObjectRef, Report};
 use crate::server::mutate::Mutation;
 
-pub use message::{
-    CHECK_LOCALLY, Denial, MAX_MESSAGE_BYTES, denial, denial_message, finding_block, found_clause,
-};
-pub use text::{one_line, shorten};
-pub use warnings::{
-    MAX_TOTAL_CHARS, MAX_WARNING_CHARS, applied_warning, finding_warning, left_out_line,
-    mutation_warnings, plain_warning, warning_subject, warnings,
-};
+use message::denial;
+use text::shorten;
+use warnings::{mutation_warnings, plain_warning, warning_subject, warnings};
 
 /// Kubernetes' limit on the name part of an audit annotation key.
 const MAX_ANNOTATION_KEY: usize = 63;
@@ -279,25 +274,27 @@ fn empty_response(uid: &str) -> AdmissionResponse {
 }
 
 /// The whole AdmissionReview JSON document carrying `response`.
-pub fn review_json(response: AdmissionResponse) -> Vec<u8> {
-    // Serialising plain strings, bools and maps cannot fail.
-    serde_json::to_vec(&response.into_review()).unwrap_or_default()
+fn review_json(response: AdmissionResponse) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&response.into_review())
 }
 
 /// The AdmissionReview carrying `response` and, when given, `patch` as the
 /// API server wants it: base64 of the RFC 6902 JSON, `patchType: JSONPatch`.
 /// (kube-core's own `with_patch` takes another major version of json-patch
 /// and writes the bytes as a JSON array.)
+///
+/// Serialising plain strings, bools, maps and JSON values does not fail;
+/// should it, the error is the answer, never an empty body.
 pub fn review_json_with_patch(
     response: AdmissionResponse,
     patch: Option<&json_patch::Patch>,
-) -> Vec<u8> {
+) -> serde_json::Result<Vec<u8>> {
     let Some(patch) = patch else {
         return review_json(response);
     };
     use base64::Engine as _;
-    let mut review = serde_json::to_value(response.into_review()).unwrap_or_default();
-    let encoded = serde_json::to_vec(patch).unwrap_or_default();
+    let mut review = serde_json::to_value(response.into_review())?;
+    let encoded = serde_json::to_vec(patch)?;
     if let Some(answer) = review.get_mut("response").and_then(Value::as_object_mut) {
         answer.insert(
             "patch".to_owned(),
@@ -308,5 +305,5 @@ pub fn review_json_with_patch(
             Value::String("JSONPatch".to_owned()),
         );
     }
-    serde_json::to_vec(&review).unwrap_or_default()
+    serde_json::to_vec(&review)
 }

@@ -12,7 +12,7 @@ use rustls::{RootCertStore, ServerConfig};
 
 use crate::certs::{self, CertError};
 
-pub use reload::{ReloadOutcome, ReloadingCertificate};
+pub use reload::ReloadingCertificate;
 
 /// Why TLS could not be set up.
 #[derive(Debug, thiserror::Error)]

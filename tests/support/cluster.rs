@@ -168,6 +168,8 @@ extern "C" fn stop_shared() {
 impl Cluster {
     /// The cluster of this test binary, started on first use. Tests share
     /// it: each should work in namespaces of its own ([`Cluster::namespace`]).
+    // atexit is unsafe: see the SAFETY comment inside.
+    #[allow(unsafe_code)]
     pub fn shared() -> &'static Cluster {
         static SHARED: OnceLock<Cluster> = OnceLock::new();
         SHARED.get_or_init(|| {

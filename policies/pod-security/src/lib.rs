@@ -68,18 +68,7 @@ pub use crate::settings::{Level, PolicyVersion, Settings};
 /// The kinds checked unless configuration says otherwise: every kind with a
 /// pod template, and `EphemeralContainers`, what Kubernetes 1.16 to 1.21
 /// send for `kubectl debug` (pods/ephemeralcontainers).
-pub const KINDS: [&str; 10] = [
-    "Pod",
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "ReplicationController",
-    "Job",
-    "CronJob",
-    "PodTemplate",
-    workload::EPHEMERAL_CONTAINERS,
-];
+pub const KINDS: &[&str] = workload::CONTAINER_KINDS;
 
 /// The Pod Security Standards policy.
 pub struct PodSecurity;
@@ -95,7 +84,7 @@ impl Policy for PodSecurity {
                           the same decision as Pod Security Admission, for Pods and every \
                           workload's pod template: each broken control explained, with a fix."
                 .to_owned(),
-            kinds: KINDS.iter().map(|kind| (*kind).to_owned()).collect(),
+            kinds: workload::kinds(),
             rules: rules::catalog(),
         }
     }

@@ -4,30 +4,7 @@ use serde_json::Value;
 
 use counsel_edit::Reads;
 
-/// What the request does to the object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Operation {
-    /// The object is being created (`object` is set).
-    Create,
-    /// The object is being replaced (`object` and `oldObject` are set).
-    Update,
-    /// The object is being deleted (only `oldObject` is set).
-    Delete,
-    /// A connect to a subresource (`kubectl exec`, port-forward, ...).
-    Connect,
-}
-
-impl Operation {
-    /// The Kubernetes spelling: `CREATE`, `UPDATE`, `DELETE` or `CONNECT`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operation::Create => "CREATE",
-            Operation::Update => "UPDATE",
-            Operation::Delete => "DELETE",
-            Operation::Connect => "CONNECT",
-        }
-    }
-}
+pub use counsel_contract::Operation;
 
 /// A request Counsel sent that this SDK cannot read.
 #[derive(Debug, thiserror::Error)]
@@ -81,11 +58,8 @@ impl Request {
             return Err(RequestError::NotAnObject(type_name(&raw)));
         }
         let operation = match raw.get("operation").and_then(Value::as_str) {
-            Some("CREATE") => Operation::Create,
-            Some("UPDATE") => Operation::Update,
-            Some("DELETE") => Operation::Delete,
-            Some("CONNECT") => Operation::Connect,
-            Some(other) => return Err(RequestError::UnknownOperation(other.to_owned())),
+            Some(name) => Operation::from_wire(name)
+                .ok_or_else(|| RequestError::UnknownOperation(name.to_owned()))?,
             None => {
                 return Err(RequestError::Field {
                     field: "operation",

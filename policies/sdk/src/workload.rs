@@ -57,8 +57,14 @@ use crate::pointer;
 use crate::verdict::{Violation, invalid_field};
 use counsel_edit::Reads;
 
-/// Every kind [`pod_specs`] knows, the default `kinds` of a workload policy.
-pub const KINDS: &[&str] = &[
+/// The kind of the `pods/ephemeralcontainers` subresource's object on
+/// Kubernetes 1.16 to 1.21 (see the module's documentation); not in
+/// [`KINDS`], which carry a whole PodSpec.
+pub const EPHEMERAL_CONTAINERS: &str = "EphemeralContainers";
+
+/// Every kind [`pod_specs`] finds containers in: [`KINDS`] and
+/// [`EPHEMERAL_CONTAINERS`], the default `kinds` of a workload policy.
+pub const CONTAINER_KINDS: &[&str] = &[
     "Pod",
     "Deployment",
     "StatefulSet",
@@ -68,20 +74,17 @@ pub const KINDS: &[&str] = &[
     "Job",
     "CronJob",
     "PodTemplate",
+    EPHEMERAL_CONTAINERS,
 ];
 
-/// The kind of the `pods/ephemeralcontainers` subresource's object on
-/// Kubernetes 1.16 to 1.21 (see the module's documentation); not in
-/// [`KINDS`], which carry a whole PodSpec.
-pub const EPHEMERAL_CONTAINERS: &str = "EphemeralContainers";
+/// Every kind that carries a whole PodSpec, which [`pod_specs`] knows.
+pub const KINDS: &[&str] = CONTAINER_KINDS.split_at(CONTAINER_KINDS.len() - 1).0;
 
-/// [`KINDS`] and [`EPHEMERAL_CONTAINERS`] as owned strings, for
-/// [`Metadata::kinds`](crate::Metadata::kinds): every kind
-/// [`pod_specs`] finds containers in.
+/// [`CONTAINER_KINDS`] as owned strings, for
+/// [`Metadata::kinds`](crate::Metadata::kinds).
 pub fn kinds() -> Vec<String> {
-    KINDS
+    CONTAINER_KINDS
         .iter()
-        .chain(&[EPHEMERAL_CONTAINERS])
         .map(|kind| (*kind).to_owned())
         .collect()
 }

@@ -1,6 +1,6 @@
 use super::*;
 
-fn metadata() -> Metadata {
+fn metadata() -> Metadata<String> {
     let rule = |id: &str| Rule {
         id: id.into(),
         title: String::new(),

@@ -1,7 +1,7 @@
 use serde_json::{Value, json};
 
 use crate::explain::field_path;
-use crate::request::{Operation, Request};
+use crate::request::{Admission, Operation, Received, Request};
 
 fn deployment() -> Value {
     json!({
@@ -41,7 +41,8 @@ fn received(operation: &str, object: &Value) -> String {
 #[test]
 fn only_the_identity_of_the_objects_is_read_up_front() {
     let json = received("UPDATE", &deployment());
-    let request = Request::from_received(&json).expect("reads");
+    let received = Received::read(&json).expect("reads");
+    let request = received.request();
     let identity = json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -49,23 +50,27 @@ fn only_the_identity_of_the_objects_is_read_up_front() {
     });
     assert_eq!(request.object, Some(identity.clone()));
     assert_eq!(request.old_object, Some(identity));
-    assert!(request.identity_only);
     assert_eq!(request.operation, Operation::Update);
-    assert_eq!(request.received_json.as_deref(), Some(json.as_str()));
-    assert_eq!(request.to_json(), json, "policies get the JSON as received");
+    assert_eq!(received.json(), json);
+    assert_eq!(
+        Admission::from(&received).to_json(),
+        json,
+        "policies get the JSON as received"
+    );
 }
 
 #[test]
 fn the_whole_request_is_the_plain_parse_of_what_was_received() {
     let json = received("UPDATE", &deployment());
-    let request = Request::from_received(&json).expect("reads");
-    let whole = request.whole().expect("reads again").into_owned();
-    let mut plain: Request = serde_json::from_str(&json).expect("parses");
-    plain.received_json = Some(json.clone());
+    let received = Received::read(&json).expect("reads");
+    let whole = received.whole().expect("reads again");
+    let plain: Request = serde_json::from_str(&json).expect("parses");
     assert_eq!(whole, plain);
-    assert!(!whole.identity_only);
     // A request read whole is already whole.
-    assert!(matches!(whole.whole(), Ok(std::borrow::Cow::Borrowed(_))));
+    assert!(matches!(
+        Admission::from(&whole).whole(),
+        Ok(std::borrow::Cow::Borrowed(_))
+    ));
 }
 
 #[test]
@@ -80,7 +85,7 @@ fn fields_are_named_as_on_the_whole_object_along_the_pointers() {
         "/spec/replicas",
     ];
     for operation in ["CREATE", "UPDATE", "DELETE"] {
-        let request = Request::from_received(&received(operation, &object)).expect("reads");
+        let request = Received::read(&received(operation, &object)).expect("reads");
         let subject = request.subject_reaching(pointers).expect("a subject");
         for pointer in pointers {
             assert_eq!(
@@ -105,7 +110,9 @@ fn fields_are_named_as_on_the_whole_object_along_the_pointers() {
 #[test]
 fn a_request_built_whole_is_its_own_subject() {
     let request = Request::for_manifest(deployment(), Operation::Create, None);
-    let subject = request.subject_reaching(["/spec"]).expect("a subject");
+    let subject = Admission::from(&request)
+        .subject_reaching(["/spec"])
+        .expect("a subject");
     assert!(matches!(subject, std::borrow::Cow::Borrowed(_)));
     assert_eq!(*subject, deployment());
 }

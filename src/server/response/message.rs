@@ -16,7 +16,6 @@ mod block;
 use std::collections::HashMap;
 
 use self::block::{RuleBlock, brief_line};
-pub use self::block::{finding_block, found_clause};
 use super::text::{one_line, shorten};
 use crate::config::{FailurePolicy, Mode};
 use crate::explain::{Finding, Report};
@@ -45,11 +44,6 @@ pub struct Denial<'a> {
     pub shown: Vec<&'a Finding>,
     /// How many enforced findings it leaves out.
     pub left_out: usize,
-}
-
-/// The `status.message` of a denial (see [`denial`]).
-pub fn denial_message(report: &Report) -> String {
-    denial(report).message
 }
 
 /// What a denial shows of the rules, in order: the first rules in blocks

@@ -1,12 +1,14 @@
 //! Bounds that must hold whatever policies and ops write: words of any
 //! length, with line breaks, in any number.
 
+use counsel_contract::{FixSafety, Severity};
 use counsel_edit::Edit;
 use serde_json::json;
 
-use super::{MAX_MESSAGE_BYTES, MAX_WARNING_CHARS, denial, finding_warning, warnings};
+use super::message::{MAX_MESSAGE_BYTES, denial};
+use super::warnings::{MAX_WARNING_CHARS, finding_warning, warnings};
 use crate::config::{FailurePolicy, Mode};
-use crate::engine::{Failure, FixSafety, Severity};
+use crate::engine::Failure;
 use crate::explain::{Finding, ObjectRef, PolicyFailure, Report};
 
 fn object() -> ObjectRef {

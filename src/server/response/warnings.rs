@@ -18,11 +18,11 @@
 //! most severe come first, and when they do not all fit in 4096 characters
 //! a last warning says how many were left out and how to see them.
 
+use counsel_contract::FixSafety;
 use counsel_edit::Edit;
 
 use super::text::{chars, one_line, shorten};
 use crate::config::{FailurePolicy, Mode};
-use crate::engine::FixSafety;
 use crate::explain::{Finding, ObjectRef, Report};
 use crate::server::mutate::Mutation;
 
@@ -98,10 +98,10 @@ pub fn applied_warning(finding: &Finding, subject: &str) -> String {
         one_line(&edits.join(", "))
     );
     // Grouped under their parent when that leaves the reason its room.
-    if chars(&head) + 2 + MIN_MESSAGE_CHARS > MAX_WARNING_CHARS {
-        if let Some(grouped) = grouped_edits(finding, "=", ", ") {
-            head = format!("{} {subject}: {}", finding.label(), one_line(&grouped));
-        }
+    if chars(&head) + 2 + MIN_MESSAGE_CHARS > MAX_WARNING_CHARS
+        && let Some(grouped) = grouped_edits(finding, "=", ", ")
+    {
+        head = format!("{} {subject}: {}", finding.label(), one_line(&grouped));
     }
     let why = finding
         .why

@@ -2,8 +2,9 @@
 //! it as `dist/NAME.inputs` and checked by `--verify`.
 //!
 //! A policy's inputs are, relative to the repository root: its crate
-//! (`policies/NAME/{Cargo.toml,build.rs,src/}`), the SDK and the edit crate
-//! (the same three of `policies/sdk` and `policies/edit`),
+//! (`policies/NAME/{Cargo.toml,build.rs,src/}`), the SDK, the contract and
+//! the edit crate (the same three of `policies/sdk`, `policies/contract` and
+//! `policies/edit`),
 //! `policies/Cargo.toml`, `policies/Cargo.lock`, `policies/build.sh` (its
 //! compiler and linker flags shape the output), and `wit/`. Tests outside
 //! `src/` do not change the component and are left out. Hidden files and
@@ -20,7 +21,7 @@ use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
 /// Crates whose `Cargo.toml`, `build.rs` and `src/` every policy is built from.
-const SHARED_CRATES: [&str; 2] = ["sdk", "edit"];
+const SHARED_CRATES: [&str; 3] = ["sdk", "contract", "edit"];
 
 /// The layout of a checkout: the repository root and the policies workspace.
 #[derive(Debug, Clone)]
@@ -120,7 +121,7 @@ impl Checkout {
     pub fn record(&self, name: &str) -> Result<String> {
         Ok(format!(
             "{}\n# sha256 over paths and contents of policies/{name}/{{Cargo.toml,build.rs,src/}}, \
-             policies/{{sdk,edit}}/{{Cargo.toml,build.rs,src/}}, policies/Cargo.toml, \
+             policies/{{sdk,contract,edit}}/{{Cargo.toml,build.rs,src/}}, policies/Cargo.toml, \
              policies/Cargo.lock, policies/build.sh and wit/, by counsel-componentize (policies/build.sh); \
              check with policies/build.sh --verify\n",
             self.hash(name)?

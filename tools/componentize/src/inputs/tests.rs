@@ -30,6 +30,11 @@ impl Fixture {
                 "[package]\nname = \"counsel-edit\"\n",
             ),
             ("policies/edit/src/lib.rs", "// edit\n"),
+            (
+                "policies/contract/Cargo.toml",
+                "[package]\nname = \"counsel-contract\"\n",
+            ),
+            ("policies/contract/src/lib.rs", "// contract\n"),
             ("policies/demo/Cargo.toml", "[package]\nname = \"demo\"\n"),
             ("policies/demo/src/lib.rs", "// demo\n"),
             ("policies/demo/src/rules/one.rs", "// one\n"),
@@ -63,7 +68,7 @@ impl Drop for Fixture {
 }
 
 #[test]
-fn inputs_are_the_policy_sdk_edit_workspace_and_wit() {
+fn inputs_are_the_policy_sdk_contract_edit_workspace_and_wit() {
     let fixture = Fixture::new();
     let names: Vec<String> = fixture
         .checkout()
@@ -78,6 +83,8 @@ fn inputs_are_the_policy_sdk_edit_workspace_and_wit() {
             "policies/Cargo.lock",
             "policies/Cargo.toml",
             "policies/build.sh",
+            "policies/contract/Cargo.toml",
+            "policies/contract/src/lib.rs",
             "policies/demo/Cargo.toml",
             "policies/demo/src/lib.rs",
             "policies/demo/src/rules/one.rs",
@@ -97,7 +104,7 @@ fn the_hash_matches_an_independent_computation() {
     let fixture = Fixture::new();
     assert_eq!(
         fixture.checkout().hash("demo").unwrap(),
-        "sha256:0f14426c2aba718bdffb6940e33615e1e8c758c7157167d8373408d23fa09689"
+        "sha256:bddcc27f519a415b508a01089b29dc16706659212333e9abfb3e2679f5cb4c35"
     );
 }
 

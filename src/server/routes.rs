@@ -1,7 +1,7 @@
-//! `POST /validate` and `POST /validate/{policy}`: one AdmissionReview in,
-//! one AdmissionReview out. `POST /mutate` and `POST /mutate/{policy}` answer
-//! the same way, and also apply the fixes of `fix`-mode policies as a JSON
-//! Patch (see `mutate.rs`).
+//! The admission routes. `POST /validate` and `POST /validate/{policy}`:
+//! one AdmissionReview in, one AdmissionReview out. `POST /mutate` and
+//! `POST /mutate/{policy}` answer the same way, and also apply the fixes of
+//! `fix`-mode policies as a JSON Patch (see `mutate.rs`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,7 +25,7 @@ use super::pool::PoolError;
 use super::response::{Unevaluated, encode_mutation, encode_unevaluated, review_json_with_patch};
 use super::state::{Policies, ServerState};
 use crate::explain::{ObjectRef, Outcome, Report};
-use crate::request::Request;
+use crate::request::Received;
 use crate::review::{ReviewError, Scope};
 
 /// The webhook routes.
@@ -145,7 +145,7 @@ async fn read_review(
     query: &ReviewQuery,
     headers: &HeaderMap,
     body: Body,
-) -> Result<(Request, std::time::Duration, BodyPermit), Rejection> {
+) -> Result<(Received, std::time::Duration, BodyPermit), Rejection> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
@@ -202,7 +202,7 @@ async fn review(
     state: &Arc<ServerState>,
     policy: Option<String>,
     endpoint: Endpoint,
-    request: Request,
+    request: Received,
     received: Instant,
     budget: std::time::Duration,
 ) -> Response {
@@ -231,14 +231,15 @@ async fn review(
     // log) carry the uid; the one line per review carries the rest.
     // Fields taken from the request are given as `&str`, never `%`: text
     // logs then quote and escape them, so no input can start a line.
-    let span = tracing::info_span!("review", uid = request.uid.as_str());
-    let request = Arc::new(request);
+    let span = tracing::info_span!("review", uid = request.request().uid.as_str());
+    let received_request = Arc::new(request);
     async move {
+        let request = received_request.request();
         let deadline = tokio::time::Instant::from_std(received + budget);
         let metrics_in_flight = state.metrics().in_flight().clone();
         let work = {
             let policies = policies.clone();
-            let request = request.clone();
+            let received_request = received_request.clone();
             let policy = policy.clone();
             let span = tracing::Span::current();
             move || {
@@ -251,11 +252,14 @@ async fn review(
                 match endpoint {
                     Endpoint::Validate => policies
                         .reviewer
-                        .review(&request, scope, Some(remaining))
+                        .review(&*received_request, scope, Some(remaining))
                         .map(Mutation::unchanged),
-                    Endpoint::Mutate => {
-                        mutate(&policies.reviewer, &request, scope, Some(remaining))
-                    }
+                    Endpoint::Mutate => mutate(
+                        &policies.reviewer,
+                        (&*received_request).into(),
+                        scope,
+                        Some(remaining),
+                    ),
                 }
             }
         };
@@ -289,7 +293,7 @@ async fn review(
                 });
                 tracing::warn!("answered without evaluating: {error}");
                 let object = ObjectRef::of(request.subject(), request.namespace.as_deref());
-                let skipped = policies.matching(&request, scope);
+                let skipped = policies.matching(request, scope);
                 encode_unevaluated(&request.uid, &object, &skipped, why)
             }
         };
@@ -329,12 +333,21 @@ async fn review(
         } else {
             reviewed!(info);
         }
-        (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/json")],
-            review_json_with_patch(response, patch.as_ref()),
-        )
-            .into_response()
+        match review_json_with_patch(response, patch.as_ref()) {
+            Ok(body) => (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response(),
+            Err(error) => {
+                tracing::error!("the answer could not be serialised: {error}");
+                plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("the AdmissionReview answer could not be serialised: {error}"),
+                )
+            }
+        }
     }
     .instrument(span)
     .await
