@@ -185,6 +185,11 @@ fn copy(input: &Path) -> PathBuf {
 }
 
 /// Runs counsel once; its wall time and peak resident set.
+// std cannot report a child's resource use; wait4 is unsafe: see the SAFETY
+// comments inside.
+#[allow(unsafe_code)]
+// The child is reaped by wait4, which clippy does not see.
+#[allow(clippy::zombie_processes)]
 fn counsel(mode: Mode, input: &Path, cache: &Path) -> Run {
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_counsel"))

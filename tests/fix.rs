@@ -520,6 +520,8 @@ fn a_file_changed_while_it_is_fixed_keeps_the_change() {
 /// Waits for a file to be closed after reading (inotify `IN_CLOSE_NOWRITE`).
 struct CloseWatch(std::os::fd::OwnedFd);
 
+// std has no inotify; the libc calls are unsafe: see the SAFETY comments.
+#[allow(unsafe_code)]
 impl CloseWatch {
     fn new(path: &Path) -> CloseWatch {
         use std::os::fd::FromRawFd as _;
