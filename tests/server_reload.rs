@@ -10,6 +10,7 @@ mod harness;
 
 use std::io::Write as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use client::Protocol;
 use counsel::server::{Look, PolicySource};
@@ -25,7 +26,7 @@ fn served(server: &Harness) -> Vec<String> {
 }
 
 /// One look of the watcher (blocking: it may compile).
-async fn look(source: &Arc<PolicySource>, server: &Harness) -> Look {
+async fn look(source: &Arc<PolicySource>, server: &Harness) -> Look<usize> {
     let (source, state) = (source.clone(), server.state.clone());
     tokio::task::spawn_blocking(move || source.look(&state))
         .await
@@ -62,7 +63,11 @@ async fn a_configuration_written_in_two_parts_is_served_only_whole() {
         "  - name: enforced\n    module: {}\n    mode: enforce\n",
         container_security.display()
     );
-    let mut server = Harness::start_unloaded(|_| {}).await;
+    // Only the test looks, one look at a time between its writes.
+    let mut server = Harness::start_unloaded(|options| {
+        options.config_poll_interval = Duration::from_secs(3600);
+    })
+    .await;
     let source = server.load(Some(&old)).await;
     let path = server.config_path.clone().expect("config file");
     assert_eq!(look(&source, &server).await, Look::Unchanged);
