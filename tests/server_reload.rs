@@ -16,9 +16,9 @@ use std::time::Duration;
 use client::Protocol;
 use counsel::certs::{self, SubjectNames};
 use counsel::server::{Look, PolicySource};
+use harness::{Harness, module, privileged_deployment, review};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
-use harness::{Harness, module, privileged_deployment, review};
 use serde_json::Value;
 
 const JSON: Option<&str> = Some("application/json");

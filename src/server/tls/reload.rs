@@ -97,8 +97,7 @@ impl ReloadingCertificate {
         let old = self.validity();
         let look = self.watcher.look(now, || {
             let (cert, key) = read.map_err(|error| error.to_string())?;
-            let served =
-                parse_pair(&self.paths, &cert, &key).map_err(|error| error.to_string())?;
+            let served = parse_pair(&self.paths, &cert, &key).map_err(|error| error.to_string())?;
             if served.validity.not_after < SystemTime::now() {
                 return Err(TlsError::Pair {
                     cert: self.paths.cert.clone(),
