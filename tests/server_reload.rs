@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use client::Protocol;
-use counsel::certs::{self, SubjectNames};
 use counsel::server::{Look, PolicySource};
 use harness::{Harness, module, privileged_deployment, review};
 use rustls::pki_types::CertificateDer;
@@ -129,15 +128,7 @@ async fn a_certificate_replaced_before_its_key_is_served_once_both_are_in_place(
     })
     .await;
     let old = served_certificate(&server).await;
-    let ca_cert = std::fs::read_to_string(&server.files.ca_cert).expect("CA");
-    let ca_key = std::fs::read_to_string(&server.files.ca_key).expect("CA key");
-    let rotated = certs::generate_with_ca(
-        &SubjectNames::localhost(),
-        &ca_cert,
-        &ca_key,
-        &server.files.ca_cert,
-    )
-    .expect("issued");
+    let rotated = server.renewed_certificate();
     let new = CertificateDer::from_pem_slice(rotated.cert_pem.as_bytes()).expect("PEM");
     assert_eq!(look_at_certificate(&server).await, Look::Unchanged);
 

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use counsel::certs::{self, CertFiles, SubjectNames};
+use counsel::certs::{self, CertFiles, GeneratedCertificates, SubjectNames};
 use counsel::engine::{Engine, EngineOptions};
 use counsel::server::{
     self, CertificatePaths, PolicySource, ServeError, ServeOptions, Server, ServerState,
@@ -132,6 +132,20 @@ impl Harness {
             ended = task => panic!("the server stopped instead of loading policies: {ended:?}"),
         }
         source
+    }
+
+    /// A new serving certificate for localhost from the server's CA, as
+    /// `counsel certs` or cert-manager would issue it (not written yet).
+    pub fn renewed_certificate(&self) -> GeneratedCertificates {
+        let ca_cert = std::fs::read_to_string(&self.files.ca_cert).expect("CA");
+        let ca_key = std::fs::read_to_string(&self.files.ca_key).expect("CA key");
+        certs::generate_with_ca(
+            &SubjectNames::localhost(),
+            &ca_cert,
+            &ca_key,
+            &self.files.ca_cert,
+        )
+        .expect("issued")
     }
 
     pub fn client(&self, protocol: Protocol) -> TlsClient {
