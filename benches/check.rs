@@ -185,6 +185,8 @@ fn copy(input: &Path) -> PathBuf {
 }
 
 /// Runs counsel once; its wall time and peak resident set.
+// wait4 (the child's own peak RSS) has no safe std call; it reaps the child.
+#[allow(unsafe_code, clippy::zombie_processes)]
 fn counsel(mode: Mode, input: &Path, cache: &Path) -> Run {
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_counsel"))

@@ -107,10 +107,8 @@ fn an_enforcing_install_denies_the_same_deployment_with_counsels_explanation() {
         .run();
     assert_eq!(applied.code, Some(1), "{applied:#?}");
     assert_eq!(applied.stdout, "");
-    let denied = format!(
-        "Error from server (Forbidden): error when creating \"STDIN\": admission webhook \
-         \"validate.enforced.counsel.svc\" denied the request: "
-    );
+    let denied = "Error from server (Forbidden): error when creating \"STDIN\": admission webhook \
+                  \"validate.enforced.counsel.svc\" denied the request: ";
     // kubectl prints the warnings of warn-mode policies (workload hygiene)
     // first, then the denial.
     let at = applied.stderr.find("Error from server").expect("a denial");
@@ -119,7 +117,7 @@ fn an_enforcing_install_denies_the_same_deployment_with_counsels_explanation() {
         warnings.lines().all(|line| line.starts_with("Warning: ")),
         "{applied:#?}"
     );
-    assert!(error.starts_with(&denied), "{applied:#?}");
+    assert!(error.starts_with(denied), "{applied:#?}");
     assert!(
         error.contains(&format!("Deployment {namespace}/web")),
         "{applied:#?}"
@@ -216,11 +214,9 @@ fn an_ephemeral_container_is_judged_like_the_pods_own_containers() {
     let refused = debug(cluster, &namespace, "debugger");
     assert_eq!(refused.code, Some(1), "{refused:#?}");
     assert_eq!(refused.stdout, "");
-    let denied = format!(
-        "Error from server (Forbidden): admission webhook \"validate.debug-restricted.counsel.svc\" \
-         denied the request: "
-    );
-    assert!(refused.stderr.starts_with(&denied), "{refused:#?}");
+    let denied = "Error from server (Forbidden): admission webhook \
+                  \"validate.debug-restricted.counsel.svc\" denied the request: ";
+    assert!(refused.stderr.starts_with(denied), "{refused:#?}");
     assert!(
         refused
             .stderr
