@@ -4,11 +4,10 @@
 //! `POST /validate/{policy}`, and for policies in `fix` mode `POST /mutate`,
 //! `POST /mutate/{policy}`) and a plain-HTTP ops listener (`/healthz`,
 //! `/readyz`, `/metrics`) for the kubelet and Prometheus. Both are bound by
-//! [`Server::bind`] and served by [`Server::run`] until its shutdown future
-//! completes; then in-flight reviews are drained.
-//!
-//! Policies are installed with [`ServerState::set_policies`] once loaded;
-//! until then `/readyz` says so and reviews get 503.
+//! [`Server::bind`]; [`run`] serves them, loads the policies (until then
+//! `/readyz` says so and reviews get 503), reloads the certificate and the
+//! configuration when their files change, and when its shutdown future
+//! completes drains in-flight reviews and returns.
 
 pub mod admission;
 mod listener;
@@ -21,6 +20,7 @@ mod response;
 mod routes;
 mod state;
 mod tls;
+mod watch;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -29,18 +29,37 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::task::JoinError;
 use tokio_rustls::TlsAcceptor;
 
 pub use listener::ConnectionLimits;
 pub use metrics::Metrics;
-pub use policies::{Look, PolicySource};
+pub use policies::PolicySource;
 pub use pool::ReviewPool;
 pub use state::{Policies, RequestLimits, ServerState};
 pub use tls::{CertificatePaths, ReloadingCertificate, TlsError};
+pub use watch::Look;
 
-/// Why the server could not start.
+use crate::config::ConfigError;
+use crate::engine::EngineError;
+
+/// Why the server could not start, or stopped other than when told to.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// The policy engine could not be started.
+    #[error("starting the policy engine")]
+    Engine(#[source] EngineError),
+    /// The policies could not be loaded.
+    #[error(transparent)]
+    Policies(#[from] ConfigError),
+    /// A task of the server panicked.
+    #[error("{what}")]
+    Task {
+        /// What the task was doing.
+        what: &'static str,
+        /// How it ended.
+        source: JoinError,
+    },
     /// TLS could not be set up (certificate, key or client CA).
     #[error(transparent)]
     Tls(#[from] TlsError),
@@ -70,6 +89,9 @@ pub struct ServeOptions {
     pub client_ca: Option<PathBuf>,
     /// How often the certificate files are looked at.
     pub certificate_poll_interval: Duration,
+    /// How often the configuration file (and the modules it names) is
+    /// looked at.
+    pub config_poll_interval: Duration,
     /// Limits on one request.
     pub request_limits: RequestLimits,
     /// Bounds of the webhook listener's connections.
@@ -97,6 +119,7 @@ impl ServeOptions {
             certificate,
             client_ca: None,
             certificate_poll_interval: Duration::from_secs(1),
+            config_poll_interval: Duration::from_secs(2),
             request_limits: RequestLimits::default(),
             connection_limits: ConnectionLimits::webhook(),
             ops_connection_limits: ConnectionLimits::ops(),
@@ -106,7 +129,7 @@ impl ServeOptions {
     }
 }
 
-/// A bound, not yet running server.
+/// A bound server, to [`run`].
 pub struct Server {
     state: Arc<ServerState>,
     webhook: TcpListener,
@@ -158,9 +181,10 @@ impl Server {
         self.state.clone()
     }
 
-    /// Serves until `shutdown` completes, then stops accepting, drains
-    /// in-flight requests and returns.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
+    /// Serves both listeners and watches the certificate until `shutdown`
+    /// completes, then stops accepting, drains in-flight requests and
+    /// returns.
+    async fn serve(self, shutdown: impl Future<Output = ()> + Send) {
         let (webhook_addr, ops_addr) = (self.webhook_addr(), self.ops_addr());
         let Server {
             state,
@@ -170,12 +194,12 @@ impl Server {
             options,
         } = self;
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let watcher = tokio::spawn(
-            state
-                .certificate()
-                .clone()
-                .watch(options.certificate_poll_interval),
-        );
+        let certificate = state.certificate().clone();
+        let watcher = tokio::spawn(watch::poll(
+            "certificate",
+            options.certificate_poll_interval,
+            move || certificate.look(),
+        ));
         let ops_server = tokio::spawn(listener::serve(
             "metrics",
             ops,
@@ -206,4 +230,73 @@ impl Server {
         watcher.abort();
         tracing::info!("shut down");
     }
+}
+
+/// Runs `server` until `shutdown` completes: serves both listeners, loads
+/// the policies, reloads the certificate and the configuration when their
+/// files change, and at shutdown stops accepting, drains in-flight reviews
+/// and returns.
+///
+/// `policies` makes the policy source (starting the engine); it is called
+/// on a blocking thread once both listeners serve, so `/healthz` answers
+/// and `/readyz` says why it is not ready while policies load. When they do
+/// not load, the server stops and the error is returned.
+pub async fn run(
+    server: Server,
+    policies: impl FnOnce() -> Result<Arc<PolicySource>, ServeError> + Send + 'static,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let state = server.state();
+    let config_poll_interval = server.options.config_poll_interval;
+    // Stops the server when policies do not load; kept until the server
+    // stops, as dropping it would stop the server too.
+    let (stop, stop_requested) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server.serve(async move {
+        tokio::select! {
+            () = shutdown => {}
+            _ = stop_requested => {}
+        }
+    }));
+    let loaded = tokio::task::spawn_blocking(move || {
+        let source = policies()?;
+        let loaded = source.load()?;
+        Ok((source, loaded))
+    })
+    .await
+    .unwrap_or_else(|source| {
+        Err(ServeError::Task {
+            what: "loading policies",
+            source,
+        })
+    });
+    let (source, loaded) = match loaded {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            let _ = stop.send(());
+            let _ = serving.await;
+            return Err(error);
+        }
+    };
+    let names: Vec<&str> = loaded.reviewer.policies().collect();
+    // Said before the policies are installed, which wakes whoever waits
+    // for them (`counsel serve` then says how to try it).
+    tracing::info!("policies loaded: {}; ready", names.join(", "));
+    state.set_policies(loaded);
+    let config_watcher = source.is_file().then(|| {
+        let state = state.clone();
+        tokio::spawn(watch::poll(
+            "configuration",
+            config_poll_interval,
+            move || source.look(&state),
+        ))
+    });
+    let served = serving.await;
+    if let Some(watcher) = config_watcher {
+        watcher.abort();
+    }
+    drop(stop);
+    served.map_err(|source| ServeError::Task {
+        what: "the server task failed",
+        source,
+    })
 }

@@ -255,15 +255,7 @@ async fn rotation_serves_the_new_certificate_without_a_failed_request() {
 
     // Rotate: a new key and certificate from the same CA, as `counsel certs`
     // or cert-manager would write them.
-    let ca_cert = std::fs::read_to_string(&server.files.ca_cert).expect("ca");
-    let ca_key = std::fs::read_to_string(&server.files.ca_key).expect("ca key");
-    let rotated = certs::generate_with_ca(
-        &SubjectNames::localhost(),
-        &ca_cert,
-        &ca_key,
-        &server.files.ca_cert,
-    )
-    .expect("issued");
+    let rotated = server.renewed_certificate();
     let certs_dir = server.files.cert.parent().expect("dir").to_path_buf();
     rotated.write(&certs_dir).expect("written");
     let new_cert = CertificateDer::from_pem_slice(rotated.cert_pem.as_bytes()).expect("PEM");

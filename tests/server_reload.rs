@@ -1,7 +1,8 @@
-//! Reloading `counsel.yaml`: a file being rewritten in place is never
-//! served half-written, even when its first part is a valid configuration
-//! on its own; only a file that stays the same from one look to the next is
-//! loaded.
+//! Reloading `counsel.yaml` and the serving certificate, with the same
+//! watcher: a file being rewritten in place is never served half-written,
+//! even when its first part is a valid configuration on its own, and a
+//! certificate replaced before its key is served once both are in place;
+//! only files that stay the same from one look to the next are loaded.
 
 #[path = "support/client.rs"]
 mod client;
@@ -10,10 +11,13 @@ mod harness;
 
 use std::io::Write as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use client::Protocol;
 use counsel::server::{Look, PolicySource};
 use harness::{Harness, module, privileged_deployment, review};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
 use serde_json::Value;
 
 const JSON: Option<&str> = Some("application/json");
@@ -25,7 +29,7 @@ fn served(server: &Harness) -> Vec<String> {
 }
 
 /// One look of the watcher (blocking: it may compile).
-async fn look(source: &Arc<PolicySource>, server: &Harness) -> Look {
+async fn look(source: &Arc<PolicySource>, server: &Harness) -> Look<usize> {
     let (source, state) = (source.clone(), server.state.clone());
     tokio::task::spawn_blocking(move || source.look(&state))
         .await
@@ -62,7 +66,11 @@ async fn a_configuration_written_in_two_parts_is_served_only_whole() {
         "  - name: enforced\n    module: {}\n    mode: enforce\n",
         container_security.display()
     );
-    let mut server = Harness::start_unloaded(|_| {}).await;
+    // Only the test looks, one look at a time between its writes.
+    let mut server = Harness::start_unloaded(|options| {
+        options.config_poll_interval = Duration::from_secs(3600);
+    })
+    .await;
     let source = server.load(Some(&old)).await;
     let path = server.config_path.clone().expect("config file");
     assert_eq!(look(&source, &server).await, Look::Unchanged);
@@ -92,5 +100,51 @@ async fn a_configuration_written_in_two_parts_is_served_only_whole() {
     let denial = response["status"]["message"].as_str().expect("message");
     assert!(denial.contains("[enforced/"), "{denial}");
     assert_eq!(look(&source, &server).await, Look::Unchanged);
+    server.stop().await;
+}
+
+/// One look of the certificate's watcher (blocking: it parses keys).
+async fn look_at_certificate(server: &Harness) -> Look<()> {
+    let certificate = server.state.certificate().clone();
+    tokio::task::spawn_blocking(move || certificate.look())
+        .await
+        .expect("look")
+}
+
+async fn served_certificate(server: &Harness) -> CertificateDer<'static> {
+    let connection = server
+        .client(Protocol::Http2)
+        .connect()
+        .await
+        .expect("connects");
+    connection.peer_certificate
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_replaced_before_its_key_is_served_once_both_are_in_place() {
+    // Only the test looks, one look at a time between its writes.
+    let server = Harness::start_with(None, |options| {
+        options.certificate_poll_interval = Duration::from_secs(3600);
+    })
+    .await;
+    let old = served_certificate(&server).await;
+    let rotated = server.renewed_certificate();
+    let new = CertificateDer::from_pem_slice(rotated.cert_pem.as_bytes()).expect("PEM");
+    assert_eq!(look_at_certificate(&server).await, Look::Unchanged);
+
+    // The certificate is in place, its key not yet: nothing is tried.
+    std::fs::write(&server.files.cert, &rotated.cert_pem).expect("certificate written");
+    assert_eq!(look_at_certificate(&server).await, Look::Settling);
+    assert_eq!(served_certificate(&server).await, old);
+
+    // Then the key: changed again, so still the old pair.
+    std::fs::write(&server.files.key, &rotated.key_pem).expect("key written");
+    assert_eq!(look_at_certificate(&server).await, Look::Settling);
+    assert_eq!(served_certificate(&server).await, old);
+
+    // The same on the next look: the new pair is served.
+    assert_eq!(look_at_certificate(&server).await, Look::Reloaded(()));
+    assert_eq!(served_certificate(&server).await, new);
+    assert_eq!(look_at_certificate(&server).await, Look::Unchanged);
     server.stop().await;
 }

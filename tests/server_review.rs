@@ -549,9 +549,10 @@ async fn under_overload_reviews_are_answered_in_time_per_failure_policy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_configuration_is_reloaded_and_a_broken_one_refused() {
-    let mut server = Harness::start_unloaded(|_| {}).await;
-    let source = server.load(Some(&container_security("enforce", ""))).await;
-    let watcher = tokio::spawn(source.watch(server.state.clone(), Duration::from_millis(100)));
+    let server = Harness::start_with(Some(&container_security("enforce", "")), |options| {
+        options.config_poll_interval = Duration::from_millis(100);
+    })
+    .await;
     let privileged = || review("reload", "CREATE", Some(&privileged_deployment()), None);
     assert_eq!(
         answer(&server, Protocol::Http2, "/validate", privileged()).await["allowed"],
@@ -579,10 +580,20 @@ async fn a_changed_configuration_is_reloaded_and_a_broken_one_refused() {
         "policies:\n  - name: broken\n    modul: nowhere.wasm\n",
     )
     .expect("rewritten");
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let metrics = loop {
+        let metrics = client::http_get(server.ops, "/metrics").await.text();
+        if metrics.contains("counsel_reloads_total{what=\"config\",outcome=\"failure\"} 1\n") {
+            break metrics;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the broken configuration was never refused: {metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let response = answer(&server, Protocol::Http2, "/validate", privileged()).await;
     assert_eq!(response["allowed"], true, "the previous policies stay");
-    let metrics = client::http_get(server.ops, "/metrics").await.text();
     assert!(
         metrics.contains("counsel_reloads_total{what=\"config\",outcome=\"success\"} 1\n"),
         "{metrics}"
@@ -591,7 +602,6 @@ async fn a_changed_configuration_is_reloaded_and_a_broken_one_refused() {
         metrics.contains("counsel_reloads_total{what=\"config\",outcome=\"failure\"} 1\n"),
         "{metrics}"
     );
-    watcher.abort();
     server.stop().await;
 }
 

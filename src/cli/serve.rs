@@ -9,14 +9,12 @@ use std::time::Duration;
 use anyhow::Context as _;
 use counsel::certs;
 use counsel::engine::{Engine, EngineOptions};
-use counsel::server::{CertificatePaths, PolicySource, ServeOptions, Server};
+use counsel::server::{self, CertificatePaths, PolicySource, ServeError, ServeOptions, Server};
 
 use super::PolicyArgs;
 
 /// Where development certificates live when no certificate is given.
 const DEV_CERTS_DIR: &str = "certs";
-/// How often `counsel.yaml` is looked at for changes.
-const CONFIG_POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Serve the admission webhook over HTTPS.
 ///
@@ -181,50 +179,31 @@ async fn serve(
     let server = Server::bind(options).await?;
     let state = server.state();
     let webhook_addr = server.webhook_addr();
-    // Kept until the server stops: dropping it would stop the server.
-    let (stop, stop_requested) = tokio::sync::oneshot::channel::<()>();
-    let delay = Duration::from_secs(args.shutdown_delay.into());
-    let serving = tokio::spawn(server.run(async move {
-        tokio::select! {
-            signal = termination() => {
-                if signal == Termination::Sigterm && !delay.is_zero() {
-                    tracing::info!(
-                        "SIGTERM received: serving {} s more while the API server stops calling this pod (--shutdown-delay)",
-                        delay.as_secs()
-                    );
-                    tokio::time::sleep(delay).await;
-                }
-            }
-            _ = stop_requested => {}
-        }
-    }));
-
     let config_path = args.policies.config.clone();
-    let loaded = tokio::task::spawn_blocking(move || {
-        let engine = Engine::new(engine_options).context("starting the policy engine")?;
-        let source = PolicySource::new(config_path, Arc::new(engine));
-        let policies = source.load()?;
-        anyhow::Ok((source, policies))
-    })
-    .await
-    .context("loading policies")?;
-    let (source, policies) = match loaded {
-        Ok(loaded) => loaded,
-        Err(error) => {
-            let _ = stop.send(());
-            let _ = serving.await;
-            return Err(error);
+    let policies = move || {
+        let engine = Engine::new(engine_options).map_err(ServeError::Engine)?;
+        Ok(Arc::new(PolicySource::new(config_path, Arc::new(engine))))
+    };
+    let delay = Duration::from_secs(args.shutdown_delay.into());
+    let shutdown = async move {
+        let signal = termination().await;
+        if signal == Termination::Sigterm && !delay.is_zero() {
+            tracing::info!(
+                "SIGTERM received: serving {} s more while the API server stops calling this pod (--shutdown-delay)",
+                delay.as_secs()
+            );
+            tokio::time::sleep(delay).await;
         }
     };
-    let names: Vec<String> = policies.reviewer.policies().map(str::to_owned).collect();
-    state.set_policies(policies);
-    tracing::info!("policies loaded: {}; ready", names.join(", "));
-    print_try_it(args.log_format, webhook_addr, dev_ca.as_deref());
-    let watcher = tokio::spawn(Arc::new(source).watch(state, CONFIG_POLL_INTERVAL));
-    let result = serving.await;
-    watcher.abort();
-    drop(stop);
-    result.context("the server task failed")?;
+    let running = server::run(server, policies, shutdown);
+    tokio::pin!(running);
+    tokio::select! {
+        result = &mut running => return result.map(|()| ExitCode::SUCCESS).map_err(Into::into),
+        () = state.policies_loaded() => {
+            print_try_it(args.log_format, webhook_addr, dev_ca.as_deref());
+        }
+    }
+    running.await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,13 +2,13 @@
 //! `counsel.yaml` or a module it names changes.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
 use super::metrics::Reloaded;
 use super::state::{Policies, ServerState};
+use super::watch::{Fingerprint, Look, Watcher};
 use crate::config::{Config, ConfigError, Module, Origin};
 use crate::engine::Engine;
 use crate::review::Reviewer;
@@ -16,46 +16,12 @@ use crate::review::Reviewer;
 /// Where policies come from: a configuration file, or the built-in
 /// configuration (bundled policies, never reloaded).
 ///
-/// A changed file is loaded only once it is stable: the same on two looks
-/// in a row. A file being written in place (whose first part may be a
-/// valid configuration on its own) is never served half-written, as long
-/// as the writer does not pause longer than the interval between looks;
-/// replacing the file by an atomic rename is always safe.
+/// A change to the file or to a module it names is loaded once it is
+/// stable (see [`watch`](super::watch)).
 pub struct PolicySource {
     config_path: Option<PathBuf>,
     engine: Arc<Engine>,
-    looks: Mutex<Looks>,
-}
-
-/// What the looks so far found.
-#[derive(Default)]
-struct Looks {
-    /// What the policies being served were loaded from.
-    loaded_from: Option<Fingerprint>,
-    /// A change seen by the last look, to load if the next sees it again.
-    settling: Option<Fingerprint>,
-    /// A change that did not load (logged and counted once).
-    refused: Option<Fingerprint>,
-}
-
-type Fingerprint = [u8; 32];
-
-/// What one look at the configuration found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Look {
-    /// Nothing changed (or the change was refused already).
-    Unchanged,
-    /// A change, not loaded yet: the next look loads it if it is the same.
-    Settling,
-    /// A change that stayed the same, loaded and now served: this many
-    /// policies.
-    Reloaded(usize),
-    /// A change that stayed the same but does not load; the previous
-    /// policies keep serving.
-    Refused(String),
-    /// Nothing to look at: the built-in configuration, or no policies
-    /// served yet.
-    Idle,
+    watcher: Watcher,
 }
 
 impl PolicySource {
@@ -65,8 +31,13 @@ impl PolicySource {
         PolicySource {
             config_path,
             engine,
-            looks: Mutex::new(Looks::default()),
+            watcher: Watcher::default(),
         }
+    }
+
+    /// Whether there is a file to watch (not the built-in configuration).
+    pub fn is_file(&self) -> bool {
+        self.config_path.is_some()
     }
 
     /// Reads the configuration and loads every policy. Blocking and slow
@@ -82,18 +53,15 @@ impl PolicySource {
             None => (Config::builtin(), [0; 32]),
         };
         let reviewer = Reviewer::load(&config, &self.engine)?;
-        self.looks().loaded_from = Some(fingerprint);
+        self.watcher.served(fingerprint);
         Ok(Policies { config, reviewer })
-    }
-
-    fn looks(&self) -> std::sync::MutexGuard<'_, Looks> {
-        self.looks.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Looks at the configuration once (blocking): when it or a module it
     /// names changed and is the same as on the last look, loads it and
     /// swaps it in; a change that does not load is logged and counted once.
-    pub fn look(&self, state: &ServerState) -> Look {
+    /// [`Look::Reloaded`] says how many policies are served.
+    pub fn look(&self, state: &ServerState) -> Look<usize> {
         let (Some(path), Some(served)) = (&self.config_path, state.policies()) else {
             return Look::Idle;
         };
@@ -102,59 +70,28 @@ impl PolicySource {
         // With the modules of the configuration read, or of the served one
         // when it does not parse (it is refused either way).
         let now = fingerprint(read.digest, parsed.as_ref().unwrap_or(&served.config));
-        {
-            let mut looks = self.looks();
-            if looks.loaded_from == Some(now) || looks.refused == Some(now) {
-                looks.settling = None;
-                return Look::Unchanged;
-            }
-            if looks.settling != Some(now) {
-                looks.settling = Some(now);
-                return Look::Settling;
-            }
-            looks.settling = None;
-        }
-        let loaded = parsed.and_then(|config| {
-            let reviewer = Reviewer::load(&config, &self.engine)?;
-            Ok(Policies { config, reviewer })
+        let look = self.watcher.look(now, || {
+            let config = parsed.map_err(|error| error.to_string())?;
+            let reviewer =
+                Reviewer::load(&config, &self.engine).map_err(|error| error.to_string())?;
+            let count = reviewer.policies().count();
+            state.set_policies(Policies { config, reviewer });
+            Ok(count)
         });
-        match loaded {
-            Ok(policies) => {
-                let count = policies.reviewer.policies().count();
-                state.set_policies(policies);
-                self.looks().loaded_from = Some(now);
+        match &look {
+            Look::Reloaded(count) => {
                 state.metrics().record_reload(Reloaded::Config, true);
                 tracing::info!("configuration reloaded: {count} policies");
-                Look::Reloaded(count)
             }
-            Err(error) => {
-                self.looks().refused = Some(now);
+            Look::Refused(error) => {
                 state.metrics().record_reload(Reloaded::Config, false);
                 tracing::error!(
                     "configuration change refused, still using the previous policies: {error}"
                 );
-                Look::Refused(error.to_string())
             }
+            Look::Unchanged | Look::Settling | Look::Idle => {}
         }
-    }
-
-    /// [Looks](PolicySource::look) at the configuration every `interval`
-    /// until the task is dropped; returns at once for the built-in
-    /// configuration.
-    pub async fn watch(self: Arc<Self>, state: Arc<ServerState>, interval: Duration) {
-        if self.config_path.is_none() {
-            return;
-        }
-        let mut ticks = tokio::time::interval(interval);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            let this = self.clone();
-            let state = state.clone();
-            if let Err(error) = tokio::task::spawn_blocking(move || this.look(&state)).await {
-                tracing::error!("configuration watcher failed: {error}");
-            }
-        }
+        look
     }
 }
 

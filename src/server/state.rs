@@ -89,6 +89,8 @@ impl Default for RequestLimits {
 /// Shared by every handler of both listeners.
 pub struct ServerState {
     policies: RwLock<Option<Arc<Policies>>>,
+    /// Whether policies were ever installed: an event to wait for.
+    loaded: tokio::sync::watch::Sender<bool>,
     certificate: Arc<ReloadingCertificate>,
     metrics: Arc<Metrics>,
     pool: ReviewPool,
@@ -106,6 +108,7 @@ impl ServerState {
     ) -> Self {
         ServerState {
             policies: RwLock::new(None),
+            loaded: tokio::sync::watch::Sender::new(false),
             certificate,
             metrics,
             pool,
@@ -124,6 +127,14 @@ impl ServerState {
             .policies
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(policies));
+        self.loaded.send_replace(true);
+    }
+
+    /// Completes once policies are installed (at once if they are).
+    pub async fn policies_loaded(&self) {
+        let mut loaded = self.loaded.subscribe();
+        // The sender lives as long as `self`: waiting cannot fail.
+        let _ = loaded.wait_for(|loaded| *loaded).await;
     }
 
     /// The policies reviews run against now; `None` until loaded.

@@ -7,9 +7,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use counsel::certs::{self, CertFiles, SubjectNames};
+use counsel::certs::{self, CertFiles, GeneratedCertificates, SubjectNames};
 use counsel::engine::{Engine, EngineOptions};
-use counsel::server::{CertificatePaths, PolicySource, ServeOptions, Server, ServerState};
+use counsel::server::{
+    self, CertificatePaths, PolicySource, ServeError, ServeOptions, Server, ServerState,
+};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -31,12 +33,17 @@ pub struct Harness {
     pub ops: SocketAddr,
     pub state: Arc<ServerState>,
     pub config_path: Option<PathBuf>,
+    /// Where the server, started unloaded, waits for its configuration.
+    config: Option<std::sync::mpsc::Sender<Option<PathBuf>>>,
+    source: Option<oneshot::Receiver<Arc<PolicySource>>>,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    task: Option<JoinHandle<Result<(), ServeError>>>,
 }
 
 impl Harness {
-    /// A server with no policies loaded yet.
+    /// A server started by `server::run`, with no policies loaded yet: the
+    /// policy source it asks for is made when the test calls
+    /// [`Harness::load`].
     pub async fn start_unloaded(configure: impl FnOnce(&mut ServeOptions)) -> Harness {
         let dir = tempfile::tempdir().expect("temp dir");
         let files = certs::generate(&SubjectNames::localhost())
@@ -54,8 +61,19 @@ impl Harness {
         configure(&mut options);
         let server = Server::bind(options).await.expect("server binds");
         let (webhook, ops, state) = (server.webhook_addr(), server.ops_addr(), server.state());
+        let (config, configured) = std::sync::mpsc::channel::<Option<PathBuf>>();
+        let (made, source) = oneshot::channel();
+        let policies = move || {
+            // A harness stopped before it loaded anything serves the
+            // built-in configuration meanwhile.
+            let config_path = configured.recv().unwrap_or(None);
+            let engine = Engine::new(EngineOptions::default()).map_err(ServeError::Engine)?;
+            let source = Arc::new(PolicySource::new(config_path, Arc::new(engine)));
+            let _ = made.send(source.clone());
+            Ok(source)
+        };
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server.run(async move {
+        let task = tokio::spawn(server::run(server, policies, async move {
             let _ = stopped.await;
         }));
         let ca_pem = std::fs::read(&files.ca_cert).expect("CA");
@@ -67,6 +85,8 @@ impl Harness {
             ops,
             state,
             config_path: None,
+            config: Some(config),
+            source: Some(source),
             stop: Some(stop),
             task: Some(task),
         }
@@ -86,7 +106,8 @@ impl Harness {
         harness
     }
 
-    /// Loads policies (as `counsel serve` does after binding) and installs them.
+    /// Gives the server its configuration and waits until it has loaded
+    /// and installed the policies; returns the source they came from.
     pub async fn load(&mut self, config: Option<&str>) -> Arc<PolicySource> {
         let config_path = config.map(|yaml| {
             let path = self.dir.path().join("counsel.yaml");
@@ -94,15 +115,37 @@ impl Harness {
             path
         });
         self.config_path = config_path.clone();
-        let state = self.state.clone();
-        tokio::task::spawn_blocking(move || {
-            let engine = Engine::new(EngineOptions::default()).expect("engine");
-            let source = Arc::new(PolicySource::new(config_path, Arc::new(engine)));
-            state.set_policies(source.load().expect("policies load"));
-            source
-        })
-        .await
-        .expect("loading task")
+        self.config
+            .take()
+            .expect("loaded once")
+            .send(config_path)
+            .expect("the server waits for its configuration");
+        let source = self
+            .source
+            .take()
+            .expect("loaded once")
+            .await
+            .expect("the policy source is made");
+        let task = self.task.as_mut().expect("running");
+        tokio::select! {
+            () = self.state.policies_loaded() => {}
+            ended = task => panic!("the server stopped instead of loading policies: {ended:?}"),
+        }
+        source
+    }
+
+    /// A new serving certificate for localhost from the server's CA, as
+    /// `counsel certs` or cert-manager would issue it (not written yet).
+    pub fn renewed_certificate(&self) -> GeneratedCertificates {
+        let ca_cert = std::fs::read_to_string(&self.files.ca_cert).expect("CA");
+        let ca_key = std::fs::read_to_string(&self.files.ca_key).expect("CA key");
+        certs::generate_with_ca(
+            &SubjectNames::localhost(),
+            &ca_cert,
+            &ca_key,
+            &self.files.ca_cert,
+        )
+        .expect("issued")
     }
 
     pub fn client(&self, protocol: Protocol) -> TlsClient {
@@ -111,11 +154,12 @@ impl Harness {
 
     /// Stops the server (draining) and waits for it.
     pub async fn stop(mut self) {
+        self.config.take();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
-            task.await.expect("server task");
+            task.await.expect("server task").expect("the server ran");
         }
     }
 }

@@ -5,8 +5,8 @@
 //! certificate; connections already open keep theirs and nothing in flight
 //! fails.
 
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::SystemTime;
 
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
@@ -15,38 +15,12 @@ use sha2::{Digest, Sha256};
 use super::{CertificatePaths, TlsError, provider};
 use crate::certs::{self, CertError, Validity};
 use crate::server::metrics::{Metrics, Reloaded};
-
-type Fingerprint = [u8; 32];
+use crate::server::watch::{Fingerprint, Look, Watcher};
 
 /// A certificate/key pair as served.
 struct Served {
     key: Arc<CertifiedKey>,
     validity: Validity,
-    fingerprint: Fingerprint,
-}
-
-/// What the watcher remembers between two looks at the files.
-#[derive(Default)]
-struct WatchState {
-    /// Content that failed to load once: a rotation may be half-way (the
-    /// certificate renamed into place, the key not yet), so it gets one more
-    /// look before it is refused.
-    pending: Option<Fingerprint>,
-    /// Content already refused and logged; not logged again.
-    refused: Option<Fingerprint>,
-}
-
-/// What [`ReloadingCertificate::check_for_update`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReloadOutcome {
-    /// The files hold what is being served.
-    Unchanged,
-    /// A new pair is being served.
-    Reloaded,
-    /// The files changed but do not load; looking again before refusing.
-    Pending,
-    /// The new content was refused; the previous pair is still served.
-    Refused(String),
 }
 
 /// The serving certificate and key of the webhook listener; a rustls
@@ -54,7 +28,7 @@ pub enum ReloadOutcome {
 pub struct ReloadingCertificate {
     paths: CertificatePaths,
     current: RwLock<Arc<Served>>,
-    watch: Mutex<WatchState>,
+    watcher: Watcher,
     metrics: Arc<Metrics>,
 }
 
@@ -73,6 +47,8 @@ impl ReloadingCertificate {
     pub fn load(paths: CertificatePaths, metrics: Arc<Metrics>) -> Result<Arc<Self>, TlsError> {
         let (cert_pem, key_pem) = read_pair(&paths)?;
         let served = parse_pair(&paths, &cert_pem, &key_pem)?;
+        let watcher = Watcher::default();
+        watcher.served(fingerprint(&[&cert_pem, &key_pem]));
         if !served.validity.contains(SystemTime::now()) {
             tracing::error!(
                 cert = %paths.cert.display(),
@@ -84,7 +60,7 @@ impl ReloadingCertificate {
         Ok(Arc::new(ReloadingCertificate {
             paths,
             current: RwLock::new(Arc::new(served)),
-            watch: Mutex::new(WatchState::default()),
+            watcher,
             metrics,
         }))
     }
@@ -106,26 +82,22 @@ impl ReloadingCertificate {
             .clone()
     }
 
-    /// Reads the files and, when their content changed and loads as a valid
-    /// pair, serves the new pair. Blocking (file I/O and key parsing).
-    pub fn check_for_update(&self) -> ReloadOutcome {
+    /// Looks at the files once (blocking: file I/O and key parsing): when
+    /// their content changed and is the same as on the last look, and loads
+    /// as a valid pair, serves the new pair; a change that does not load is
+    /// logged and counted once.
+    pub fn look(&self) -> Look<()> {
         // Content, not mtimes, decides: secret volumes swap symlinks and
         // mtimes have coarse granularity; the files are a few KB.
         let read = read_pair(&self.paths);
-        let fingerprint = match &read {
+        let now = match &read {
             Ok((cert, key)) => fingerprint(&[cert, key]),
             Err(error) => fingerprint(&[error.to_string().as_bytes()]),
         };
-        if fingerprint == self.served().fingerprint {
-            self.watch_state().pending = None;
-            return ReloadOutcome::Unchanged;
-        }
-        let mut watch = self.watch_state();
-        if watch.refused == Some(fingerprint) {
-            return ReloadOutcome::Unchanged;
-        }
-        let loaded = read.map_err(TlsError::from).and_then(|(cert, key)| {
-            let served = parse_pair(&self.paths, &cert, &key)?;
+        let old = self.validity();
+        let look = self.watcher.look(now, || {
+            let (cert, key) = read.map_err(|error| error.to_string())?;
+            let served = parse_pair(&self.paths, &cert, &key).map_err(|error| error.to_string())?;
             if served.validity.not_after < SystemTime::now() {
                 return Err(TlsError::Pair {
                     cert: self.paths.cert.clone(),
@@ -134,60 +106,30 @@ impl ReloadingCertificate {
                         "the new certificate has expired ({})",
                         describe_validity(&served.validity)
                     ),
-                });
+                }
+                .to_string());
             }
-            Ok(served)
+            tracing::info!(
+                cert = %self.paths.cert.display(),
+                "serving certificate reloaded ({})",
+                describe_validity(&served.validity)
+            );
+            self.metrics
+                .set_certificate_expiry(served.validity.not_after);
+            self.metrics.record_reload(Reloaded::Certificate, true);
+            *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(served);
+            Ok(())
         });
-        match loaded {
-            Ok(served) => {
-                tracing::info!(
-                    cert = %self.paths.cert.display(),
-                    "serving certificate reloaded ({})",
-                    describe_validity(&served.validity)
-                );
-                self.metrics
-                    .set_certificate_expiry(served.validity.not_after);
-                self.metrics.record_reload(Reloaded::Certificate, true);
-                *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(served);
-                *watch = WatchState::default();
-                ReloadOutcome::Reloaded
-            }
-            Err(_) if watch.pending != Some(fingerprint) => {
-                watch.pending = Some(fingerprint);
-                ReloadOutcome::Pending
-            }
-            Err(error) => {
-                let old = self.served().validity;
-                tracing::error!(
-                    cert = %self.paths.cert.display(),
-                    key = %self.paths.key.display(),
-                    "refused the changed serving certificate, still serving the previous one ({}): {error}",
-                    describe_validity(&old)
-                );
-                self.metrics.record_reload(Reloaded::Certificate, false);
-                watch.pending = None;
-                watch.refused = Some(fingerprint);
-                ReloadOutcome::Refused(error.to_string())
-            }
+        if let Look::Refused(error) = &look {
+            tracing::error!(
+                cert = %self.paths.cert.display(),
+                key = %self.paths.key.display(),
+                "refused the changed serving certificate, still serving the previous one ({}): {error}",
+                describe_validity(&old)
+            );
+            self.metrics.record_reload(Reloaded::Certificate, false);
         }
-    }
-
-    fn watch_state(&self) -> std::sync::MutexGuard<'_, WatchState> {
-        self.watch.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Looks at the files every `interval` until the task is dropped.
-    pub async fn watch(self: Arc<Self>, interval: Duration) {
-        let mut ticks = tokio::time::interval(interval);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticks.tick().await;
-        loop {
-            ticks.tick().await;
-            let this = self.clone();
-            if let Err(error) = tokio::task::spawn_blocking(move || this.check_for_update()).await {
-                tracing::error!("certificate watcher failed: {error}");
-            }
-        }
+        look
     }
 }
 
@@ -235,7 +177,6 @@ fn parse_pair(
     Ok(Served {
         key: Arc::new(certified),
         validity,
-        fingerprint: fingerprint(&[cert_pem, key_pem]),
     })
 }
 
