@@ -523,7 +523,6 @@ struct CloseWatch(std::os::fd::OwnedFd);
 // std has no inotify; the libc calls are unsafe: see the SAFETY comments.
 #[allow(unsafe_code)]
 impl CloseWatch {
-    #[allow(unsafe_code)] // inotify has no safe binding in std.
     fn new(path: &Path) -> CloseWatch {
         use std::os::fd::FromRawFd as _;
         use std::os::unix::ffi::OsStrExt as _;
@@ -538,7 +537,6 @@ impl CloseWatch {
         }
     }
 
-    #[allow(unsafe_code)] // reading an inotify descriptor: no safe std call.
     fn wait(&self) {
         use std::os::fd::AsRawFd as _;
         let mut buffer = [0u8; 4096];
