@@ -80,6 +80,23 @@ pub struct PolicyConfig {
     pub rules: BTreeMap<String, RuleOverride>,
     /// The line the policy's entry starts on, for messages.
     pub line: Option<usize>,
+    /// The line of every node of `settings`, by JSON Pointer into the
+    /// settings, for messages about a setting.
+    pub settings_lines: BTreeMap<String, usize>,
+}
+
+impl PolicyConfig {
+    /// The line of the setting at `pointer` (into the settings), or of its
+    /// nearest parent that has one.
+    pub fn settings_line(&self, pointer: &str) -> Option<usize> {
+        let mut at = pointer;
+        loop {
+            if let Some(line) = self.settings_lines.get(at) {
+                return Some(*line);
+            }
+            at = &at[..at.rfind('/')?];
+        }
+    }
 }
 
 /// Where a policy's component comes from.

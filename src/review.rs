@@ -4,6 +4,7 @@
 //! judged on when its object already exists is decided here too
 //! (`updates.rs`).
 
+mod settings_rules;
 mod updates;
 
 use std::sync::Arc;
@@ -16,6 +17,9 @@ use crate::explain::{
 };
 use crate::matching;
 use crate::request::{Operation, Request};
+
+/// The rule the SDK adds to every catalog.
+const INVALID_FIELD: &str = "invalid-field";
 
 /// The loaded policies of a configuration, ready to review requests.
 /// `Send + Sync`: share it in an `Arc`; `review` is CPU-bound and
@@ -269,13 +273,28 @@ fn load_policy(
     let settings = policy.settings.to_string();
     match loaded.validate_settings(&settings) {
         Ok(Ok(())) => {}
-        Ok(Err(message)) => return Err(error(None, format!("settings: {message}"))),
+        Ok(Err(message)) => {
+            let line = settings_rules::error_pointer(&message)
+                .and_then(|pointer| policy.settings_line(&pointer));
+            return Err(error(line, format!("settings: {message}")));
+        }
         Err(failure) => {
             return Err(error(
                 None,
                 format!("settings could not be checked: the policy {failure}"),
             ));
         }
+    }
+    let mut loaded = loaded;
+    // Only a policy with no rules of its own takes its rules from its
+    // settings (the SDK's built-in `invalid-field` aside).
+    if loaded.metadata().rules.iter().all(|r| r.id == INVALID_FIELD) {
+        let rules = settings_rules::catalog(&policy.settings).map_err(|e| {
+            error(policy.settings_line(&e.pointer), format!("settings: {}", e.message))
+        })?;
+        loaded
+            .add_settings_rules(rules)
+            .map_err(|message| error(None, format!("settings: {message}")))?;
     }
     for (id, rule) in &policy.rules {
         if loaded.metadata().rule(id).is_none() {

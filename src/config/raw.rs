@@ -244,6 +244,8 @@ fn check(
         Some(settings @ Value::Object(_)) => settings,
         Some(_) => return Err(field_error("settings", "settings must be a mapping".into())),
     };
+    let mut settings_lines = BTreeMap::new();
+    record_lines(&settings, "", &format!("{pointer}/settings"), reporter, &mut settings_lines);
     let mut limits = Limits::default();
     if let Some(timeout) = &raw.timeout {
         limits.timeout = quantity::duration(timeout).map_err(|e| field_error("timeout", e))?;
@@ -284,5 +286,34 @@ fn check(
         contact: raw.contact,
         rules,
         line: reporter.line(pointer),
+        settings_lines,
     })
+}
+
+/// Records the line of `value` (at `at` in the settings, `in_file` in the
+/// document) and of everything in it.
+fn record_lines(
+    value: &Value,
+    at: &str,
+    in_file: &str,
+    reporter: &Reporter<'_>,
+    lines: &mut BTreeMap<String, usize>,
+) {
+    let Some(line) = reporter.line(in_file) else {
+        return;
+    };
+    lines.insert(at.to_owned(), line);
+    let mut record = |token: &str, child: &Value| {
+        let at = counsel_edit::pointer::push(at, token);
+        let in_file = counsel_edit::pointer::push(in_file, token);
+        record_lines(child, &at, &in_file, reporter, lines);
+    };
+    match value {
+        Value::Object(map) => map.iter().for_each(|(key, child)| record(key, child)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .for_each(|(index, child)| record(&index.to_string(), child)),
+        _ => {}
+    }
 }

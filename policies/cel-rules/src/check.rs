@@ -97,6 +97,15 @@ fn check_vap(entry: &VapEntry, at: &str, ids: &mut HashSet<String>) -> Result<()
         let extra = entry.validations.get(index);
         let id = validation_id(name, index, count, extra.and_then(|e| e.id.as_deref()));
         let spec_at = format!("{at}.policy.spec.validations[{index}]");
+        if !is_id(&id) {
+            let field = match extra.and_then(|e| e.id.as_ref()) {
+                Some(_) => format!("{at}.validations[{index}].id"),
+                None => format!("{at}.policy.metadata.name"),
+            };
+            return Err(format!(
+                "setting `{field}`: the rule id {id:?} is not kebab-case; give the validation an `id` in `validations`"
+            ));
+        }
         if !ids.insert(id.clone()) {
             return Err(format!("setting `{spec_at}`: the rule id {id:?} is used twice"));
         }
