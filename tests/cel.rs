@@ -7,10 +7,14 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn counsel(dir: &Path, args: &[&str]) -> Output {
+    counsel_caching_in(dir, &dir.join(".cache"), args)
+}
+
+fn counsel_caching_in(dir: &Path, cache: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_counsel"))
         .args(args)
         .current_dir(dir)
-        .env("COUNSEL_CACHE_DIR", dir.join(".cache"))
+        .env("COUNSEL_CACHE_DIR", cache)
         .output()
         .expect("counsel runs")
 }
@@ -194,4 +198,22 @@ fn a_broken_expression_stops_the_load_naming_file_line_rule_and_position() {
         text(&output.stderr),
         "error: counsel.yaml:11: policy \"house-rules\": settings: setting `rules[0].severity`: unknown variant `urgent`, expected one of `low`, `medium`, `high`, `critical`\n"
     );
+}
+
+#[test]
+fn the_readme_shows_what_the_example_gives() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cache = tempfile::tempdir().expect("tempdir");
+    let output = counsel_caching_in(
+        root,
+        cache.path(),
+        &["check", "-c", "examples/counsel-cel.yaml", "-f", "examples/deployment-privileged.yaml"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let shown = format!(
+        "$ counsel check -c examples/counsel-cel.yaml -f examples/deployment-privileged.yaml\n{}```",
+        text(&output.stdout)
+    );
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    assert!(readme.contains(&shown), "README.md should show:\n{shown}");
 }

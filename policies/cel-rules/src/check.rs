@@ -38,7 +38,10 @@ pub fn settings(settings: &Settings) -> Result<(), String> {
     for (index, rule) in settings.rules.iter().enumerate() {
         let at = format!("rules[{index}]");
         if !ids.insert(rule.id.clone()) {
-            return Err(format!("setting `{at}.id`: the rule id {:?} is used twice", rule.id));
+            return Err(format!(
+                "setting `{at}.id`: the rule id {:?} is used twice",
+                rule.id
+            ));
         }
         check_rule(rule, &at)?;
     }
@@ -58,9 +61,21 @@ fn check_rule(rule: &RuleSpec, at: &str) -> Result<(), String> {
     }
     let names = rule_variables(rule.for_each);
     let label = format!("rule {:?}", rule.id);
-    expression(&rule.validate, &names, Expect::Bool, &format!("{at}.validate"), &label)?;
+    expression(
+        &rule.validate,
+        &names,
+        Expect::Bool,
+        &format!("{at}.validate"),
+        &label,
+    )?;
     if let Some(message) = &rule.message {
-        expression(message, &names, Expect::String, &format!("{at}.message"), &label)?;
+        expression(
+            message,
+            &names,
+            Expect::String,
+            &format!("{at}.message"),
+            &label,
+        )?;
     }
     fixes(&rule.fixes, &names, at, &label)
 }
@@ -69,12 +84,16 @@ fn check_vap(entry: &VapEntry, at: &str, ids: &mut HashSet<String>) -> Result<()
     let vap = &entry.policy;
     let name = &vap.metadata.name;
     if name.is_empty() {
-        return Err(format!("setting `{at}.policy.metadata.name`: the ValidatingAdmissionPolicy needs a name"));
+        return Err(format!(
+            "setting `{at}.policy.metadata.name`: the ValidatingAdmissionPolicy needs a name"
+        ));
     }
     let label = format!("ValidatingAdmissionPolicy {name:?}");
     let spec = &vap.spec;
     if spec.validations.is_empty() {
-        return Err(format!("setting `{at}.policy.spec.validations`: {label} has no validations"));
+        return Err(format!(
+            "setting `{at}.policy.spec.validations`: {label} has no validations"
+        ));
     }
     if entry.validations.len() > spec.validations.len() {
         return Err(format!(
@@ -107,7 +126,9 @@ fn check_vap(entry: &VapEntry, at: &str, ids: &mut HashSet<String>) -> Result<()
             ));
         }
         if !ids.insert(id.clone()) {
-            return Err(format!("setting `{spec_at}`: the rule id {id:?} is used twice"));
+            return Err(format!(
+                "setting `{spec_at}`: the rule id {id:?} is used twice"
+            ));
         }
         let label = format!("{label}, validation {}", index + 1);
         let field = format!("{spec_at}.expression");
@@ -117,7 +138,12 @@ fn check_vap(entry: &VapEntry, at: &str, ids: &mut HashSet<String>) -> Result<()
             expression(message, &names, Expect::String, &field, &label)?;
         }
         if let Some(extra) = extra {
-            fixes(&extra.fixes, &names, &format!("{at}.validations[{index}]"), &label)?;
+            fixes(
+                &extra.fixes,
+                &names,
+                &format!("{at}.validations[{index}]"),
+                &label,
+            )?;
         }
     }
     Ok(())

@@ -24,12 +24,12 @@ pub struct Explanation<'a> {
 }
 
 /// The element a rule is evaluated for: the object, or one container or
-/// pod spec in it, with its pointer and the words that name it.
-pub struct Element {
+/// pod spec in it. Borrowed: most evaluations find nothing to report.
+pub struct Element<'a> {
     /// JSON Pointer of the element in the object (`""`: the object).
-    pub pointer: String,
-    /// How messages name it (`container "app"`), if not the object.
-    pub label: Option<String>,
+    pub pointer: &'a str,
+    /// The container, which messages name.
+    container: Option<&'a ContainerRef<'a>>,
 }
 
 /// Binds what every expression sees: `object`, `oldObject`, `request`.
@@ -66,27 +66,44 @@ pub fn rule<'v>(
         Ok(expr) => expr,
         Err(e) => return verdict.push(broken(&explanation, "", &e.to_string())),
     };
-    let message = spec.message.as_deref().map(parse);
-    let judge = |ctx: &Context<'_, 'v>, element: &Element, verdict: &mut Verdict| {
+    let judge = |ctx: &Context<'_, 'v>, element: &Element<'_>, verdict: &mut Verdict| {
         let failed = match passes(&validate, ctx) {
             Ok(true) => return,
             Ok(false) => None,
             Err(error) => Some(error),
         };
-        let text = match (&failed, &message) {
+        let text = match (&failed, &spec.message) {
             (Some(error), _) => format!("could not be evaluated: {error}"),
-            (None, Some(Ok(expr))) => match string(expr, ctx) {
-                Ok(text) => text,
-                Err(error) => format!("{} (its message could not be evaluated: {error})", spec.title),
-            },
-            (None, _) => spec.title.clone(),
+            // Parsed only when needed: most evaluations find nothing.
+            (None, Some(source)) => {
+                match parse(source)
+                    .map_err(|e| e.to_string())
+                    .and_then(|expr| string(&expr, ctx))
+                {
+                    Ok(text) => text,
+                    Err(error) => {
+                        format!(
+                            "{} (its message could not be evaluated: {error})",
+                            spec.title
+                        )
+                    }
+                }
+            }
+            (None, None) => spec.title.clone(),
         };
-        let text = match &element.label {
-            Some(label) => format!("{label}: {text}"),
+        let text = match element.container {
+            Some(container) => format!("{}: {text}", container.label()),
             None => text,
         };
         let object = request.object().unwrap_or(&Value::Null);
-        verdict.push(report(&explanation, element, object, ctx, text, failed.is_some()));
+        verdict.push(report(
+            &explanation,
+            element,
+            object,
+            ctx,
+            text,
+            failed.is_some(),
+        ));
     };
     let Some(object) = request.object() else {
         // DELETE: only rules about the object itself can judge oldObject.
@@ -121,26 +138,26 @@ pub fn rule<'v>(
     }
 }
 
-impl Element {
+impl<'a> Element<'a> {
     /// The object as a whole.
-    pub fn object() -> Element {
+    pub fn object() -> Element<'a> {
         Element {
-            pointer: String::new(),
-            label: None,
+            pointer: "",
+            container: None,
         }
     }
 
-    fn pod_spec(pod: &PodSpecRef<'_>) -> Element {
+    fn pod_spec(pod: &'a PodSpecRef<'a>) -> Element<'a> {
         Element {
-            pointer: pod.pointer.clone(),
-            label: None,
+            pointer: &pod.pointer,
+            container: None,
         }
     }
 
-    fn container(container: &ContainerRef<'_>) -> Element {
+    fn container(container: &'a ContainerRef<'a>) -> Element<'a> {
         Element {
-            pointer: container.pointer.clone(),
-            label: Some(container.label()),
+            pointer: &container.pointer,
+            container: Some(container),
         }
     }
 }
@@ -175,15 +192,16 @@ pub fn map<'v>(entries: &[(String, Box<dyn Val + 'v>)]) -> CelMap<'v> {
 /// The violation of a rule that failed, or could not be evaluated.
 pub fn report(
     explanation: &Explanation<'_>,
-    element: &Element,
+    element: &Element<'_>,
     object: &Value,
     ctx: &Context<'_, '_>,
     message: String,
     broken_rule: bool,
 ) -> Violation {
-    let at = explanation
-        .path
-        .map_or_else(|| element.pointer.clone(), |path| resolve(&element.pointer, path));
+    let at = explanation.path.map_or_else(
+        || element.pointer.to_owned(),
+        |path| resolve(element.pointer, path),
+    );
     let mut found = violation(explanation.id)
         .at(&at)
         .message(message)
@@ -198,22 +216,21 @@ pub fn report(
     for fix in explanation.fixes {
         match (&fix.set, &fix.value, &fix.remove) {
             (Some(path), Some(value), _) => {
-                let value = parse(value)
-                    .map_err(|e| e.to_string())
-                    .and_then(|expr| {
-                        CelValue::resolve_val(&expr, ctx)
-                            .map_err(|e| e.to_string())
-                            .and_then(|v| to_json(&*v))
-                    });
+                let value = parse(value).map_err(|e| e.to_string()).and_then(|expr| {
+                    CelValue::resolve_val(&expr, ctx)
+                        .map_err(|e| e.to_string())
+                        .and_then(|v| to_json(&*v))
+                });
                 match value {
-                    Ok(value) => found = found.fix_set(resolve(&element.pointer, path), value),
+                    Ok(value) => found = found.fix_set(resolve(element.pointer, path), value),
                     Err(error) => {
                         fixes_ok = false;
-                        found = found.hint(format!("(the rule's fix could not be computed: {error})"));
+                        found =
+                            found.hint(format!("(the rule's fix could not be computed: {error})"));
                     }
                 }
             }
-            (_, _, Some(path)) => found = found.fix_remove(resolve(&element.pointer, path)),
+            (_, _, Some(path)) => found = found.fix_remove(resolve(element.pointer, path)),
             _ => {}
         }
     }

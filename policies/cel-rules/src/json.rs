@@ -28,9 +28,9 @@ pub fn to_val<'v>(value: &'v Value) -> Box<dyn Val + 'v> {
             _ => Box::new(CelDouble::from(n.as_f64().unwrap_or(f64::NAN))),
         },
         Value::String(s) => Box::new(CelString::from(s.as_str())),
-        Value::Array(items) => Box::new(CelList::from(
-            items.iter().map(to_val).collect::<Vec<_>>(),
-        )),
+        Value::Array(items) => {
+            Box::new(CelList::from(items.iter().map(to_val).collect::<Vec<_>>()))
+        }
         Value::Object(map) => Box::new(JsonObject::new(map)),
     }
 }
@@ -154,9 +154,12 @@ impl<'v> Iterable for JsonObject<'v> {
     where
         Self: 'w,
     {
-        let keys = self
-            .keys
-            .get_or_init(|| self.map.keys().map(|k| CelString::from(k.as_str())).collect());
+        let keys = self.keys.get_or_init(|| {
+            self.map
+                .keys()
+                .map(|k| CelString::from(k.as_str()))
+                .collect()
+        });
         Box::new(Keys(keys.iter()))
     }
 }

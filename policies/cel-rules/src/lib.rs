@@ -58,7 +58,7 @@ impl Policy for Cel {
 
     fn validate(request: &Request, settings: &Settings) -> Verdict {
         let mut verdict = Verdict::default();
-        let env = match library::env() {
+        let env = match library::env(settings.expressions()) {
             Ok(env) => Arc::new(env),
             Err(e) => {
                 verdict.warn(format!("the CEL library could not be set up: {e}"));
@@ -75,7 +75,10 @@ impl Policy for Cel {
         for entry in &settings.validating_admission_policies {
             let mut scope = ctx.new_inner_scope();
             evaluate::bind_params(&mut scope, entry.params.as_ref());
-            scope.add_variable_as_val("namespaceObject", Box::new(cel_interpreter::common::types::CelNull));
+            scope.add_variable_as_val(
+                "namespaceObject",
+                Box::new(cel_interpreter::common::types::CelNull),
+            );
             vap::run(entry, request, &scope, &mut verdict);
         }
         verdict

@@ -156,7 +156,11 @@ impl Checker<'_> {
         }
     }
 
-    fn infer<'e>(&self, expr: &'e IdedExpr, scope: &mut Vec<&'e str>) -> Result<Type, CompileError> {
+    fn infer<'e>(
+        &self,
+        expr: &'e IdedExpr,
+        scope: &mut Vec<&'e str>,
+    ) -> Result<Type, CompileError> {
         match &expr.expr {
             Expr::Literal(literal) => Ok(match literal {
                 LiteralValue::Boolean(_) => Type::Bool,
@@ -243,7 +247,10 @@ impl Checker<'_> {
                 expr,
                 format!(
                     "`{symbol}` cannot be applied to {}",
-                    args.iter().map(|t| t.name()).collect::<Vec<_>>().join(" and ")
+                    args.iter()
+                        .map(|t| t.name())
+                        .collect::<Vec<_>>()
+                        .join(" and ")
                 ),
             )
         };
@@ -264,7 +271,10 @@ impl Checker<'_> {
                 if known(condition) && *condition != Type::Bool {
                     return Err(self.error(
                         expr,
-                        format!("the condition of `? :` is a {}, not a bool", condition.name()),
+                        format!(
+                            "the condition of `? :` is a {}, not a bool",
+                            condition.name()
+                        ),
                     ));
                 }
                 Ok(if a == b { *a } else { Type::Dyn })

@@ -19,6 +19,43 @@ pub struct Settings {
     pub validating_admission_policies: Vec<VapEntry>,
 }
 
+impl Settings {
+    /// Every CEL expression of the settings.
+    pub fn expressions(&self) -> impl Iterator<Item = &str> + Clone {
+        let rules = self.rules.iter().flat_map(move |rule| {
+            std::iter::once(rule.validate.as_str())
+                .chain(rule.message.as_deref())
+                .chain(fix_values(&rule.fixes))
+        });
+        let vaps = self
+            .validating_admission_policies
+            .iter()
+            .flat_map(move |entry| {
+                let spec = &entry.policy.spec;
+                spec.match_conditions
+                    .iter()
+                    .chain(&spec.variables)
+                    .map(|named| named.expression.as_str())
+                    .chain(spec.validations.iter().flat_map(|v| {
+                        std::iter::once(v.expression.as_str())
+                            .chain(v.message_expression.as_deref())
+                    }))
+                    .chain(
+                        entry
+                            .validations
+                            .iter()
+                            .flat_map(|extra| fix_values(&extra.fixes)),
+                    )
+            });
+        rules.chain(vaps)
+    }
+}
+
+/// The CEL expressions of `fixes`.
+fn fix_values(fixes: &[FixSpec]) -> impl Iterator<Item = &str> + Clone {
+    fixes.iter().filter_map(|fix| fix.value.as_deref())
+}
+
 /// One rule as ops write it.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

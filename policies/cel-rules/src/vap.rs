@@ -15,7 +15,12 @@ use crate::program::parse;
 use crate::settings::{ResourceRule, VapEntry, validation_id};
 
 /// Runs every validation of `entry`, appending violations to `verdict`.
-pub fn run<'v>(entry: &'v VapEntry, request: &'v Request, ctx: &Context<'_, 'v>, verdict: &mut Verdict) {
+pub fn run<'v>(
+    entry: &'v VapEntry,
+    request: &'v Request,
+    ctx: &Context<'_, 'v>,
+    verdict: &mut Verdict,
+) {
     let vap = &entry.policy;
     let spec = &vap.spec;
     if let Some(constraints) = &spec.match_constraints
@@ -30,7 +35,12 @@ pub fn run<'v>(entry: &'v VapEntry, request: &'v Request, ctx: &Context<'_, 'v>,
     let explanation = |index: usize| {
         let extra = entry.validations.get(index);
         (
-            validation_id(&vap.metadata.name, index, count, extra.and_then(|e| e.id.as_deref())),
+            validation_id(
+                &vap.metadata.name,
+                index,
+                count,
+                extra.and_then(|e| e.id.as_deref()),
+            ),
             extra,
         )
     };
@@ -45,7 +55,14 @@ pub fn run<'v>(entry: &'v VapEntry, request: &'v Request, ctx: &Context<'_, 'v>,
             fixes: &[],
             hint: None,
         };
-        verdict.push(evaluate::report(&explained, &Element::object(), object, ctx, error, true));
+        verdict.push(evaluate::report(
+            &explained,
+            &Element::object(),
+            object,
+            ctx,
+            error,
+            true,
+        ));
     };
     for condition in &spec.match_conditions {
         let outcome = parse(&condition.expression)
@@ -55,7 +72,10 @@ pub fn run<'v>(entry: &'v VapEntry, request: &'v Request, ctx: &Context<'_, 'v>,
             Ok(true) => {}
             Ok(false) => return,
             Err(error) => {
-                let message = format!("match condition {:?} could not be evaluated: {error}", condition.name);
+                let message = format!(
+                    "match condition {:?} could not be evaluated: {error}",
+                    condition.name
+                );
                 return fail_all(message, verdict);
             }
         }
@@ -74,7 +94,10 @@ pub fn run<'v>(entry: &'v VapEntry, request: &'v Request, ctx: &Context<'_, 'v>,
         match value {
             Ok(value) => values.push((variable.name.clone(), value)),
             Err(error) => {
-                let message = format!("variable {:?} could not be evaluated: {error}", variable.name);
+                let message = format!(
+                    "variable {:?} could not be evaluated: {error}",
+                    variable.name
+                );
                 return fail_all(message, verdict);
             }
         }
@@ -97,7 +120,14 @@ pub fn run<'v>(entry: &'v VapEntry, request: &'v Request, ctx: &Context<'_, 'v>,
             Ok(false) => (message(validation, &scope), false),
             Err(error) => (format!("could not be evaluated: {error}"), true),
         };
-        verdict.push(evaluate::report(&explained, &Element::object(), object, &scope, message, failed));
+        verdict.push(evaluate::report(
+            &explained,
+            &Element::object(),
+            object,
+            &scope,
+            message,
+            failed,
+        ));
     }
 }
 
@@ -128,7 +158,8 @@ fn matches(rule: &ResourceRule, request: &Value) -> bool {
         && any(&rule.operations, field("/operation"))
         && (any(&rule.resources, &resource)
             || rule.resources.iter().any(|r| {
-                r.strip_suffix("/*")
-                    .is_some_and(|base| field("/subResource") != "" && base == field("/resource/resource"))
+                r.strip_suffix("/*").is_some_and(|base| {
+                    !field("/subResource").is_empty() && base == field("/resource/resource")
+                })
             }))
 }

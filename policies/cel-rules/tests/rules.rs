@@ -62,7 +62,16 @@ fn a_for_each_rule_reports_every_container_of_every_kind_with_its_fix() {
     let found: Vec<_> = verdict
         .violations
         .iter()
-        .map(|v| (v.rule.as_str(), v.path.as_str(), v.message.as_str(), v.found.clone(), v.fixes.clone(), v.hint.as_deref()))
+        .map(|v| {
+            (
+                v.rule.as_str(),
+                v.path.as_str(),
+                v.message.as_str(),
+                v.found.clone(),
+                v.fixes.clone(),
+                v.hint.as_deref(),
+            )
+        })
         .collect();
     assert_eq!(
         found,
@@ -101,7 +110,10 @@ fn a_for_each_rule_reports_every_container_of_every_kind_with_its_fix() {
 fn the_same_rule_covers_pods_and_cronjobs() {
     let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: 'x:latest'}]\n";
     let cronjob = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  schedule: '* * * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: [{name: a, image: 'x:latest'}]\n";
-    assert_eq!(run(NO_LATEST, pod).violations[0].path, "/spec/containers/0/image");
+    assert_eq!(
+        run(NO_LATEST, pod).violations[0].path,
+        "/spec/containers/0/image"
+    );
     assert_eq!(
         run(NO_LATEST, cronjob).violations[0].path,
         "/spec/jobTemplate/spec/template/spec/containers/0/image"
@@ -176,13 +188,20 @@ spec:
       resources: {limits: {memory: 1Gi}}
 "#;
     let verdict = run(settings, manifest);
-    let found: Vec<_> = verdict.violations.iter().map(|v| (v.rule.as_str(), v.message.as_str())).collect();
+    let found: Vec<_> = verdict
+        .violations
+        .iter()
+        .map(|v| (v.rule.as_str(), v.message.as_str()))
+        .collect();
     assert_eq!(
         found,
         [
             ("memory-cap", r#"container "a": asks for 1.5Gi"#),
             ("name-format", "Names are lowercase words"),
-            ("ports-sorted", r#"container "a": Ports are listed in order"#),
+            (
+                "ports-sorted",
+                r#"container "a": Ports are listed in order"#
+            ),
         ]
     );
 }
@@ -197,8 +216,17 @@ rules:
 "#;
     let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n";
     let verdict = run(settings, pod);
-    assert_eq!(verdict.violations[0].message, "could not be evaluated: No such key: replicas");
-    assert!(verdict.violations[0].hint.as_deref().unwrap_or("").contains("has(...)"));
+    assert_eq!(
+        verdict.violations[0].message,
+        "could not be evaluated: No such key: replicas"
+    );
+    assert!(
+        verdict.violations[0]
+            .hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("has(...)")
+    );
 }
 
 #[test]

@@ -8,7 +8,9 @@ use counsel_policy::{Edit, Request, Verdict, guest, json};
 /// Settings with one VAP from a fixture, its params, and Counsel's
 /// additions (YAML, indented for `validatingAdmissionPolicies[0]`).
 fn settings(fixture: &str, extra: &str) -> String {
-    let vap = yaml(&std::fs::read_to_string(format!("tests/fixtures/vap/{fixture}.yaml")).expect("fixture"));
+    let vap = yaml(
+        &std::fs::read_to_string(format!("tests/fixtures/vap/{fixture}.yaml")).expect("fixture"),
+    );
     let mut entry = yaml(extra);
     if entry.is_null() {
         entry = json!({});
@@ -46,12 +48,24 @@ fn the_demo_policy_limits_replicas_with_kubernetes_default_message() {
     let verdict = run(&settings, &request_from_yaml(&deployment(7)));
     assert_eq!(
         summary(&verdict),
-        [("demo-policy.example.com", "failed expression: object.spec.replicas <= 5", "")]
+        [(
+            "demo-policy.example.com",
+            "failed expression: object.spec.replicas <= 5",
+            ""
+        )]
     );
-    assert!(run(&settings, &request_from_yaml(&deployment(5))).violations.is_empty());
+    assert!(
+        run(&settings, &request_from_yaml(&deployment(5)))
+            .violations
+            .is_empty()
+    );
     // matchConstraints: a Pod is not a deployment.
     let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n";
-    assert!(run(&settings, &request_from_yaml(pod)).violations.is_empty());
+    assert!(
+        run(&settings, &request_from_yaml(pod))
+            .violations
+            .is_empty()
+    );
 }
 
 #[test]
@@ -71,17 +85,31 @@ fn params_and_message_expressions_and_counsels_additions() {
     );
     let v = &verdict.violations[0];
     assert_eq!(v.found, Some(json!(7)));
-    assert_eq!(v.fixes, [Edit::Set { path: "/spec/replicas".into(), value: json!(3) }]);
-    assert_eq!(v.hint.as_deref(), Some("Scale with the autoscaler instead."));
+    assert_eq!(
+        v.fixes,
+        [Edit::Set {
+            path: "/spec/replicas".into(),
+            value: json!(3)
+        }]
+    );
+    assert_eq!(
+        v.hint.as_deref(),
+        Some("Scale with the autoscaler instead.")
+    );
 }
 
 #[test]
 fn match_conditions_exclude_what_they_say() {
     let settings = settings("match-conditions", "");
-    let named_demo = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: demo-config, namespace: shop}\n";
+    let named_demo =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: demo-config, namespace: shop}\n";
     assert_eq!(
         summary(&run(&settings, &request_from_yaml(named_demo))),
-        [("demo-policy.example.com", "failed expression: !object.metadata.name.contains('demo') || object.metadata.namespace == 'demo'", "")]
+        [(
+            "demo-policy.example.com",
+            "failed expression: !object.metadata.name.contains('demo') || object.metadata.namespace == 'demo'",
+            ""
+        )]
     );
     // A request by a node is excluded by `exclude-kubelet-requests`.
     let mut by_node = request_from_yaml(named_demo).raw().clone();
@@ -96,7 +124,11 @@ fn variables_are_evaluated_in_order_and_seen_by_validations() {
     let manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n        - {name: a, image: 'example.com/app:1'}\n        - {name: b, image: 'prod.example.com/app:1'}\n";
     assert_eq!(
         summary(&run(&settings, &request_from_yaml(manifest))),
-        [("image-matches-environment.policy.example.com", "only prod images are allowed", "")]
+        [(
+            "image-matches-environment.policy.example.com",
+            "only prod images are allowed",
+            ""
+        )]
     );
 }
 
@@ -108,9 +140,17 @@ fn an_update_sees_the_old_object() {
     let verdict = run(&settings, &request("UPDATE", Some(new), Some(old.clone())));
     assert_eq!(
         summary(&verdict),
-        [("immutable-owner.example.com", "the owner label cannot change", "")]
+        [(
+            "immutable-owner.example.com",
+            "the owner label cannot change",
+            ""
+        )]
     );
-    assert!(run(&settings, &request("UPDATE", Some(old.clone()), Some(old))).violations.is_empty());
+    assert!(
+        run(&settings, &request("UPDATE", Some(old.clone()), Some(old)))
+            .violations
+            .is_empty()
+    );
 }
 
 #[test]
@@ -122,8 +162,12 @@ fn broken_policies_are_refused_at_load_with_the_setting_named() {
         guest::validate_settings::<Cel>(&settings).unwrap_err(),
         "setting `validatingAdmissionPolicies[0].policy.spec.validations[0].expression`: ValidatingAdmissionPolicy \"demo-policy.example.com\", validation 1: column 24: Syntax error: mismatched input '<EOF>' expecting expression"
     );
-    let authorizer = vap.replace("object.spec.replicas <= 5", "authorizer.requestResource.check('x').allowed()");
-    let settings = json!({"validatingAdmissionPolicies": [{"policy": yaml(&authorizer)}]}).to_string();
+    let authorizer = vap.replace(
+        "object.spec.replicas <= 5",
+        "authorizer.requestResource.check('x').allowed()",
+    );
+    let settings =
+        json!({"validatingAdmissionPolicies": [{"policy": yaml(&authorizer)}]}).to_string();
     assert_eq!(
         guest::validate_settings::<Cel>(&settings).unwrap_err(),
         "setting `validatingAdmissionPolicies[0].policy.spec.validations[0].expression`: ValidatingAdmissionPolicy \"demo-policy.example.com\", validation 1: column 1: undeclared reference to `authorizer` (declared here: object, oldObject, request, params, variables, namespaceObject)"

@@ -90,6 +90,9 @@ fn position<'b, 'v>(
     Ok(CowVal::owned(CelInt::from(found.map_or(-1, |i| i as i64))))
 }
 
+/// The functions this library adds.
+pub const FUNCTIONS: &[&str] = &["isSorted", "sum", "min", "max", "indexOf", "lastIndexOf"];
+
 /// Adds the library to `env`.
 pub fn extension(env: &mut Env) -> Result<(), DeclarationError> {
     let list = || types::LIST_TYPE;
@@ -101,9 +104,13 @@ pub fn extension(env: &mut Env) -> Result<(), DeclarationError> {
     env.add_member_overload("max", "list_max", list(), vec![], |args| {
         extreme("max", args, Ordering::Greater)
     })?;
-    env.add_member_overload("indexOf", "list_index_of", list(), vec![types::DYN_TYPE], |args| {
-        position(args, false)
-    })?;
+    env.add_member_overload(
+        "indexOf",
+        "list_index_of",
+        list(),
+        vec![types::DYN_TYPE],
+        |args| position(args, false),
+    )?;
     env.add_member_overload(
         "lastIndexOf",
         "list_last_index_of",

@@ -141,6 +141,21 @@ fn operand(function: &str, value: &dyn Val) -> Result<Quantity, ExecutionError> 
     quantity_arg(function, value).copied()
 }
 
+/// The functions this library adds.
+pub const FUNCTIONS: &[&str] = &[
+    "quantity",
+    "isQuantity",
+    "isInteger",
+    "asInteger",
+    "asApproximateFloat",
+    "sign",
+    "isGreaterThan",
+    "isLessThan",
+    "compareTo",
+    "add",
+    "sub",
+];
+
 fn add<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
     let (a, b) = (quantity_arg("add", &*args[0])?, operand("add", &*args[1])?);
     a.0.checked_add(b.0)
@@ -194,7 +209,9 @@ pub fn extension(env: &mut Env) -> Result<(), DeclarationError> {
             }
             i64::try_from(q.0 / NANO)
                 .map(|i| CowVal::owned(CelInt::from(i)))
-                .map_err(|_| ExecutionError::function_error("asInteger", "the quantity overflows an int"))
+                .map_err(|_| {
+                    ExecutionError::function_error("asInteger", "the quantity overflows an int")
+                })
         }),
         ("asApproximateFloat", |args| {
             let q = quantity_arg("asApproximateFloat", &*args[0])?;
@@ -206,19 +223,34 @@ pub fn extension(env: &mut Env) -> Result<(), DeclarationError> {
         }),
     ];
     for (name, function) in unary {
-        env.add_member_overload(name, &format!("quantity_{name}"), QUANTITY, vec![], function)?;
+        env.add_member_overload(
+            name,
+            &format!("quantity_{name}"),
+            QUANTITY,
+            vec![],
+            function,
+        )?;
     }
     let binary: [(&str, Function); 5] = [
         ("isGreaterThan", |args| {
-            let (a, b) = (quantity_arg("isGreaterThan", &*args[0])?, quantity_arg("isGreaterThan", &*args[1])?);
+            let (a, b) = (
+                quantity_arg("isGreaterThan", &*args[0])?,
+                quantity_arg("isGreaterThan", &*args[1])?,
+            );
             Ok(CowVal::owned(CelBool::from(a > b)))
         }),
         ("isLessThan", |args| {
-            let (a, b) = (quantity_arg("isLessThan", &*args[0])?, quantity_arg("isLessThan", &*args[1])?);
+            let (a, b) = (
+                quantity_arg("isLessThan", &*args[0])?,
+                quantity_arg("isLessThan", &*args[1])?,
+            );
             Ok(CowVal::owned(CelBool::from(a < b)))
         }),
         ("compareTo", |args| {
-            let (a, b) = (quantity_arg("compareTo", &*args[0])?, quantity_arg("compareTo", &*args[1])?);
+            let (a, b) = (
+                quantity_arg("compareTo", &*args[0])?,
+                quantity_arg("compareTo", &*args[1])?,
+            );
             Ok(CowVal::owned(CelInt::from(a.cmp(b) as i64)))
         }),
         ("add", add),

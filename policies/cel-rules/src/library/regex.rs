@@ -25,11 +25,16 @@ fn find<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionEr
     Ok(CowVal::owned(CelString::from(found.to_owned())))
 }
 
-fn find_all_limit(args: &[CowVal<'_, '_>], limit: Option<i64>) -> Result<CelList<'static>, ExecutionError> {
+fn find_all_limit(
+    args: &[CowVal<'_, '_>],
+    limit: Option<i64>,
+) -> Result<CelList<'static>, ExecutionError> {
     let text = string("findAll", &*args[0])?;
     let re = compile("findAll", string("findAll", &*args[1])?)?;
     // A negative limit means all matches, as in Kubernetes.
-    let limit = limit.and_then(|n| usize::try_from(n).ok()).unwrap_or(usize::MAX);
+    let limit = limit
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(usize::MAX);
     let found: Vec<Box<dyn Val>> = re
         .find_iter(text)
         .take(limit)
@@ -38,22 +43,27 @@ fn find_all_limit(args: &[CowVal<'_, '_>], limit: Option<i64>) -> Result<CelList
     Ok(CelList::from(found))
 }
 
+/// The functions this library adds.
+pub const FUNCTIONS: &[&str] = &["find", "findAll"];
+
 /// Adds the library to `env`.
 pub fn extension(env: &mut Env) -> Result<(), DeclarationError> {
     let string = || types::STRING_TYPE;
     env.add_member_overload("find", "string_find_string", string(), vec![string()], find)?;
-    env.add_member_overload("findAll", "string_find_all_string", string(), vec![string()], |args| {
-        find_all_limit(&args, None).map(CowVal::owned)
-    })?;
+    env.add_member_overload(
+        "findAll",
+        "string_find_all_string",
+        string(),
+        vec![string()],
+        |args| find_all_limit(&args, None).map(CowVal::owned),
+    )?;
     env.add_member_overload(
         "findAll",
         "string_find_all_string_int",
         string(),
         vec![string(), types::INT_TYPE],
         |args| {
-            let limit = args[2]
-                .downcast_ref::<CelInt>()
-                .map(|n| i64::from(*n));
+            let limit = args[2].downcast_ref::<CelInt>().map(|n| i64::from(*n));
             find_all_limit(&args, limit).map(CowVal::owned)
         },
     )?;
