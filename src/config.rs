@@ -61,6 +61,9 @@ pub struct PolicyConfig {
     pub module: Module,
     /// Settings passed to the policy as JSON (an object; `{}` when none).
     pub settings: Value,
+    /// The file the settings were read from (`settingsFile`), if not from
+    /// the configuration itself.
+    pub settings_file: Option<PathBuf>,
     /// What a violation does.
     pub mode: Mode,
     /// What an UPDATE is judged on: what it changes (the default), or the
@@ -80,8 +83,9 @@ pub struct PolicyConfig {
     pub rules: BTreeMap<String, RuleOverride>,
     /// The line the policy's entry starts on, for messages.
     pub line: Option<usize>,
-    /// The line of every node of `settings`, by JSON Pointer into the
-    /// settings, for messages about a setting.
+    /// The line of every node of `settings` (in the configuration, or in
+    /// `settings_file`), by JSON Pointer into the settings, for messages
+    /// about a setting.
     pub settings_lines: BTreeMap<String, usize>,
 }
 

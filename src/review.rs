@@ -10,7 +10,7 @@ mod updates;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::config::{Config, ConfigError, FailurePolicy, PolicyConfig, Updates};
+use crate::config::{Config, ConfigError, FailurePolicy, Origin, PolicyConfig, Updates};
 use crate::engine::{Engine, Policy};
 use crate::explain::{
     Evaluation, Finding, ObjectRef, Outcome, PolicyFailure, PolicyWarning, Report,
@@ -249,6 +249,25 @@ impl Reviewer {
     }
 }
 
+/// A settings error, at the line of the setting at `pointer` (into the
+/// settings), in the file the settings came from.
+fn settings_error(
+    config: &Config,
+    policy: &PolicyConfig,
+    pointer: &str,
+    message: &str,
+) -> ConfigError {
+    let origin = match &policy.settings_file {
+        Some(path) => Origin::File(path.clone()),
+        None => config.origin.clone(),
+    };
+    ConfigError {
+        origin,
+        line: policy.settings_line(pointer).or(policy.line),
+        message: format!("policy {:?}: settings: {message}", policy.name),
+    }
+}
+
 fn load_policy(
     config: &Config,
     policy: &PolicyConfig,
@@ -274,9 +293,8 @@ fn load_policy(
     match loaded.validate_settings(&settings) {
         Ok(Ok(())) => {}
         Ok(Err(message)) => {
-            let line = settings_rules::error_pointer(&message)
-                .and_then(|pointer| policy.settings_line(&pointer));
-            return Err(error(line, format!("settings: {message}")));
+            let at = settings_rules::error_pointer(&message).unwrap_or_default();
+            return Err(settings_error(config, policy, &at, &message));
         }
         Err(failure) => {
             return Err(error(
@@ -289,12 +307,11 @@ fn load_policy(
     // Only a policy with no rules of its own takes its rules from its
     // settings (the SDK's built-in `invalid-field` aside).
     if loaded.metadata().rules.iter().all(|r| r.id == INVALID_FIELD) {
-        let rules = settings_rules::catalog(&policy.settings).map_err(|e| {
-            error(policy.settings_line(&e.pointer), format!("settings: {}", e.message))
-        })?;
+        let rules = settings_rules::catalog(&policy.settings)
+            .map_err(|e| settings_error(config, policy, &e.pointer, &e.message))?;
         loaded
             .add_settings_rules(rules)
-            .map_err(|message| error(None, format!("settings: {message}")))?;
+            .map_err(|message| settings_error(config, policy, "", &message))?;
     }
     for (id, rule) in &policy.rules {
         if loaded.metadata().rule(id).is_none() {

@@ -217,3 +217,30 @@ fn the_readme_shows_what_the_example_gives() {
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
     assert!(readme.contains(&shown), "README.md should show:\n{shown}");
 }
+
+#[test]
+fn rules_can_live_in_a_file_of_their_own() {
+    let config = "policies:\n  - name: house-rules\n    module: builtin:cel\n    settingsFile: rules/house.yaml\n";
+    let rules = "# Our rules\nrules:\n  - id: replicas\n    title: At most 5 replicas\n    kinds: [Deployment]\n    validate: \"object.spec.replicas <= 5\"\n    path: spec.replicas\n";
+    let dir = files(&[("counsel.yaml", config), ("deploy.yaml", DEPLOYMENT)]);
+    std::fs::create_dir(dir.path().join("rules")).expect("mkdir");
+    std::fs::write(dir.path().join("rules/house.yaml"), rules).expect("write");
+    let output = counsel(dir.path(), &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.starts_with("error[house-rules/replicas]: Deployment shop/web: At most 5 replicas\n  --> deploy.yaml:7:3\n"),
+        "{stdout}"
+    );
+    std::fs::write(
+        dir.path().join("rules/house.yaml"),
+        rules.replace("object.spec.replicas <= 5", "size(object.metadata.name) <= 'five'"),
+    )
+    .expect("write");
+    let output = counsel(dir.path(), &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        "error: rules/house.yaml:6: policy \"house-rules\": settings: setting `rules[0].validate`: rule \"replicas\": column 28: `<=` cannot be applied to int and string\n"
+    );
+}
