@@ -172,11 +172,24 @@ rules:
     title: Ports are listed in order
     forEach: containers
     validate: "!has(container.ports) || container.ports.map(p, p.containerPort).isSorted()"
+  - id: docs-https
+    title: Docs links use https
+    params: {key: example.com/docs}
+    validate: >-
+      !has(object.metadata.annotations) || !(params.key in object.metadata.annotations) ||
+      (isURL(object.metadata.annotations[params.key]) &&
+       url(object.metadata.annotations[params.key]).getScheme() == 'https')
+    message: >-
+      'links to ' + url(object.metadata.annotations[params.key]).getHostname() +
+      ' on port ' + url(object.metadata.annotations[params.key]).getPort() +
+      ' for ' + url(object.metadata.annotations[params.key]).getQuery()['page'][0]
 "#;
     let manifest = r#"
 apiVersion: v1
 kind: Pod
-metadata: {name: web2}
+metadata:
+  name: web2
+  annotations: {example.com/docs: "http://wiki.example.com:8080/web?page=runbook"}
 spec:
   containers:
     - name: a
@@ -201,6 +214,10 @@ spec:
             (
                 "ports-sorted",
                 r#"container "a": Ports are listed in order"#
+            ),
+            (
+                "docs-https",
+                "links to wiki.example.com on port 8080 for runbook"
             ),
         ]
     );
