@@ -1,6 +1,6 @@
 //! The functions expressions may call: CEL's standard library, cel-rust's
 //! strings and lists extensions, and Kubernetes' libraries that admission
-//! rules use (lists, regex, quantity, url).
+//! rules use (lists, regex, quantity, url, format).
 //!
 //! Every evaluation builds its environment afresh (a fresh instance has no
 //! state), and registering a library costs about as much as evaluating a
@@ -9,6 +9,7 @@
 //! appears in a string literal costs a needless registration, never a
 //! missing function.
 
+mod format;
 mod k8s_lists;
 pub mod quantity;
 mod regex;
@@ -44,13 +45,14 @@ const STRINGS: &[&str] = &[
 /// cel-rust's lists extension.
 const LISTS: &[&str] = &["distinct", "flatten", "range", "reverse", "slice", "sort"];
 
-const LIBRARIES: [Library; 6] = [
+const LIBRARIES: [Library; 7] = [
     (STRINGS, extensions::strings),
     (LISTS, extensions::lists),
     (k8s_lists::FUNCTIONS, k8s_lists::extension),
     (regex::FUNCTIONS, regex::extension),
     (quantity::FUNCTIONS, quantity::extension),
     (url::FUNCTIONS, url::extension),
+    (format::FUNCTIONS, format::extension),
 ];
 
 /// The environment for expressions `sources`: the standard library, and

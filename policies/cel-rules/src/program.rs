@@ -328,7 +328,7 @@ impl Checker<'_> {
 }
 
 /// Names that start a qualified function name rather than a variable
-/// (`optional.of`, `strings.quote`, `lists.range`, `math.greatest`).
+/// (`optional.of`, `strings.quote`, `lists.range`, `format.named`).
 fn is_namespace(name: &str) -> bool {
-    matches!(name, "optional" | "strings" | "lists" | "math")
+    matches!(name, "optional" | "strings" | "lists" | "math" | "format")
 }

@@ -172,6 +172,10 @@ rules:
     title: Ports are listed in order
     forEach: containers
     validate: "!has(container.ports) || container.ports.map(p, p.containerPort).isSorted()"
+  - id: team-label-value
+    title: The team label is a valid label value
+    validate: "!format.labelValue().validate(object.metadata.name + '!').hasValue()"
+    message: "format.named('labelValue').value().validate(object.metadata.name + '!').value()[0]"
   - id: docs-https
     title: Docs links use https
     params: {key: example.com/docs}
@@ -214,6 +218,10 @@ spec:
             (
                 "ports-sorted",
                 r#"container "a": Ports are listed in order"#
+            ),
+            (
+                "team-label-value",
+                "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
             ),
             (
                 "docs-https",
