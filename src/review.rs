@@ -306,7 +306,12 @@ fn load_policy(
     let mut loaded = loaded;
     // Only a policy with no rules of its own takes its rules from its
     // settings (the SDK's built-in `invalid-field` aside).
-    if loaded.metadata().rules.iter().all(|r| r.id == INVALID_FIELD) {
+    if loaded
+        .metadata()
+        .rules
+        .iter()
+        .all(|r| r.id == INVALID_FIELD)
+    {
         let rules = settings_rules::catalog(&policy.settings)
             .map_err(|e| settings_error(config, policy, &e.pointer, &e.message))?;
         loaded

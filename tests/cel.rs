@@ -77,7 +77,10 @@ spec:
 #[test]
 fn a_cel_rule_is_explained_like_any_rule() {
     let dir = files(&[("counsel.yaml", RULES), ("deploy.yaml", DEPLOYMENT)]);
-    let output = counsel(dir.path(), &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"]);
+    let output = counsel(
+        dir.path(),
+        &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"],
+    );
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert_eq!(
@@ -148,7 +151,10 @@ const VAP: &str = r##"policies:
 #[test]
 fn a_validating_admission_policy_runs_unmodified_with_counsels_explanation() {
     let dir = files(&[("counsel.yaml", VAP), ("deploy.yaml", DEPLOYMENT)]);
-    let output = counsel(dir.path(), &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"]);
+    let output = counsel(
+        dir.path(),
+        &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"],
+    );
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert_eq!(
@@ -176,7 +182,10 @@ fn a_broken_expression_stops_the_load_naming_file_line_rule_and_position() {
         "validate: \"!contaner.image.endsWith(':latest')\"",
     );
     let dir = files(&[("counsel.yaml", &broken), ("deploy.yaml", DEPLOYMENT)]);
-    let output = counsel(dir.path(), &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"]);
+    let output = counsel(
+        dir.path(),
+        &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         text(&output.stderr),
@@ -184,7 +193,10 @@ fn a_broken_expression_stops_the_load_naming_file_line_rule_and_position() {
     );
     let syntax = VAP.replace("<= params.maxReplicas\"", "<= params.maxReplicas)\"");
     let dir = files(&[("counsel.yaml", &syntax), ("deploy.yaml", DEPLOYMENT)]);
-    let output = counsel(dir.path(), &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"]);
+    let output = counsel(
+        dir.path(),
+        &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         text(&output.stderr),
@@ -192,7 +204,10 @@ fn a_broken_expression_stops_the_load_naming_file_line_rule_and_position() {
     );
     let severity = RULES.replace("severity: high", "severity: urgent");
     let dir = files(&[("counsel.yaml", &severity), ("deploy.yaml", DEPLOYMENT)]);
-    let output = counsel(dir.path(), &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"]);
+    let output = counsel(
+        dir.path(),
+        &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         text(&output.stderr),
@@ -207,7 +222,13 @@ fn the_readme_shows_what_the_example_gives() {
     let output = counsel_caching_in(
         root,
         cache.path(),
-        &["check", "-c", "examples/counsel-cel.yaml", "-f", "examples/deployment-privileged.yaml"],
+        &[
+            "check",
+            "-c",
+            "examples/counsel-cel.yaml",
+            "-f",
+            "examples/deployment-privileged.yaml",
+        ],
     );
     assert_eq!(output.status.code(), Some(1));
     let shown = format!(
@@ -225,7 +246,10 @@ fn rules_can_live_in_a_file_of_their_own() {
     let dir = files(&[("counsel.yaml", config), ("deploy.yaml", DEPLOYMENT)]);
     std::fs::create_dir(dir.path().join("rules")).expect("mkdir");
     std::fs::write(dir.path().join("rules/house.yaml"), rules).expect("write");
-    let output = counsel(dir.path(), &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"]);
+    let output = counsel(
+        dir.path(),
+        &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"],
+    );
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(
@@ -234,10 +258,16 @@ fn rules_can_live_in_a_file_of_their_own() {
     );
     std::fs::write(
         dir.path().join("rules/house.yaml"),
-        rules.replace("object.spec.replicas <= 5", "size(object.metadata.name) <= 'five'"),
+        rules.replace(
+            "object.spec.replicas <= 5",
+            "size(object.metadata.name) <= 'five'",
+        ),
     )
     .expect("write");
-    let output = counsel(dir.path(), &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"]);
+    let output = counsel(
+        dir.path(),
+        &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         text(&output.stderr),

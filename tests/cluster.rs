@@ -107,7 +107,7 @@ fn an_enforcing_install_denies_the_same_deployment_with_counsels_explanation() {
         .run();
     assert_eq!(applied.code, Some(1), "{applied:#?}");
     assert_eq!(applied.stdout, "");
-    let denied = format!(
+    let denied = String::from(
         "Error from server (Forbidden): error when creating \"STDIN\": admission webhook \
          \"validate.enforced.counsel.svc\" denied the request: "
     );
@@ -216,7 +216,7 @@ fn an_ephemeral_container_is_judged_like_the_pods_own_containers() {
     let refused = debug(cluster, &namespace, "debugger");
     assert_eq!(refused.code, Some(1), "{refused:#?}");
     assert_eq!(refused.stdout, "");
-    let denied = format!(
+    let denied = String::from(
         "Error from server (Forbidden): admission webhook \"validate.debug-restricted.counsel.svc\" \
          denied the request: "
     );

@@ -84,11 +84,14 @@ struct Validation {
 /// The rules `settings` define (empty when they define none).
 pub fn catalog(settings: &Value) -> Result<Vec<Rule>, SettingsRuleError> {
     let entries: Entries = serde_path_to_error::deserialize(settings).map_err(|e| {
-        let pointer = e.path().iter().fold(String::new(), |at, segment| match segment {
-            serde_path_to_error::Segment::Seq { index } => format!("{at}/{index}"),
-            serde_path_to_error::Segment::Map { key } => counsel_edit::pointer::push(&at, key),
-            _ => at,
-        });
+        let pointer = e
+            .path()
+            .iter()
+            .fold(String::new(), |at, segment| match segment {
+                serde_path_to_error::Segment::Seq { index } => format!("{at}/{index}"),
+                serde_path_to_error::Segment::Map { key } => counsel_edit::pointer::push(&at, key),
+                _ => at,
+            });
         SettingsRuleError {
             pointer,
             message: format!("setting `{}`: {}", e.path(), e.inner()),
@@ -192,8 +195,10 @@ mod tests {
             Some("/rules/2/validate")
         );
         assert_eq!(
-            error_pointer("setting `validatingAdmissionPolicies[0].policy.spec.validations[1].expression`: x")
-                .as_deref(),
+            error_pointer(
+                "setting `validatingAdmissionPolicies[0].policy.spec.validations[1].expression`: x"
+            )
+            .as_deref(),
             Some("/validatingAdmissionPolicies/0/policy/spec/validations/1/expression")
         );
         assert_eq!(error_pointer("settings: missing field `x`"), None);

@@ -98,10 +98,10 @@ pub fn applied_warning(finding: &Finding, subject: &str) -> String {
         one_line(&edits.join(", "))
     );
     // Grouped under their parent when that leaves the reason its room.
-    if chars(&head) + 2 + MIN_MESSAGE_CHARS > MAX_WARNING_CHARS {
-        if let Some(grouped) = grouped_edits(finding, "=", ", ") {
-            head = format!("{} {subject}: {}", finding.label(), one_line(&grouped));
-        }
+    if chars(&head) + 2 + MIN_MESSAGE_CHARS > MAX_WARNING_CHARS
+        && let Some(grouped) = grouped_edits(finding, "=", ", ")
+    {
+        head = format!("{} {subject}: {}", finding.label(), one_line(&grouped));
     }
     let why = finding
         .why
