@@ -175,42 +175,35 @@ error[limits/replicalimit-policy.example.com]: Deployment shop/web: object.spec.
     );
 }
 
+/// What `counsel check` says on stderr with `config` (which must not load).
+fn load_error(config: &str) -> String {
+    let dir = files(&[("counsel.yaml", config), ("deploy.yaml", DEPLOYMENT)]);
+    let output = counsel(
+        dir.path(),
+        &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    text(&output.stderr)
+}
+
 #[test]
 fn a_broken_expression_stops_the_load_naming_file_line_rule_and_position() {
     let broken = RULES.replace(
         "validate: \"!container.image.endsWith(':latest')\"",
         "validate: \"!contaner.image.endsWith(':latest')\"",
     );
-    let dir = files(&[("counsel.yaml", &broken), ("deploy.yaml", DEPLOYMENT)]);
-    let output = counsel(
-        dir.path(),
-        &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"],
-    );
-    assert_eq!(output.status.code(), Some(2));
     assert_eq!(
-        text(&output.stderr),
+        load_error(&broken),
         "error: counsel.yaml:13: policy \"house-rules\": settings: setting `rules[0].validate`: rule \"no-latest-tag\": column 2: undeclared reference to `contaner` (declared here: object, oldObject, request, params, container, podSpec)\n"
     );
     let syntax = VAP.replace("<= params.maxReplicas\"", "<= params.maxReplicas)\"");
-    let dir = files(&[("counsel.yaml", &syntax), ("deploy.yaml", DEPLOYMENT)]);
-    let output = counsel(
-        dir.path(),
-        &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"],
-    );
-    assert_eq!(output.status.code(), Some(2));
     assert_eq!(
-        text(&output.stderr),
+        load_error(&syntax),
         "error: counsel.yaml:23: policy \"limits\": settings: setting `validatingAdmissionPolicies[0].policy.spec.validations[0].expression`: ValidatingAdmissionPolicy \"replicalimit-policy.example.com\", validation 1: column 43: Syntax error: mismatched input ')' expecting <EOF>\n"
     );
     let severity = RULES.replace("severity: high", "severity: urgent");
-    let dir = files(&[("counsel.yaml", &severity), ("deploy.yaml", DEPLOYMENT)]);
-    let output = counsel(
-        dir.path(),
-        &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"],
-    );
-    assert_eq!(output.status.code(), Some(2));
     assert_eq!(
-        text(&output.stderr),
+        load_error(&severity),
         "error: counsel.yaml:11: policy \"house-rules\": settings: setting `rules[0].severity`: unknown variant `urgent`, expected one of `low`, `medium`, `high`, `critical`\n"
     );
 }

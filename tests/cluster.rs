@@ -109,7 +109,7 @@ fn an_enforcing_install_denies_the_same_deployment_with_counsels_explanation() {
     assert_eq!(applied.stdout, "");
     let denied = String::from(
         "Error from server (Forbidden): error when creating \"STDIN\": admission webhook \
-         \"validate.enforced.counsel.svc\" denied the request: "
+         \"validate.enforced.counsel.svc\" denied the request: ",
     );
     // kubectl prints the warnings of warn-mode policies (workload hygiene)
     // first, then the denial.
@@ -218,7 +218,7 @@ fn an_ephemeral_container_is_judged_like_the_pods_own_containers() {
     assert_eq!(refused.stdout, "");
     let denied = String::from(
         "Error from server (Forbidden): admission webhook \"validate.debug-restricted.counsel.svc\" \
-         denied the request: "
+         denied the request: ",
     );
     assert!(refused.stderr.starts_with(&denied), "{refused:#?}");
     assert!(
