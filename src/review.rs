@@ -282,7 +282,7 @@ fn load_policy(
         .module
         .read()
         .map_err(|e| error(None, format!("module: cannot read {}: {e}", policy.module)))?;
-    let loaded = engine
+    let mut loaded = engine
         .load(&policy.name, &bytes, policy.limits)
         .map_err(|e| ConfigError {
             origin: config.origin.clone(),
@@ -303,7 +303,6 @@ fn load_policy(
             ));
         }
     }
-    let mut loaded = loaded;
     // Only a policy with no rules of its own takes its rules from its
     // settings (the SDK's built-in `invalid-field` aside).
     if loaded
