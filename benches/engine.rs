@@ -169,7 +169,60 @@ fn main() {
         us(review.p50),
         us(review.p99)
     );
+    cel_against_rust(iterations, &request_json);
     deadline_overshoot(&engine, &request_json);
+}
+
+/// The same three rules in Rust (`builtin:container-security`) and in CEL
+/// (`builtin:cel`, benches/container-security.cel.yaml), each evaluation
+/// in a fresh instance: what writing a rule in CEL costs.
+fn cel_against_rust(iterations: usize, request_json: &str) {
+    let config = Config::parse(
+        include_str!("container-security.cel.yaml"),
+        counsel::config::Origin::Builtin,
+        Path::new(""),
+    )
+    .expect("benches/container-security.cel.yaml is valid");
+    let reviewer = load(&config, None);
+    let mut results = Vec::new();
+    for policy_config in &config.policies {
+        let policy = reviewer.policy(&policy_config.name).expect("loaded");
+        let settings = policy_config.settings.to_string();
+        let verdict = policy
+            .evaluate(request_json, &settings, None)
+            .expect("evaluates");
+        let found: Vec<(String, String)> = verdict
+            .violations
+            .iter()
+            .map(|v| (v.rule.clone(), v.path.clone()))
+            .collect();
+        let time = sample(iterations, || {
+            black_box(
+                policy
+                    .evaluate(request_json, &settings, None)
+                    .expect("evaluates"),
+            );
+        });
+        results.push((policy_config.name.clone(), found, time));
+    }
+    assert_eq!(
+        results[0].1, results[1].1,
+        "the CEL rules must find what the Rust rules find"
+    );
+    println!();
+    for (name, found, time) in &results {
+        println!(
+            "{name:<26} {:>12} {:>12}   ({} violations)",
+            us(time.p50),
+            us(time.p99),
+            found.len()
+        );
+    }
+    println!(
+        "{:<26} {:>11.2}x   (p50, CEL over Rust)",
+        "CEL / Rust",
+        results[1].2.p50.as_secs_f64() / results[0].2.p50.as_secs_f64()
+    );
 }
 
 /// How far past a 100 ms deadline a looping policy ends while every core is

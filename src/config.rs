@@ -62,6 +62,9 @@ pub struct PolicyConfig {
     pub module: Module,
     /// Settings passed to the policy as JSON (an object; `{}` when none).
     pub settings: Value,
+    /// The file the settings were read from (`settingsFile`), if not from
+    /// the configuration itself.
+    pub settings_file: Option<PathBuf>,
     /// What a violation does.
     pub mode: Mode,
     /// What an UPDATE is judged on: what it changes (the default), or the
@@ -81,6 +84,24 @@ pub struct PolicyConfig {
     pub rules: BTreeMap<String, RuleOverride>,
     /// The line the policy's entry starts on, for messages.
     pub line: Option<usize>,
+    /// The line of every node of `settings` (in the configuration, or in
+    /// `settings_file`), by JSON Pointer into the settings, for messages
+    /// about a setting.
+    pub settings_lines: BTreeMap<String, usize>,
+}
+
+impl PolicyConfig {
+    /// The line of the setting at `pointer` (into the settings), or of its
+    /// nearest parent that has one.
+    pub fn settings_line(&self, pointer: &str) -> Option<usize> {
+        let mut at = pointer;
+        loop {
+            if let Some(line) = self.settings_lines.get(at) {
+                return Some(*line);
+            }
+            at = &at[..at.rfind('/')?];
+        }
+    }
 }
 
 /// Where a policy's component comes from.

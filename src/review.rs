@@ -4,17 +4,21 @@
 //! judged on when its object already exists is decided here too
 //! (`updates.rs`).
 
+mod settings_rules;
 mod updates;
 
 use std::time::{Duration, Instant};
 
-use crate::config::{Config, ConfigError, FailurePolicy, PolicyConfig, Updates};
+use crate::config::{Config, ConfigError, FailurePolicy, Origin, PolicyConfig, Updates};
 use crate::engine::{Engine, Policy};
 use crate::explain::{
     Evaluation, Finding, ObjectRef, Outcome, PolicyFailure, PolicyWarning, Report,
 };
 use crate::matching;
 use crate::request::{Admission, Operation};
+
+/// The rule the SDK adds to every catalog.
+const INVALID_FIELD: &str = "invalid-field";
 
 /// The loaded policies of a configuration, ready to review requests.
 /// `Send + Sync`: share it in an `Arc`; `review` is CPU-bound and
@@ -250,6 +254,25 @@ impl Reviewer {
     }
 }
 
+/// A settings error, at the line of the setting at `pointer` (into the
+/// settings), in the file the settings came from.
+fn settings_error(
+    config: &Config,
+    policy: &PolicyConfig,
+    pointer: &str,
+    message: &str,
+) -> ConfigError {
+    let origin = match &policy.settings_file {
+        Some(path) => Origin::File(path.clone()),
+        None => config.origin.clone(),
+    };
+    ConfigError {
+        origin,
+        line: policy.settings_line(pointer).or(policy.line),
+        message: format!("policy {:?}: settings: {message}", policy.name),
+    }
+}
+
 fn load_policy(
     config: &Config,
     policy: &PolicyConfig,
@@ -264,7 +287,7 @@ fn load_policy(
         .module
         .read()
         .map_err(|e| error(None, format!("module: cannot read {}: {e}", policy.module)))?;
-    let loaded = engine
+    let mut loaded = engine
         .load(&policy.name, &bytes, policy.limits)
         .map_err(|e| ConfigError {
             origin: config.origin.clone(),
@@ -274,13 +297,30 @@ fn load_policy(
     let settings = policy.settings.to_string();
     match loaded.validate_settings(&settings) {
         Ok(Ok(())) => {}
-        Ok(Err(message)) => return Err(error(None, format!("settings: {message}"))),
+        Ok(Err(message)) => {
+            let at = settings_rules::error_pointer(&message).unwrap_or_default();
+            return Err(settings_error(config, policy, &at, &message));
+        }
         Err(failure) => {
             return Err(error(
                 None,
                 format!("settings could not be checked: the policy {failure}"),
             ));
         }
+    }
+    // Only a policy with no rules of its own takes its rules from its
+    // settings (the SDK's built-in `invalid-field` aside).
+    if loaded
+        .metadata()
+        .rules
+        .iter()
+        .all(|r| r.id == INVALID_FIELD)
+    {
+        let rules = settings_rules::catalog(&policy.settings)
+            .map_err(|e| settings_error(config, policy, &e.pointer, &e.message))?;
+        loaded
+            .add_settings_rules(rules)
+            .map_err(|message| settings_error(config, policy, "", &message))?;
     }
     for (id, rule) in &policy.rules {
         if loaded.metadata().rule(id).is_none() {

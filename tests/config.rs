@@ -69,7 +69,7 @@ fn invalid_settings_are_explained_by_the_policy() {
         error("policies:\n  - name: h\n    module: HOSTILE\n    settings: {behaviour: fly}\n");
     assert_eq!(
         message,
-        "counsel.yaml:2: policy \"h\": settings: behaviour: must be one of loop, memory-bomb, recursion, trap, huge-verdict, malformed-found, unknown-rule, bad-pointer, omitted, omitted-unknown-rule, deny, allow"
+        "counsel.yaml:4: policy \"h\": settings: behaviour: must be one of loop, memory-bomb, recursion, trap, huge-verdict, malformed-found, unknown-rule, bad-pointer, omitted, omitted-unknown-rule, deny, allow"
     );
 }
 

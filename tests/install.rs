@@ -331,7 +331,7 @@ fn bad_input_is_refused_naming_what_is_wrong() {
         ),
         (
             &["--config", "broken.yaml"],
-            "error: broken.yaml:3: policy \"a\": module: there is no bundled policy \"nope\"; bundled are builtin:pod-security, builtin:workload-hygiene, builtin:container-security\n",
+            "error: broken.yaml:3: policy \"a\": module: there is no bundled policy \"nope\"; bundled are builtin:pod-security, builtin:workload-hygiene, builtin:container-security, builtin:cel\n",
         ),
         (
             &["--config", "absolute.yaml"],

@@ -16,6 +16,8 @@ pub const BUNDLED: &[(&str, &[u8])] = &[
         "container-security",
         include_bytes!("../../policies/dist/container-security.wasm"),
     ),
+    // The crate is `cel-rules`: `cel` is the name of the interpreter it uses.
+    ("cel", include_bytes!("../../policies/dist/cel-rules.wasm")),
 ];
 
 /// The component of a bundled policy.

@@ -34,6 +34,8 @@ struct RawPolicy {
     #[serde(default)]
     settings: Option<Value>,
     #[serde(default)]
+    settings_file: Option<String>,
+    #[serde(default)]
     mode: Option<Mode>,
     #[serde(default)]
     updates: Option<Updates>,
@@ -239,10 +241,30 @@ fn check(
             Module::Path(path)
         }
     };
-    let settings = match raw.settings {
-        None | Some(Value::Null) => Value::Object(Default::default()),
-        Some(settings @ Value::Object(_)) => settings,
-        Some(_) => return Err(field_error("settings", "settings must be a mapping".into())),
+    let mut settings_lines = BTreeMap::new();
+    let (settings, settings_file) = match (raw.settings, &raw.settings_file) {
+        (Some(_), Some(_)) => {
+            return Err(field_error(
+                "settingsFile",
+                "give `settings` or `settingsFile`, not both".into(),
+            ));
+        }
+        (None, Some(file)) => {
+            let path = base.join(file);
+            let (settings, lines) =
+                settings_file(&path).map_err(|e| field_error("settingsFile", e))?;
+            settings_lines = lines;
+            (settings, Some(path))
+        }
+        (None | Some(Value::Null), None) => (Value::Object(Default::default()), None),
+        (Some(settings @ Value::Object(_)), None) => {
+            let in_file = format!("{pointer}/settings");
+            record_lines(&settings, "", &in_file, reporter, &mut settings_lines);
+            (settings, None)
+        }
+        (Some(_), None) => {
+            return Err(field_error("settings", "settings must be a mapping".into()));
+        }
     };
     let mut limits = Limits::default();
     if let Some(timeout) = &raw.timeout {
@@ -265,6 +287,7 @@ fn check(
         name: raw.name,
         module,
         settings,
+        settings_file,
         mode: raw.mode.unwrap_or(Mode::Enforce),
         updates: raw.updates.unwrap_or_default(),
         unfixable: raw.unfixable.unwrap_or_default(),
@@ -284,5 +307,57 @@ fn check(
         contact: raw.contact,
         rules,
         line: reporter.line(pointer),
+        settings_lines,
     })
+}
+
+/// The settings in `path` (one YAML or JSON mapping), with the line of
+/// every node.
+fn settings_file(path: &Path) -> Result<(Value, BTreeMap<String, usize>), String> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let documents = source::parse(&text)
+        .map_err(|e| format!("{shown}:{}: column {}: {}", e.line, e.column, e.message))?;
+    let [document] = documents.as_slice() else {
+        return Err(format!("{shown} must hold one YAML document, the settings"));
+    };
+    if !document.value.is_object() {
+        return Err(format!("{shown} must hold a mapping, the settings"));
+    }
+    let origin = Origin::File(path.to_path_buf());
+    let reporter = Reporter {
+        origin: &origin,
+        document: Some(document),
+    };
+    let mut lines = BTreeMap::new();
+    record_lines(&document.value, "", "", &reporter, &mut lines);
+    Ok((document.value.clone(), lines))
+}
+
+/// Records the line of `value` (at `at` in the settings, `in_file` in the
+/// document) and of everything in it.
+fn record_lines(
+    value: &Value,
+    at: &str,
+    in_file: &str,
+    reporter: &Reporter<'_>,
+    lines: &mut BTreeMap<String, usize>,
+) {
+    let Some(line) = reporter.line(in_file) else {
+        return;
+    };
+    lines.insert(at.to_owned(), line);
+    let mut record = |token: &str, child: &Value| {
+        let at = counsel_edit::pointer::push(at, token);
+        let in_file = counsel_edit::pointer::push(in_file, token);
+        record_lines(child, &at, &in_file, reporter, lines);
+    };
+    match value {
+        Value::Object(map) => map.iter().for_each(|(key, child)| record(key, child)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .for_each(|(index, child)| record(&index.to_string(), child)),
+        _ => {}
+    }
 }
