@@ -51,7 +51,7 @@ impl Policy {
 
     /// Adds rules defined by ops in the policy's settings to its catalog
     /// (see `review/settings_rules.rs`). Refuses an id already in it.
-    pub fn add_settings_rules(&mut self, rules: Vec<super::Rule>) -> Result<(), String> {
+    pub fn add_settings_rules(&mut self, rules: Vec<super::Rule<String>>) -> Result<(), String> {
         for rule in rules {
             if self.metadata.rule(&rule.id).is_some() {
                 return Err(format!("the rule id {:?} is used twice", rule.id));

@@ -82,7 +82,7 @@ struct Validation {
 }
 
 /// The rules `settings` define (empty when they define none).
-pub fn catalog(settings: &Value) -> Result<Vec<Rule>, SettingsRuleError> {
+pub fn catalog(settings: &Value) -> Result<Vec<Rule<String>>, SettingsRuleError> {
     let entries: Entries = serde_path_to_error::deserialize(settings).map_err(|e| {
         let pointer = e
             .path()
@@ -142,7 +142,7 @@ fn rule(
     id: String,
     title: String,
     why: &str,
-) -> Result<Rule, SettingsRuleError> {
+) -> Result<Rule<String>, SettingsRuleError> {
     let valid = !id.is_empty()
         && id
             .bytes()
