@@ -164,6 +164,19 @@ impl Harness {
     }
 }
 
+/// Polls `condition` until it holds. The cap only turns a hang into a
+/// failure.
+pub async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    let wait = async {
+        while !condition() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(120), wait)
+        .await
+        .unwrap_or_else(|_| panic!("still waiting for {what}"));
+}
+
 /// An AdmissionReview v1 body for `object` (`old_object` for DELETE).
 pub fn review(
     uid: &str,
