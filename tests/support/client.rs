@@ -328,11 +328,7 @@ pub async fn metrics_with(ops: SocketAddr, line: &str) -> String {
 
 /// Polls the ops listener at `ops` until its `/metrics` satisfy `wanted`,
 /// and returns them then. The cap only turns a hang into a failure.
-pub async fn metrics_until(
-    ops: SocketAddr,
-    what: &str,
-    wanted: impl Fn(&str) -> bool,
-) -> String {
+pub async fn metrics_until(ops: SocketAddr, what: &str, wanted: impl Fn(&str) -> bool) -> String {
     let wait = async {
         loop {
             let metrics = http_get(ops, "/metrics").await.text();
