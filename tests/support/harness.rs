@@ -18,6 +18,9 @@ use tokio::task::JoinHandle;
 
 use super::client::{Protocol, TlsClient};
 
+#[path = "policy_cache.rs"]
+mod policy_cache;
+
 /// A compiled policy committed (or built) in `policies/dist`.
 pub fn module(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -67,7 +70,11 @@ impl Harness {
             // A harness stopped before it loaded anything serves the
             // built-in configuration meanwhile.
             let config_path = configured.recv().unwrap_or(None);
-            let engine = Engine::new(EngineOptions::default()).map_err(ServeError::Engine)?;
+            let engine = Engine::new(EngineOptions {
+                cache_dir: Some(policy_cache::dir()),
+                ..EngineOptions::default()
+            })
+            .map_err(ServeError::Engine)?;
             let source = Arc::new(PolicySource::new(config_path, Arc::new(engine)));
             let _ = made.send(source.clone());
             Ok(source)
