@@ -11,8 +11,7 @@ use std::process::{Command, Output, Stdio};
 use base64::Engine as _;
 use serde_json::Value;
 
-#[path = "../support/policy_cache.rs"]
-mod policy_cache;
+use super::counsel_process::policy_cache;
 
 /// The `counsel` binary under test: cargo's, or `COUNSEL_BIN` when set (a
 /// copy of it, for machines where several checkouts share one target

@@ -22,7 +22,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 #[path = "policy_cache.rs"]
-mod policy_cache;
+pub mod policy_cache;
 
 /// A running `counsel serve`.
 pub struct CounselProcess {
