@@ -7,6 +7,9 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
 
+#[path = "support/policy_cache.rs"]
+mod policy_cache;
+
 const PRIVILEGED: &str = include_str!("../examples/deployment-privileged.yaml");
 
 /// A Deployment that meets the restricted Pod Security Standard and the
@@ -40,7 +43,7 @@ fn counsel(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_counsel"))
         .args(args)
         .current_dir(dir)
-        .env("COUNSEL_CACHE_DIR", dir.join(".cache"))
+        .env("COUNSEL_CACHE_DIR", policy_cache::dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

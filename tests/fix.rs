@@ -12,6 +12,9 @@ use std::process::{Command, Output};
 use counsel::source;
 use serde_json::Value;
 
+#[path = "support/policy_cache.rs"]
+mod policy_cache;
+
 /// Enforced rules still broken after fixing, by object name.
 type Left = &'static [(&'static str, &'static [&'static str])];
 
@@ -62,7 +65,7 @@ fn counsel(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_counsel"))
         .args(args)
         .current_dir(dir)
-        .env("COUNSEL_CACHE_DIR", dir.join(".cache"))
+        .env("COUNSEL_CACHE_DIR", policy_cache::dir())
         .env_remove("COUNSEL_CONFIG")
         .output()
         .expect("counsel runs")
@@ -427,9 +430,6 @@ impl Drop for Immutable {
 fn a_file_that_cannot_be_written_is_reported_and_left_as_it_was() {
     let dir = copy("pod.json");
     let original = std::fs::read_to_string(dir.path().join("pod.json")).expect("read");
-    // Check once first, so the compiled policies are cached before the
-    // directory (which holds the cache) becomes immutable.
-    counsel(dir.path(), &["check", "-f", "pod.json"]);
     let Some(_guard) = Immutable::set(dir.path()) else {
         eprintln!("chattr +i is not available here; the write failure is not exercised");
         return;
@@ -492,7 +492,7 @@ fn a_file_changed_while_it_is_fixed_keeps_the_change() {
     let child = Command::new(env!("CARGO_BIN_EXE_counsel"))
         .args(["check", "--fix", "-f", "pods.yaml"])
         .current_dir(dir.path())
-        .env("COUNSEL_CACHE_DIR", dir.path().join(".cache"))
+        .env("COUNSEL_CACHE_DIR", policy_cache::dir())
         .env_remove("COUNSEL_CONFIG")
         .stdout(std::process::Stdio::piped())
         .spawn()

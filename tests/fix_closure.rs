@@ -14,6 +14,8 @@
 #[path = "pod_security/fixtures.rs"]
 #[allow(dead_code, unused_imports)]
 mod fixtures;
+#[path = "support/policy_cache.rs"]
+mod policy_cache;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -218,7 +220,7 @@ fn percent(part: usize, whole: usize) -> String {
 #[test]
 fn fix_closure_of_the_bundled_policies_is_complete() {
     let engine = Engine::new(EngineOptions {
-        cache_dir: None,
+        cache_dir: Some(policy_cache::dir()),
         max_concurrent: 4,
         ..EngineOptions::default()
     })

@@ -10,6 +10,8 @@
 mod pod_security {
     pub mod fixtures;
 }
+#[path = "support/policy_cache.rs"]
+mod policy_cache;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -37,7 +39,7 @@ struct Reviewers {
 impl Reviewers {
     fn new() -> Reviewers {
         let engine = Engine::new(EngineOptions {
-            cache_dir: None,
+            cache_dir: Some(policy_cache::dir()),
             max_concurrent: 4,
             ..EngineOptions::default()
         })

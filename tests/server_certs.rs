@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use client::{Protocol, http_get};
 use counsel::certs::{self, SubjectNames};
@@ -197,13 +197,34 @@ fn loading_names_the_file_at_fault() {
     );
 }
 
-fn reload_count(metrics: &str, outcome: &str) -> String {
-    let prefix = format!("counsel_reloads_total{{what=\"certificate\",outcome=\"{outcome}\"}} ");
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("no {prefix} in {metrics}"))
-        .to_owned()
+fn reload_count(metrics: &str, outcome: &str) -> u64 {
+    client::metric(
+        metrics,
+        &format!("counsel_reloads_total{{what=\"certificate\",outcome=\"{outcome}\"}}"),
+    )
+}
+
+/// Waits until the certificate watcher has looked at the files twice since
+/// now, which settles and acts on any change made before, and returns the
+/// metrics then.
+async fn two_looks_later(server: &Harness) -> String {
+    const LOOKS: &str = "counsel_reload_checks_total{what=\"certificate\"}";
+    let now = client::metric(&http_get(server.ops, "/metrics").await.text(), LOOKS);
+    // A look counted at `now` may have read the files before they changed;
+    // the next two did not, and the one after starts once they are done.
+    client::metrics_until(server.ops, "three more looks", |metrics| {
+        client::metric(metrics, LOOKS) >= now + 3
+    })
+    .await
+}
+
+/// Waits until the certificate watcher has refused `count` changes, and
+/// returns the metrics then.
+async fn refused(server: &Harness, count: u64) -> String {
+    client::metrics_until(server.ops, &format!("{count} refusals"), |metrics| {
+        reload_count(metrics, "failure") >= count
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -218,20 +239,23 @@ async fn rotation_serves_the_new_certificate_without_a_failed_request() {
 
     // A client that opens a new connection for every request, like an API
     // server whose connections come and go.
+    // Each outcome says whether its connection was opened after the server
+    // reported the new certificate reloaded.
     let stop = Arc::new(AtomicBool::new(false));
-    let seen = Arc::new(std::sync::Mutex::new(Vec::<(
-        Instant,
-        Result<Vec<u8>, String>,
-    )>::new()));
+    let reloaded = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(std::sync::Mutex::new(
+        Vec::<(bool, Result<Vec<u8>, String>)>::new(),
+    ));
     let mut loops = Vec::new();
     for protocol in [Protocol::Http1, Protocol::Http2] {
         let client = server.client(protocol);
-        let (stop, seen) = (stop.clone(), seen.clone());
+        let (stop, reloaded, seen) = (stop.clone(), reloaded.clone(), seen.clone());
         loops.push(tokio::spawn(async move {
             let mut i = 0;
             while !stop.load(Ordering::Acquire) {
                 i += 1;
                 let uid = format!("rotation-{protocol:?}-{i}");
+                let after_reload = reloaded.load(Ordering::Acquire);
                 let outcome = async {
                     let mut connection = client.connect().await?;
                     let reply = connection
@@ -247,11 +271,18 @@ async fn rotation_serves_the_new_certificate_without_a_failed_request() {
                     Ok(connection.peer_certificate.to_vec())
                 }
                 .await;
-                seen.lock().expect("lock").push((Instant::now(), outcome));
+                seen.lock().expect("lock").push((after_reload, outcome));
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let answered = |after: bool| {
+        let seen = seen.clone();
+        move || {
+            let seen = seen.lock().expect("lock");
+            seen.iter().filter(|(then, _)| *then == after).count() >= 10
+        }
+    };
+    harness::until("ten requests before the rotation", answered(false)).await;
 
     // Rotate: a new key and certificate from the same CA, as `counsel certs`
     // or cert-manager would write them.
@@ -261,24 +292,13 @@ async fn rotation_serves_the_new_certificate_without_a_failed_request() {
     let new_cert = CertificateDer::from_pem_slice(rotated.cert_pem.as_bytes()).expect("PEM");
     assert_ne!(new_cert, old_cert);
 
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let switched_at = loop {
-        let first_new = seen
-            .lock()
-            .expect("lock")
-            .iter()
-            .find(|(_, outcome)| outcome.as_deref().ok() == Some(new_cert.as_ref()))
-            .map(|(at, _)| *at);
-        if let Some(at) = first_new {
-            break at;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the new certificate was never served"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    client::metrics_with(
+        server.ops,
+        "counsel_reloads_total{what=\"certificate\",outcome=\"success\"} 1",
+    )
+    .await;
+    reloaded.store(true, Ordering::Release);
+    harness::until("ten requests after the rotation", answered(true)).await;
     stop.store(true, Ordering::Release);
     for task in loops {
         task.await.expect("client loop");
@@ -294,26 +314,24 @@ async fn rotation_serves_the_new_certificate_without_a_failed_request() {
         failures.len(),
         seen.len()
     );
+    let certificates = |after: bool| -> Vec<bool> {
+        seen.iter()
+            .filter(|(then, _)| *then == after)
+            .map(|(_, outcome)| outcome.as_deref().ok() == Some(new_cert.as_ref()))
+            .collect()
+    };
     assert!(
-        seen.len() > 20,
-        "too few requests to mean anything: {}",
-        seen.len()
+        certificates(false).contains(&false),
+        "the old certificate was served first"
     );
-    let old_after_switch = seen
-        .iter()
-        .filter(|(at, outcome)| {
-            *at > switched_at + Duration::from_millis(100)
-                && outcome.as_deref().ok() == Some(old_cert.as_ref())
-        })
-        .count();
-    assert_eq!(
-        old_after_switch, 0,
+    assert!(
+        !certificates(true).contains(&false),
         "new connections must get the new certificate"
     );
 
     let metrics = http_get(server.ops, "/metrics").await.text();
-    assert_eq!(reload_count(&metrics, "success"), "1");
-    assert_eq!(reload_count(&metrics, "failure"), "0");
+    assert_eq!(reload_count(&metrics, "success"), 1);
+    assert_eq!(reload_count(&metrics, "failure"), 0);
     server.stop().await;
 }
 
@@ -347,12 +365,12 @@ async fn a_broken_certificate_is_refused_and_the_old_one_kept() {
 
     // Garbage in place of the certificate.
     std::fs::write(&server.files.cert, b"this is not a certificate\n").expect("written");
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    refused(&server, 1).await;
     check_still_serving().await;
-    let metrics = http_get(server.ops, "/metrics").await.text();
+    let metrics = two_looks_later(&server).await;
     assert_eq!(
         reload_count(&metrics, "failure"),
-        "1",
+        1,
         "refused once, not on every look"
     );
     std::fs::write(&server.files.cert, rustls_pem(&served)).expect("restored");
@@ -360,15 +378,17 @@ async fn a_broken_certificate_is_refused_and_the_old_one_kept() {
     // A well-formed key that belongs to another certificate.
     let stranger = certs::generate(&SubjectNames::localhost()).expect("other pair");
     std::fs::write(&server.files.key, stranger.key_pem.as_bytes()).expect("written");
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    refused(&server, 2).await;
     check_still_serving().await;
-    let metrics = http_get(server.ops, "/metrics").await.text();
-    assert_eq!(reload_count(&metrics, "failure"), "2");
-    assert_eq!(reload_count(&metrics, "success"), "0");
+    let metrics = two_looks_later(&server).await;
+    assert_eq!(reload_count(&metrics, "failure"), 2);
+    assert_eq!(reload_count(&metrics, "success"), 0);
 
     // Putting the right key back is not a change from what is served.
     std::fs::write(&server.files.key, &good_key).expect("restored");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let metrics = two_looks_later(&server).await;
+    assert_eq!(reload_count(&metrics, "failure"), 2);
+    assert_eq!(reload_count(&metrics, "success"), 0);
     check_still_serving().await;
     server.stop().await;
 }

@@ -37,6 +37,11 @@ struct ReloadLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WatchedLabels {
+    what: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DecisionLabels {
     decision: &'static str,
 }
@@ -46,13 +51,23 @@ struct RejectionLabels {
     reason: &'static str,
 }
 
-/// What was reloaded, for `counsel_reloads_total`.
+/// What was reloaded, for `counsel_reloads_total`, or looked at for
+/// changes, for `counsel_reload_checks_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reloaded {
     /// The serving certificate and key.
     Certificate,
     /// `counsel.yaml` and the policies it names.
     Config,
+}
+
+impl Reloaded {
+    fn as_str(self) -> &'static str {
+        match self {
+            Reloaded::Certificate => "certificate",
+            Reloaded::Config => "config",
+        }
+    }
 }
 
 /// What the webhook answered, for the latency histogram's `decision` label.
@@ -85,6 +100,7 @@ pub struct Metrics {
     review_seconds: Family<DecisionLabels, Histogram>,
     policies_loaded: Gauge,
     reloads: Family<ReloadLabels, Counter>,
+    reload_checks: Family<WatchedLabels, Counter>,
     rejected: Family<RejectionLabels, Counter>,
     in_flight: Gauge,
     certificate_expiry: Gauge<f64, AtomicU64>,
@@ -134,6 +150,12 @@ impl Metrics {
             "Reloads of the configuration and of the serving certificate, by outcome",
             reloads.clone(),
         );
+        let reload_checks = Family::<WatchedLabels, Counter>::default();
+        registry.register(
+            "counsel_reload_checks",
+            "Looks at the configuration and at the serving certificate for changes",
+            reload_checks.clone(),
+        );
         let rejected = Family::<RejectionLabels, Counter>::default();
         registry.register(
             "counsel_reviews_unevaluated",
@@ -159,6 +181,9 @@ impl Metrics {
                 let _ = reloads.get_or_create(&ReloadLabels { what, outcome });
             }
         }
+        let _ = reload_checks.get_or_create(&WatchedLabels {
+            what: "certificate",
+        });
         Metrics {
             registry,
             evaluations,
@@ -166,6 +191,7 @@ impl Metrics {
             review_seconds,
             policies_loaded,
             reloads,
+            reload_checks,
             rejected,
             in_flight,
             certificate_expiry,
@@ -220,13 +246,21 @@ impl Metrics {
 
     /// Counts a reload attempt.
     pub fn record_reload(&self, what: Reloaded, succeeded: bool) {
-        let what = match what {
-            Reloaded::Certificate => "certificate",
-            Reloaded::Config => "config",
-        };
         let outcome = if succeeded { "success" } else { "failure" };
         self.reloads
-            .get_or_create(&ReloadLabels { what, outcome })
+            .get_or_create(&ReloadLabels {
+                what: what.as_str(),
+                outcome,
+            })
+            .inc();
+    }
+
+    /// Counts a look at `what` for changes, whatever it found.
+    pub fn record_reload_check(&self, what: Reloaded) {
+        self.reload_checks
+            .get_or_create(&WatchedLabels {
+                what: what.as_str(),
+            })
             .inc();
     }
 

@@ -65,6 +65,7 @@ impl PolicySource {
         let (Some(path), Some(served)) = (&self.config_path, state.policies()) else {
             return Look::Idle;
         };
+        state.metrics().record_reload_check(Reloaded::Config);
         let read = Read::file(path);
         let parsed = read.parse(path);
         // With the modules of the configuration read, or of the served one

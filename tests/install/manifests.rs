@@ -11,6 +11,8 @@ use std::process::{Command, Output, Stdio};
 use base64::Engine as _;
 use serde_json::Value;
 
+use super::counsel_process::policy_cache;
+
 /// The `counsel` binary under test: cargo's, or `COUNSEL_BIN` when set (a
 /// copy of it, for machines where several checkouts share one target
 /// directory and so one `target/release/counsel`).
@@ -23,7 +25,7 @@ pub fn counsel(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(counsel_binary())
         .args(args)
         .current_dir(dir)
-        .env("COUNSEL_CACHE_DIR", dir.join(".cache"))
+        .env("COUNSEL_CACHE_DIR", policy_cache::dir())
         .env_remove("COUNSEL_CONFIG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -68,11 +68,17 @@ fn serve_loads_precompiled_policies_from_a_read_only_directory_and_compiles_noth
     }
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o555)).expect("chmod");
 
-    let debug = [("COUNSEL_LOG", "info,counsel=debug")];
+    // Each start with a cache of its own, empty.
+    let debug = ("COUNSEL_LOG", "info,counsel=debug");
+    let (warm_cache, cold_cache) = (dir.path().join("warm"), dir.path().join("cold"));
     let warm = CounselProcess::start_with(
         None,
         &[],
-        &[debug[0], ("COUNSEL_PRECOMPILED_DIR", shown.as_str())],
+        &[
+            debug,
+            ("COUNSEL_PRECOMPILED_DIR", shown.as_str()),
+            ("COUNSEL_CACHE_DIR", &warm_cache.display().to_string()),
+        ],
     );
     assert_eq!(
         loaded(&warm),
@@ -84,12 +90,19 @@ fn serve_loads_precompiled_policies_from_a_read_only_directory_and_compiles_noth
         warm.log()
     );
     // Nothing compiled, so nothing stored; the precompiled files untouched.
-    assert_eq!(files(&warm.dir.path().join("cache")), BTreeMap::new());
+    assert_eq!(files(&warm_cache), BTreeMap::new());
     assert_eq!(files(&out), before);
     drop(warm);
 
     // Without them, the same start compiles both and stores them.
-    let cold = CounselProcess::start_with(None, &[], &debug);
+    let cold = CounselProcess::start_with(
+        None,
+        &[],
+        &[
+            debug,
+            ("COUNSEL_CACHE_DIR", &cold_cache.display().to_string()),
+        ],
+    );
     assert_eq!(
         loaded(&cold),
         [
@@ -99,5 +112,5 @@ fn serve_loads_precompiled_policies_from_a_read_only_directory_and_compiles_noth
         "{}",
         cold.log()
     );
-    assert_eq!(files(&cold.dir.path().join("cache")).len(), 2);
+    assert_eq!(files(&cold_cache).len(), 2);
 }

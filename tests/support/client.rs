@@ -316,3 +316,39 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> Reply {
     let response = sender.send_request(request).await.expect("response");
     read_reply(response).await.expect("a reply")
 }
+
+/// Polls the ops listener at `ops` until `/metrics` has the line `line`,
+/// and returns the metrics then.
+pub async fn metrics_with(ops: SocketAddr, line: &str) -> String {
+    metrics_until(ops, &format!("a line {line:?}"), |metrics| {
+        metrics.lines().any(|seen| seen == line)
+    })
+    .await
+}
+
+/// Polls the ops listener at `ops` until its `/metrics` satisfy `wanted`,
+/// and returns them then. The cap only turns a hang into a failure.
+pub async fn metrics_until(ops: SocketAddr, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+    let wait = async {
+        loop {
+            let metrics = http_get(ops, "/metrics").await.text();
+            if wanted(&metrics) {
+                return metrics;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(120), wait)
+        .await
+        .unwrap_or_else(|_| panic!("the metrics never had {what}"))
+}
+
+/// The value of the counter or whole-valued gauge `series` (name and
+/// labels, as printed) in `metrics`.
+pub fn metric(metrics: &str, series: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in {metrics}"))
+}

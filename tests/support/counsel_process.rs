@@ -21,6 +21,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+#[path = "policy_cache.rs"]
+pub mod policy_cache;
+
 /// A running `counsel serve`.
 pub struct CounselProcess {
     /// Its working directory: `counsel.yaml`, `certs/`.
@@ -56,7 +59,7 @@ impl CounselProcess {
             .env("COUNSEL_LISTEN", "127.0.0.1:0")
             .env("COUNSEL_METRICS_LISTEN", "127.0.0.1:0")
             .env("COUNSEL_LOG_FORMAT", "json")
-            .env("COUNSEL_CACHE_DIR", dir.path().join("cache"))
+            .env("COUNSEL_CACHE_DIR", policy_cache::dir())
             .env_remove("COUNSEL_CONFIG");
         for (name, value) in env {
             command.env(name, value);

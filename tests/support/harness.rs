@@ -18,6 +18,9 @@ use tokio::task::JoinHandle;
 
 use super::client::{Protocol, TlsClient};
 
+#[path = "policy_cache.rs"]
+mod policy_cache;
+
 /// A compiled policy committed (or built) in `policies/dist`.
 pub fn module(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -67,7 +70,11 @@ impl Harness {
             // A harness stopped before it loaded anything serves the
             // built-in configuration meanwhile.
             let config_path = configured.recv().unwrap_or(None);
-            let engine = Engine::new(EngineOptions::default()).map_err(ServeError::Engine)?;
+            let engine = Engine::new(EngineOptions {
+                cache_dir: Some(policy_cache::dir()),
+                ..EngineOptions::default()
+            })
+            .map_err(ServeError::Engine)?;
             let source = Arc::new(PolicySource::new(config_path, Arc::new(engine)));
             let _ = made.send(source.clone());
             Ok(source)
@@ -162,6 +169,19 @@ impl Harness {
             task.await.expect("server task").expect("the server ran");
         }
     }
+}
+
+/// Polls `condition` until it holds. The cap only turns a hang into a
+/// failure.
+pub async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    let wait = async {
+        while !condition() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(120), wait)
+        .await
+        .unwrap_or_else(|_| panic!("still waiting for {what}"));
 }
 
 /// An AdmissionReview v1 body for `object` (`old_object` for DELETE).

@@ -87,6 +87,7 @@ impl ReloadingCertificate {
     /// as a valid pair, serves the new pair; a change that does not load is
     /// logged and counted once.
     pub fn look(&self) -> Look<()> {
+        self.metrics.record_reload_check(Reloaded::Certificate);
         // Content, not mtimes, decides: secret volumes swap symlinks and
         // mtimes have coarse granularity; the files are a few KB.
         let read = read_pair(&self.paths);
@@ -114,10 +115,11 @@ impl ReloadingCertificate {
                 "serving certificate reloaded ({})",
                 describe_validity(&served.validity)
             );
-            self.metrics
-                .set_certificate_expiry(served.validity.not_after);
-            self.metrics.record_reload(Reloaded::Certificate, true);
+            let not_after = served.validity.not_after;
             *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(served);
+            // Counted once new connections get it.
+            self.metrics.set_certificate_expiry(not_after);
+            self.metrics.record_reload(Reloaded::Certificate, true);
             Ok(())
         });
         if let Look::Refused(error) = &look {
