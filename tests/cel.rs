@@ -3,18 +3,18 @@
 //! real `counsel check`; the exact text a developer reads, and the exact
 //! error ops get for a broken rule (file, line, rule, position).
 
+#[path = "support/policy_cache.rs"]
+mod policy_cache;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 fn counsel(dir: &Path, args: &[&str]) -> Output {
-    counsel_caching_in(dir, &dir.join(".cache"), args)
-}
-
-fn counsel_caching_in(dir: &Path, cache: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_counsel"))
         .args(args)
         .current_dir(dir)
-        .env("COUNSEL_CACHE_DIR", cache)
+        .env("COUNSEL_CACHE_DIR", policy_cache::dir())
+        .env_remove("COUNSEL_CONFIG")
         .output()
         .expect("counsel runs")
 }
@@ -211,10 +211,8 @@ fn a_broken_expression_stops_the_load_naming_file_line_rule_and_position() {
 #[test]
 fn the_readme_shows_what_the_example_gives() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let cache = tempfile::tempdir().expect("tempdir");
-    let output = counsel_caching_in(
+    let output = counsel(
         root,
-        cache.path(),
         &[
             "check",
             "-c",
