@@ -5,10 +5,16 @@
 //! read, reviewed, rendered and written out, then dropped, so memory follows
 //! the largest document (and file text), not the whole input.
 
+mod base;
 mod fix;
+mod github;
 mod inputs;
 mod json;
+mod junit;
+mod markdown;
 mod pretty;
+mod sarif;
+mod suggestions;
 
 use std::cell::OnceCell;
 use std::io::{IsTerminal, Write};
@@ -16,6 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ValueEnum;
+use counsel::config::Mode;
 use counsel::explain::Report;
 use counsel::fix::FixScope;
 use counsel::request::{Operation, Request};
@@ -70,9 +77,49 @@ pub struct CheckArgs {
         default_missing_value = "safe"
     )]
     pub fix: Option<FixArg>,
-    /// With --fix: print the changes as a unified diff and change nothing.
+    /// With --fix: print the changes as a unified diff and change nothing
+    /// (with --output pretty or json).
     #[arg(long, requires = "fix")]
     pub dry_run: bool,
+    /// Exit with 1 when a finding of this mode or a stricter one is found:
+    /// `enforce` (the default: what the cluster would deny), `warn` (also
+    /// warnings) or `audit` (any finding).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = FailOn::Enforce)]
+    pub fail_on: FailOn,
+    /// The directory that file locations in SARIF and GitHub annotations are
+    /// relative to (default: the git repository holding the current
+    /// directory, or the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub sarif_base: Option<PathBuf>,
+}
+
+/// The least strict finding that fails the run (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum FailOn {
+    /// What the cluster would deny: enforced rules, failed policies.
+    Enforce,
+    /// Also warnings (warn and fix modes, policy warnings).
+    Warn,
+    /// Any finding, audit too.
+    Audit,
+}
+
+impl FailOn {
+    /// Whether a finding of `mode` fails the run.
+    pub fn fails(self, mode: Mode) -> bool {
+        match mode {
+            Mode::Enforce => true,
+            Mode::Warn | Mode::Fix => self >= FailOn::Warn,
+            Mode::Audit => self == FailOn::Audit,
+        }
+    }
+
+    /// Whether an object's report fails the run.
+    fn fails_report(self, report: &Report) -> bool {
+        !report.allowed()
+            || report.findings.iter().any(|f| self.fails(f.mode))
+            || (self >= FailOn::Warn && !(report.warnings.is_empty() && report.failures.is_empty()))
+    }
 }
 
 /// Which fixes `--fix` makes.
@@ -100,6 +147,21 @@ pub enum Format {
     Pretty,
     /// One JSON document for tools.
     Json,
+    /// SARIF 2.1.0 for code scanning, with fixes as text replacements.
+    Sarif,
+    /// JUnit XML for CI dashboards: a test case per object and policy.
+    Junit,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// A summary for a pull-request comment, with suggested diffs.
+    Markdown,
+}
+
+impl Format {
+    /// Whether the format shows fixes as text replacements.
+    fn shows_fixes(self) -> bool {
+        matches!(self, Format::Sarif | Format::Markdown)
+    }
 }
 
 /// The operations a manifest can be checked as.
@@ -132,6 +194,8 @@ pub struct Totals {
     pub unchecked: usize,
     /// Whether any object would be denied.
     pub denied: bool,
+    /// Whether any object has a finding that fails the run (`--fail-on`).
+    pub failing: bool,
     /// With `--fix`: violations fixed, files changed, and violations of
     /// the modes `--fix` fixes that are still there.
     pub fixed: usize,
@@ -173,7 +237,33 @@ impl File {
     /// Line `number` (from 1) without its line break; lines end as YAML's
     /// do (LF, CRLF or a lone CR), as the positions count them.
     pub fn line(&self, number: usize) -> Option<&str> {
-        let starts = self.lines.get_or_init(|| {
+        let starts = self.starts();
+        let start = *starts.get(number.checked_sub(1)?)?;
+        let end = starts.get(number).copied().unwrap_or(self.text.len());
+        let line = self.text.get(start..end)?;
+        Some(line.trim_end_matches(['\n', '\r']))
+    }
+
+    /// The line (from 1) and column (from 1, in UTF-16 code units, as SARIF
+    /// and editors count) of a byte offset of the text.
+    pub fn utf16_position(&self, offset: usize) -> (usize, usize) {
+        let starts = self.starts();
+        let line = starts.partition_point(|&start| start <= offset).max(1);
+        let before = self.text.get(starts[line - 1]..offset).unwrap_or_default();
+        (line, before.encode_utf16().count() + 1)
+    }
+
+    /// Column `column` (from 1, in characters) of line `line` in UTF-16
+    /// code units (past the end of the line, one unit per character).
+    pub fn utf16_column(&self, line: usize, column: usize) -> usize {
+        let text = self.line(line).unwrap_or_default();
+        let chars = column.saturating_sub(1);
+        let within: usize = text.chars().take(chars).map(char::len_utf16).sum();
+        within + chars.saturating_sub(text.chars().count()) + 1
+    }
+
+    fn starts(&self) -> &[usize] {
+        self.lines.get_or_init(|| {
             let bytes = self.text.as_bytes();
             let mut starts = vec![0];
             for (i, &byte) in bytes.iter().enumerate() {
@@ -182,11 +272,7 @@ impl File {
                 }
             }
             starts
-        });
-        let start = *starts.get(number.checked_sub(1)?)?;
-        let end = starts.get(number).copied().unwrap_or(self.text.len());
-        let line = self.text.get(start..end)?;
-        Some(line.trim_end_matches(['\n', '\r']))
+        })
     }
 }
 
@@ -213,11 +299,16 @@ struct Sink<W: Write> {
     out: W,
     buffer: String,
     totals: Totals,
+    fail_on: FailOn,
 }
 
 enum Renderer {
     Pretty(pretty::Pretty),
     Json(json::Json),
+    Sarif(sarif::Sarif),
+    Junit(junit::Junit),
+    Github(github::Github),
+    Markdown(markdown::Markdown),
 }
 
 impl<W: Write> Sink<W> {
@@ -229,18 +320,39 @@ impl<W: Write> Sink<W> {
 
     fn error(&mut self, error: &InputError, file: Option<&File>) {
         self.totals.unchecked += 1;
+        let out = &mut self.buffer;
         match &mut self.renderer {
-            Renderer::Pretty(r) => r.error(&mut self.buffer, error, file),
+            Renderer::Pretty(r) => r.error(out, error, file),
             Renderer::Json(r) => r.error(error),
+            Renderer::Sarif(r) => r.error(error),
+            Renderer::Junit(r) => r.error(error),
+            Renderer::Github(r) => r.error(out, error),
+            Renderer::Markdown(r) => r.error(error),
         }
     }
 
     fn checked(&mut self, file: &File, document: &Document, checked: &Checked) {
         self.totals.objects += 1;
         self.totals.denied |= !checked.report.allowed();
+        self.totals.failing |= self.fail_on.fails_report(&checked.report);
+        let out = &mut self.buffer;
         match &mut self.renderer {
-            Renderer::Pretty(r) => r.checked(&mut self.buffer, file, document, checked),
-            Renderer::Json(r) => r.checked(&mut self.buffer, file, document, checked),
+            Renderer::Pretty(r) => r.checked(out, file, document, checked),
+            Renderer::Json(r) => r.checked(out, file, document, checked),
+            Renderer::Sarif(r) => r.checked(out, file, document, checked),
+            Renderer::Junit(r) => r.checked(file, document, checked),
+            Renderer::Github(r) => r.checked(out, file, document, checked),
+            Renderer::Markdown(r) => r.checked(out, file, document, checked),
+        }
+    }
+
+    /// A file is done (every document of it rendered).
+    fn file_done(&mut self, file: &File) {
+        let out = &mut self.buffer;
+        match &mut self.renderer {
+            Renderer::Junit(r) => r.file_done(out, file),
+            Renderer::Markdown(r) => r.file_done(out, file),
+            _ => {}
         }
     }
 }
@@ -268,23 +380,44 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let fixing = args.fix.is_some();
     let dry_run = fixing && args.dry_run;
+    if dry_run && !matches!(args.output, Format::Pretty | Format::Json) {
+        anyhow::bail!(
+            "--dry-run shows the fixes as a diff, which only --output pretty and json show; without --fix, --output sarif and markdown show the fixes without making them"
+        );
+    }
+    let base = base::Base::new(args.sarif_base.as_deref())?;
+    let fail_on = args.fail_on;
     let mut sink = Sink {
         renderer: match args.output {
             Format::Pretty => Renderer::Pretty(pretty::Pretty::new(color, dry_run)),
             Format::Json => Renderer::Json(json::Json::new()),
+            Format::Sarif => Renderer::Sarif(sarif::Sarif::new(base)),
+            Format::Junit => Renderer::Junit(junit::Junit::new(fail_on)),
+            Format::Github => Renderer::Github(github::Github::new(base)),
+            Format::Markdown => Renderer::Markdown(markdown::Markdown::new(fail_on)),
         },
         out: std::io::BufWriter::new(stdout.lock()),
         buffer: String::new(),
         totals: Totals::default(),
+        fail_on,
     };
-    if let Renderer::Json(r) = &sink.renderer {
-        r.start(&mut sink.buffer);
+    match &mut sink.renderer {
+        Renderer::Json(r) => r.start(&mut sink.buffer),
+        Renderer::Sarif(r) => r.start(&mut sink.buffer),
+        Renderer::Junit(r) => r.start(&mut sink.buffer),
+        Renderer::Markdown(r) => r.start(&mut sink.buffer),
+        Renderer::Pretty(_) | Renderer::Github(_) => {}
     }
     let found = inputs::find(&args.files);
     for skipped in &found.skipped {
+        let out = &mut sink.buffer;
         match &mut sink.renderer {
-            Renderer::Pretty(r) => r.skipped(&mut sink.buffer, skipped),
+            Renderer::Pretty(r) => r.skipped(out, skipped),
             Renderer::Json(r) => r.skipped(skipped),
+            Renderer::Sarif(r) => r.skipped(skipped),
+            Renderer::Junit(_) => {}
+            Renderer::Github(r) => r.skipped(out, skipped),
+            Renderer::Markdown(r) => r.skipped(skipped),
         }
     }
     for error in &found.errors {
@@ -307,43 +440,54 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             match &mut sink.renderer {
                 Renderer::Pretty(r) => r.fixed(&mut sink.buffer, &file.name, &fixed),
                 Renderer::Json(r) => r.fixed(&file.name, &fixed),
+                Renderer::Github(r) => r.fixed(&mut sink.buffer, &file, &fixed),
+                Renderer::Sarif(_) | Renderer::Junit(_) | Renderer::Markdown(_) => {}
             }
             if let Some(problem) = &fixed.write_error {
                 let message = format!("cannot write the fixed file, left as it was: {problem}");
                 sink.error(&inputs::whole_file(&file.name, message), None);
             }
         }
-        check_file(&checker, &file, &mut sink, fixing)?;
+        check_file(&checker, &file, &mut sink, fixing, args.output.shows_fixes())?;
     }
     let totals = std::mem::take(&mut sink.totals);
+    let out = &mut sink.buffer;
     match &mut sink.renderer {
-        Renderer::Pretty(r) => r.finish(&mut sink.buffer, &totals, fixing),
-        Renderer::Json(r) => r.finish(&mut sink.buffer, &totals, fixing.then_some(dry_run)),
+        Renderer::Pretty(r) => r.finish(out, &totals, fixing),
+        Renderer::Json(r) => r.finish(out, &totals, fixing.then_some(dry_run)),
+        Renderer::Sarif(r) => r.finish(out, &totals),
+        Renderer::Junit(r) => r.finish(out),
+        Renderer::Github(r) => r.finish(out, &totals),
+        Renderer::Markdown(r) => r.finish(out, &totals),
     }
     sink.flush()?;
     sink.out.flush()?;
     Ok(ExitCode::from(if totals.unchecked > 0 {
         EXIT_ERROR
-    } else if totals.denied {
+    } else if totals.failing {
         EXIT_DENIED
     } else {
         0
     }))
 }
 
-/// Reviews and reports every object of a file, one document at a time.
+/// Reviews and reports every object of a file, one document at a time;
+/// with `fixes`, each finding's fix as text replacements too.
 fn check_file<W: Write>(
     checker: &Checker,
     file: &File,
     sink: &mut Sink<W>,
     fixing: bool,
+    fixes: bool,
 ) -> anyhow::Result<()> {
+    let layout = fixes.then(|| suggestions::layout(&file.text));
     let mut failed: Option<anyhow::Error> = None;
     let read = source::parse_each(&file.text, |document| {
         if failed.is_some() {
             return;
         }
         let mut errors = Vec::new();
+        let mut checked = Vec::new();
         for object in inputs::objects(&file.name, &document, &mut errors) {
             let report = match checker.review(&object.value) {
                 Ok(report) => report,
@@ -359,7 +503,17 @@ fn check_file<W: Write>(
                     .filter(|f| fix::FIXED_MODES.contains(&f.mode))
                     .count();
             }
-            sink.checked(file, &document, &Checked { object, report });
+            checked.push(Checked {
+                object,
+                report,
+                fixes: Vec::new(),
+            });
+        }
+        if let Some(Some(layout)) = &layout {
+            suggestions::attach(&file.text, layout, &document, &mut checked);
+        }
+        for checked in &checked {
+            sink.checked(file, &document, checked);
         }
         for error in &errors {
             sink.error(error, Some(file));
@@ -380,6 +534,7 @@ fn check_file<W: Write>(
         };
         sink.error(&error, Some(file));
     }
+    sink.file_done(file);
     sink.flush()?;
     Ok(())
 }

@@ -241,7 +241,8 @@ fn counted(labels: &[String]) -> String {
     parts.join(", ")
 }
 
-fn plural(n: usize, word: &str) -> String {
+/// `1 error`, `2 errors`.
+pub(super) fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
