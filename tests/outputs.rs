@@ -219,16 +219,19 @@ fn junit_is_well_formed_xml_with_a_failure_per_enforced_violation() {
             .filter(|n| n.has_tag_name("failure"))
             .count();
         assert_eq!(failures, enforced, "{name}");
+        // Counts are of test cases: those with a failure, or an error.
         for suite in xml.descendants().filter(|n| n.has_tag_name("testsuite")) {
-            let count = |tag: &str| {
+            let count = |tag: Option<&str>| {
                 suite
-                    .descendants()
-                    .filter(|n| n.has_tag_name(tag))
+                    .children()
+                    .filter(|case| case.has_tag_name("testcase"))
+                    .filter(|case| tag.is_none_or(|tag| case.children().any(|n| n.has_tag_name(tag))))
                     .count()
                     .to_string()
             };
-            assert_eq!(suite.attribute("tests"), Some(count("testcase").as_str()));
-            assert_eq!(suite.attribute("failures"), Some(count("failure").as_str()));
+            assert_eq!(suite.attribute("tests"), Some(count(None).as_str()));
+            assert_eq!(suite.attribute("failures"), Some(count(Some("failure")).as_str()));
+            assert_eq!(suite.attribute("errors"), Some(count(Some("error")).as_str()));
         }
     }
 }

@@ -325,7 +325,7 @@ impl<W: Write> Sink<W> {
             Renderer::Pretty(r) => r.error(out, error, file),
             Renderer::Json(r) => r.error(error),
             Renderer::Sarif(r) => r.error(error),
-            Renderer::Junit(r) => r.error(error),
+            Renderer::Junit(r) => r.error(out, error),
             Renderer::Github(r) => r.error(out, error),
             Renderer::Markdown(r) => r.error(error),
         }
@@ -340,7 +340,7 @@ impl<W: Write> Sink<W> {
             Renderer::Pretty(r) => r.checked(out, file, document, checked),
             Renderer::Json(r) => r.checked(out, file, document, checked),
             Renderer::Sarif(r) => r.checked(out, file, document, checked),
-            Renderer::Junit(r) => r.checked(file, document, checked),
+            Renderer::Junit(r) => r.checked(out, file, document, checked),
             Renderer::Github(r) => r.checked(out, file, document, checked),
             Renderer::Markdown(r) => r.checked(out, file, document, checked),
         }
@@ -350,7 +350,6 @@ impl<W: Write> Sink<W> {
     fn file_done(&mut self, file: &File) {
         let out = &mut self.buffer;
         match &mut self.renderer {
-            Renderer::Junit(r) => r.file_done(out, file),
             Renderer::Markdown(r) => r.file_done(out, file),
             _ => {}
         }

@@ -1,14 +1,15 @@
 //! `counsel check --output junit`: JUnit XML for CI dashboards (GitLab's
 //! test reports, Jenkins, GitHub test-report actions).
 //!
-//! One `<testsuite>` per file and in it one `<testcase>` per object and
-//! policy that judged it (`classname` the file, `name` `Kind
-//! namespace/name: policy`, stable from run to run), with a `<failure>` per
-//! violation that fails the run (`--fail-on`), the others in `<system-out>`,
-//! and an `<error>` for a policy that failed. What could not be checked is
-//! a test case with an `<error>` too. A file's test cases are kept until the
-//! file is done (its counts come first); text is escaped for XML 1.0, and
-//! characters XML cannot hold at all are written as `\u{..}`.
+//! One `<testsuite>` per object (`name` `file: Kind namespace/name`), and in
+//! it one `<testcase>` per policy that judged the object (`classname` the
+//! file, `name` `Kind namespace/name: policy`: stable from run to run), with
+//! a `<failure>` per violation that fails the run (`--fail-on`), the others
+//! in `<system-out>`, and an `<error>` for a policy that failed. What could
+//! not be checked is a suite of one test case with an `<error>`. Each suite
+//! is written as soon as its object is checked (its counts are known then);
+//! text is escaped for XML 1.0, and characters XML cannot hold at all are
+//! written as `\u{..}`.
 
 use std::fmt::Write as _;
 
@@ -20,46 +21,42 @@ use super::{FailOn, File};
 /// The JUnit renderer.
 pub struct Junit {
     fail_on: FailOn,
-    /// The current file's test cases and their counts.
-    cases: String,
-    tests: usize,
-    failures: usize,
-    errors: usize,
-    /// Errors of inputs that are not a file being read (paths that cannot
-    /// be read), as one suite at the end.
-    unread: Vec<InputError>,
 }
 
 impl Junit {
     pub fn new(fail_on: FailOn) -> Self {
-        Junit {
-            fail_on,
-            cases: String::new(),
-            tests: 0,
-            failures: 0,
-            errors: 0,
-            unread: Vec::new(),
-        }
+        Junit { fail_on }
     }
 
     pub fn start(&self, out: &mut String) {
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"counsel check\">\n");
     }
 
-    /// An input that could not be checked.
-    pub fn error(&mut self, error: &InputError) {
-        self.unread.push(error.clone());
+    /// An input that could not be checked: a suite of one erroneous case.
+    pub fn error(&mut self, out: &mut String, error: &InputError) {
+        let place = match (error.line, error.column) {
+            (Some(line), Some(column)) => format!("{}:{line}:{column}", error.file),
+            _ => error.file.clone(),
+        };
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{file}\" tests=\"1\" failures=\"0\" errors=\"1\">\n    <testcase classname=\"{file}\" name=\"{}\">\n      <error type=\"input\" message=\"{}\"/>\n    </testcase>\n  </testsuite>",
+            xml(&format!("cannot be checked: {place}")),
+            xml(&error.message),
+            file = xml(&error.file),
+        );
     }
 
-    /// One test case per policy that judged the object.
-    pub fn checked(&mut self, file: &File, document: &Document, checked: &Checked) {
+    /// The object's suite: one test case per policy that judged it.
+    pub fn checked(&mut self, out: &mut String, file: &File, document: &Document, checked: &Checked) {
         let report = &checked.report;
         let object = report.object.describe();
+        let mut cases = String::new();
+        let (mut failures, mut errors) = (0, 0);
         for evaluation in &report.evaluations {
             let policy = &evaluation.policy;
-            self.tests += 1;
             let _ = write!(
-                self.cases,
+                cases,
                 "    <testcase classname=\"{}\" name=\"{}\"",
                 xml(&file.name),
                 xml(&format!("{object}: {policy}"))
@@ -69,13 +66,15 @@ impl Junit {
                 .iter()
                 .filter(|f| f.policy == *policy)
                 .collect();
-            let failures: Vec<_> = report.failures.iter().filter(|f| f.policy == *policy).collect();
-            if findings.is_empty() && failures.is_empty() {
-                self.cases.push_str("/>\n");
+            let failed: Vec<_> = report.failures.iter().filter(|f| f.policy == *policy).collect();
+            if findings.is_empty() && failed.is_empty() {
+                cases.push_str("/>\n");
                 continue;
             }
-            self.cases.push_str(">\n");
+            cases.push_str(">\n");
             let mut passing = String::new();
+            // Counted per test case, as JUnit counts (a case may hold several failures).
+            let mut failing = false;
             for finding in findings {
                 let pointer = format!("{}{}", checked.object.prefix, finding.pointer);
                 let (span, _) = inputs::point(document, &pointer);
@@ -95,9 +94,9 @@ impl Junit {
                     let _ = write!(text, "\ndocs: {docs}");
                 }
                 if self.fail_on.fails(finding.mode) {
-                    self.failures += 1;
+                    failing = true;
                     let _ = writeln!(
-                        self.cases,
+                        cases,
                         "      <failure type=\"{}\" message=\"{}\">{}</failure>",
                         xml(&format!("{}/{}", finding.policy, finding.rule)),
                         xml(&finding.message),
@@ -113,10 +112,11 @@ impl Junit {
                     );
                 }
             }
-            for failure in failures {
-                self.errors += 1;
+            failures += usize::from(failing);
+            errors += usize::from(!failed.is_empty());
+            for failure in failed {
                 let _ = writeln!(
-                    self.cases,
+                    cases,
                     "      <error type=\"{}\" message=\"{}\"/>",
                     xml(failure.failure.cause()),
                     xml(&failure.sentence())
@@ -124,77 +124,26 @@ impl Junit {
             }
             if !passing.is_empty() {
                 let _ = writeln!(
-                    self.cases,
+                    cases,
                     "      <system-out>{}</system-out>",
                     content(passing.trim_end())
                 );
             }
-            self.cases.push_str("    </testcase>\n");
-        }
-    }
-
-    /// Writes the file's suite.
-    pub fn file_done(&mut self, out: &mut String, file: &File) {
-        let name = file.name.clone();
-        let errors: Vec<InputError> = self
-            .unread
-            .iter()
-            .filter(|e| e.file == name)
-            .cloned()
-            .collect();
-        self.unread.retain(|e| e.file != name);
-        for error in &errors {
-            self.error_case(error);
-        }
-        self.suite(out, &name);
-    }
-
-    /// Inputs that could not be read, then the end of the document.
-    pub fn finish(&mut self, out: &mut String) {
-        let unread = std::mem::take(&mut self.unread);
-        let mut files: Vec<&str> = unread.iter().map(|e| e.file.as_str()).collect();
-        files.dedup();
-        for name in files {
-            for error in unread.iter().filter(|e| e.file == name) {
-                self.error_case(error);
-            }
-            self.suite(out, name);
-        }
-        out.push_str("</testsuites>\n");
-    }
-
-    fn error_case(&mut self, error: &InputError) {
-        self.tests += 1;
-        self.errors += 1;
-        let place = match (error.line, error.column) {
-            (Some(line), Some(column)) => format!("{}:{line}:{column}", error.file),
-            _ => error.file.clone(),
-        };
-        let _ = writeln!(
-            self.cases,
-            "    <testcase classname=\"{}\" name=\"{}\">\n      <error type=\"input\" message=\"{}\"/>\n    </testcase>",
-            xml(&error.file),
-            xml(&format!("cannot be checked: {place}")),
-            xml(&error.message)
-        );
-    }
-
-    fn suite(&mut self, out: &mut String, name: &str) {
-        if self.tests == 0 {
-            return;
+            cases.push_str("    </testcase>\n");
         }
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\">",
-            xml(name),
-            self.tests,
-            self.failures,
-            self.errors
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">",
+            xml(&format!("{}: {object}", file.name)),
+            report.evaluations.len()
         );
-        out.push_str(&self.cases);
+        out.push_str(&cases);
         out.push_str("  </testsuite>\n");
-        self.cases.clear();
-        (self.tests, self.failures, self.errors) = (0, 0, 0);
+    }
+
+    /// The end of the document.
+    pub fn finish(&mut self, out: &mut String) {
+        out.push_str("</testsuites>\n");
     }
 }
 

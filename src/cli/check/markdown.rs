@@ -30,7 +30,9 @@ struct Rule {
     mode: Mode,
     why: String,
     docs: Option<String>,
-    /// Each finding, rendered.
+    /// Findings of the rule in the file.
+    count: usize,
+    /// Each finding, rendered, as far as it could still be shown.
     entries: Vec<String>,
 }
 
@@ -42,6 +44,8 @@ pub struct Markdown {
     /// the rule they are shown under.
     shown: HashMap<*const FindingFix, String>,
     written: usize,
+    /// Bytes of the entries kept for the current file, by rank.
+    kept: [usize; 3],
     omitted: usize,
     counts: [usize; 3],
     problems: Vec<String>,
@@ -54,6 +58,7 @@ impl Markdown {
             rules: Vec::new(),
             shown: HashMap::new(),
             written: 0,
+            kept: [0; 3],
             omitted: 0,
             counts: [0; 3],
             problems: Vec::new(),
@@ -91,19 +96,34 @@ impl Markdown {
                 span.start.line,
                 inline(&finding.message)
             );
+            let mut fresh = None;
             if let Some(Some(fix)) = checked.fixes.get(index) {
                 match self.shown.get(&Rc::as_ptr(fix)) {
                     Some(first) => {
                         let _ = writeln!(entry, "  fixed by the change shown under {first}");
                     }
                     None => {
-                        self.shown.insert(Rc::as_ptr(fix), finding.label());
+                        fresh = Some(Rc::as_ptr(fix));
                         suggested_diff(&mut entry, file, fix);
                     }
                 }
             } else if let Some(fix) = finding.fix_summary() {
                 let _ = writeln!(entry, "  fix, to make by hand: {}", inline(&fix));
             }
+            // An entry that entries shown before it already crowd out is
+            // only counted: memory stays within the limit, whatever the input.
+            let rank = rank(finding.mode);
+            let ahead: usize = self.kept[..=rank].iter().sum();
+            let entry = if self.written + ahead + entry.len() <= LIMIT {
+                self.kept[rank] += entry.len();
+                if let Some(fix) = fresh {
+                    self.shown.insert(fix, finding.label());
+                }
+                Some(entry)
+            } else {
+                self.omitted += 1;
+                None
+            };
             let label = finding.label();
             let rule = match self.rules.iter().position(|r| r.label == label) {
                 Some(at) => &mut self.rules[at],
@@ -113,12 +133,14 @@ impl Markdown {
                         mode: finding.mode,
                         why: finding.why.clone(),
                         docs: finding.docs.clone(),
+                        count: 0,
                         entries: Vec::new(),
                     });
                     self.rules.last_mut().expect("just pushed")
                 }
             };
-            rule.entries.push(entry);
+            rule.count += 1;
+            rule.entries.extend(entry);
         }
     }
 
@@ -126,6 +148,7 @@ impl Markdown {
     pub fn file_done(&mut self, out: &mut String, file: &File) {
         let mut rules = std::mem::take(&mut self.rules);
         self.shown.clear();
+        self.kept = [0; 3];
         if rules.is_empty() {
             return;
         }
@@ -136,7 +159,7 @@ impl Markdown {
                 "**{} {}** ({}): {}",
                 level(rule.mode, self.fail_on),
                 rule.label,
-                rule.entries.len(),
+                rule.count,
                 inline(&rule.why)
             );
             if let Some(docs) = &rule.docs {
