@@ -103,7 +103,11 @@ fn every_format_gives_exactly_its_golden_output_on_the_corpus() {
             }
         }
     }
-    assert!(differ.is_empty(), "outputs differ from their golden files:\n{}", differ.join("\n"));
+    assert!(
+        differ.is_empty(),
+        "outputs differ from their golden files:\n{}",
+        differ.join("\n")
+    );
 }
 
 #[test]
@@ -204,7 +208,8 @@ fn sarif_fixes_applied_make_what_fix_all_makes() {
 fn junit_is_well_formed_xml_with_a_failure_per_enforced_violation() {
     for name in inputs() {
         let (text, _) = output(&name, "junit");
-        let xml = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
+        let xml =
+            roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
         let (_, json) = output(&name, "json");
         let json: Value = serde_json::from_slice(&json.stdout).expect("JSON");
         let enforced = json["results"]
@@ -225,13 +230,21 @@ fn junit_is_well_formed_xml_with_a_failure_per_enforced_violation() {
                 suite
                     .children()
                     .filter(|case| case.has_tag_name("testcase"))
-                    .filter(|case| tag.is_none_or(|tag| case.children().any(|n| n.has_tag_name(tag))))
+                    .filter(|case| {
+                        tag.is_none_or(|tag| case.children().any(|n| n.has_tag_name(tag)))
+                    })
                     .count()
                     .to_string()
             };
             assert_eq!(suite.attribute("tests"), Some(count(None).as_str()));
-            assert_eq!(suite.attribute("failures"), Some(count(Some("failure")).as_str()));
-            assert_eq!(suite.attribute("errors"), Some(count(Some("error")).as_str()));
+            assert_eq!(
+                suite.attribute("failures"),
+                Some(count(Some("failure")).as_str())
+            );
+            assert_eq!(
+                suite.attribute("errors"),
+                Some(count(Some("error")).as_str())
+            );
         }
     }
 }
@@ -251,9 +264,22 @@ fn a_rendered_stream_on_standard_input_is_checked_and_fail_on_sets_the_exit_code
         text.contains("\n::warning line=16,col=7,endColumn=42,title=[workload-hygiene/image-digest] Pod shop/web::container \"app\" uses image \"registry.example.com/web:1.0\", pinned by tag but not by digest%0Awhy: "),
         "{text}"
     );
-    assert!(text.ends_with("\ncounsel: 0 errors, 6 warnings, 0 notices in 2 objects\n"), "{text}");
-    assert_eq!(run(&["check", "-f", "-", "--fail-on", "warn"]).status.code(), Some(1));
-    assert_eq!(run(&["check", "-f", "-", "--fail-on", "enforce"]).status.code(), Some(0));
+    assert!(
+        text.ends_with("\ncounsel: 0 errors, 6 warnings, 0 notices in 2 objects\n"),
+        "{text}"
+    );
+    assert_eq!(
+        run(&["check", "-f", "-", "--fail-on", "warn"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        run(&["check", "-f", "-", "--fail-on", "enforce"])
+            .status
+            .code(),
+        Some(0)
+    );
     let output = run(&["check", "-f", "-", "-o", "sarif"]);
     let log: Value = serde_json::from_slice(&output.stdout).expect("SARIF");
     let digest = log["runs"][0]["results"]
@@ -279,10 +305,20 @@ fn markdown_stays_within_a_comment_and_counts_what_it_leaves_out() {
     let stream: String = (0..150).map(pod).collect();
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("many.yaml"), &stream).expect("write");
-    let output = counsel(dir.path(), &["check", "-f", "many.yaml", "-o", "markdown"], None);
+    let output = counsel(
+        dir.path(),
+        &["check", "-f", "many.yaml", "-o", "markdown"],
+        None,
+    );
     let text = String::from_utf8(output.stdout).expect("utf-8");
     assert!(text.len() <= 60_000, "{}", text.len());
-    assert!(text.starts_with("## Counsel\n\n### `many.yaml`\n\n**error [pod-security/privileged]** (150): "), "{}", &text[..300]);
+    assert!(
+        text.starts_with(
+            "## Counsel\n\n### `many.yaml`\n\n**error [pod-security/privileged]** (150): "
+        ),
+        "{}",
+        &text[..300]
+    );
     let last = text.lines().last().expect("a last line");
     let omitted: usize = last
         .split(' ')

@@ -62,12 +62,7 @@ impl Suggested {
 /// `--fix` makes them, as groups of replacements in `text`; see the module
 /// docs. A unit that changes nothing because an earlier one made its edits
 /// joins that unit's group.
-pub fn suggest(
-    text: &str,
-    layout: &Layout,
-    document: &Document,
-    units: &[ObjectFix],
-) -> Suggested {
+pub fn suggest(text: &str, layout: &Layout, document: &Document, units: &[ObjectFix]) -> Suggested {
     let mut region = Region::of(text, document);
     let mut tracker = Tracker::default();
     let outcomes: Vec<ObjectOutcome> = units
@@ -122,8 +117,10 @@ pub fn suggest(
         let root = suggestion.units[0];
         suggestion.units = (0..units.len())
             .filter(|&unit| {
-                matches!(outcomes[unit], ObjectOutcome::Fixed | ObjectOutcome::Unchanged)
-                    && find(&mut group, unit) == root
+                matches!(
+                    outcomes[unit],
+                    ObjectOutcome::Fixed | ObjectOutcome::Unchanged
+                ) && find(&mut group, unit) == root
             })
             .collect();
     }
@@ -167,7 +164,10 @@ fn makes_alone(
     let mut new = String::with_capacity(original.len());
     let mut copied = 0;
     for change in &suggestion.changes {
-        let (start, end) = (change.old.start - region.start, change.old.end - region.start);
+        let (start, end) = (
+            change.old.start - region.start,
+            change.old.end - region.start,
+        );
         let Some(before) = original.get(copied..start) else {
             return false;
         };
@@ -240,7 +240,8 @@ impl Tracker {
             delta = after;
         }
         let Some((first, last, before, after)) = touched else {
-            let old = edit.start.saturating_add_signed(-delta)..edit.end.saturating_add_signed(-delta);
+            let old =
+                edit.start.saturating_add_signed(-delta)..edit.end.saturating_add_signed(-delta);
             self.changes.insert(
                 insert_at,
                 Tracked {

@@ -156,7 +156,13 @@ impl Github {
             .unwrap_or_else(|| name.to_owned())
     }
 
-    fn command(&mut self, out: &mut String, level: &str, properties: &[(&str, String)], message: &str) {
+    fn command(
+        &mut self,
+        out: &mut String,
+        level: &str,
+        properties: &[(&str, String)],
+        message: &str,
+    ) {
         match level {
             "error" => self.errors += 1,
             "warning" => self.warnings += 1,
@@ -199,6 +205,6 @@ mod tests {
         assert_eq!(out, "a%3A b%2C 100%25%0D%0Ac");
         out.clear();
         super::escape(&mut out, "a: b, 100%\nc", false);
-        assert_eq!(out, "a: b, 100%0Ac");
+        assert_eq!(out, "a: b, 100%25%0Ac");
     }
 }

@@ -29,7 +29,9 @@ impl Junit {
     }
 
     pub fn start(&self, out: &mut String) {
-        out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"counsel check\">\n");
+        out.push_str(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"counsel check\">\n",
+        );
     }
 
     /// An input that could not be checked: a suite of one erroneous case.
@@ -48,7 +50,13 @@ impl Junit {
     }
 
     /// The object's suite: one test case per policy that judged it.
-    pub fn checked(&mut self, out: &mut String, file: &File, document: &Document, checked: &Checked) {
+    pub fn checked(
+        &mut self,
+        out: &mut String,
+        file: &File,
+        document: &Document,
+        checked: &Checked,
+    ) {
         let report = &checked.report;
         let object = report.object.describe();
         let mut cases = String::new();
@@ -66,7 +74,11 @@ impl Junit {
                 .iter()
                 .filter(|f| f.policy == *policy)
                 .collect();
-            let failed: Vec<_> = report.failures.iter().filter(|f| f.policy == *policy).collect();
+            let failed: Vec<_> = report
+                .failures
+                .iter()
+                .filter(|f| f.policy == *policy)
+                .collect();
             if findings.is_empty() && failed.is_empty() {
                 cases.push_str("/>\n");
                 continue;

@@ -79,8 +79,10 @@ impl Markdown {
             Some(line) => format!("{} line {line}", error.file),
             None => error.file.clone(),
         };
-        self.problems
-            .push(format!("**cannot be checked**: `{place}`: {}", error.message));
+        self.problems.push(format!(
+            "**cannot be checked**: `{place}`: {}",
+            error.message
+        ));
     }
 
     /// Files this object's findings under their rules.
@@ -287,7 +289,8 @@ fn suggested_diff(out: &mut String, file: &File, fix: &FindingFix) {
     let text = &file.text;
     let mut lines = String::new();
     for change in &fix.changes {
-        let (Some(before), Some(after)) = (text.get(..change.old.start), text.get(change.old.end..))
+        let (Some(before), Some(after)) =
+            (text.get(..change.old.start), text.get(change.old.end..))
         else {
             continue;
         };

@@ -155,7 +155,11 @@ impl Sarif {
 
     /// The rest of the log.
     pub fn finish(&mut self, out: &mut String, totals: &Totals) {
-        out.push_str(if self.results > 0 { "\n      ],\n" } else { "],\n" });
+        out.push_str(if self.results > 0 {
+            "\n      ],\n"
+        } else {
+            "],\n"
+        });
         let mut driver = json!({
             "name": "counsel",
             "version": env!("CARGO_PKG_VERSION"),
@@ -229,7 +233,9 @@ impl Sarif {
         match self.base.file_uri(file) {
             Some((uri, true)) => json!({"uri": uri, "uriBaseId": SRCROOT}),
             Some((uri, false)) => json!({"uri": uri}),
-            None => json!({"description": {"text": "standard input (positions are in the stream read)"}}),
+            None => {
+                json!({"description": {"text": "standard input (positions are in the stream read)"}})
+            }
         }
     }
 
