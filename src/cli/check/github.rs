@@ -15,7 +15,7 @@ use counsel::source::Document;
 use super::base::Base;
 use super::fix::FileFix;
 use super::inputs::{self, Checked, InputError, Skipped};
-use super::pretty::plural;
+use super::pretty::{counts, plural};
 use super::{File, Totals};
 
 /// The GitHub renderer.
@@ -125,22 +125,12 @@ impl Github {
 
     /// The counts, as a plain line of the log.
     pub fn finish(&mut self, out: &mut String, totals: &Totals) {
-        let _ = write!(
-            out,
-            "counsel: {}, {}, {} in {}",
+        let parts = [
             plural(self.errors, "error"),
             plural(self.warnings, "warning"),
             plural(self.notices, "notice"),
-            plural(totals.objects, "object")
-        );
-        if totals.unchecked > 0 {
-            let _ = write!(
-                out,
-                "; {} could not be checked",
-                plural(totals.unchecked, "input")
-            );
-        }
-        out.push('\n');
+        ];
+        let _ = writeln!(out, "counsel: {}", counts(&parts, totals));
     }
 
     fn file(&self, file: &File) -> Vec<(&'static str, String)> {

@@ -15,7 +15,7 @@ use counsel::source::Document;
 use similar::{ChangeTag, TextDiff};
 
 use super::inputs::{self, Checked, InputError, Skipped};
-use super::pretty::plural;
+use super::pretty::{counts, plural};
 use super::suggestions::FindingFix;
 use super::{FailOn, File, Totals};
 
@@ -209,22 +209,12 @@ impl Markdown {
             out.push('\n');
         }
         let [errors, warnings, notes] = self.counts;
-        let _ = write!(
-            out,
-            "**{}, {}, {} in {}**",
+        let parts = [
             plural(errors, "error"),
             plural(warnings, "warning"),
             plural(notes, "note"),
-            plural(totals.objects, "object")
-        );
-        if totals.unchecked > 0 {
-            let _ = write!(
-                out,
-                "; {} could not be checked",
-                plural(totals.unchecked, "input")
-            );
-        }
-        out.push('\n');
+        ];
+        let _ = writeln!(out, "**{}**", counts(&parts, totals));
         if self.omitted > 0 {
             let _ = writeln!(
                 out,
