@@ -43,8 +43,6 @@ pub struct Totals {
     pub objects: usize,
     /// Inputs (files, documents, objects) that could not be checked.
     pub unchecked: usize,
-    /// Whether any object would be denied.
-    pub denied: bool,
     /// Whether any object has a finding that fails the run (`--fail-on`).
     pub failing: bool,
     /// With `--fix`: violations fixed, files changed, and violations of
@@ -184,7 +182,6 @@ impl<W: Write> Sink<W> {
 
     fn checked(&mut self, file: &File, document: &Document, checked: &Checked) {
         self.totals.objects += 1;
-        self.totals.denied |= !checked.report.allowed();
         self.totals.failing |= self.fail_on.fails_report(&checked.report);
         let out = &mut self.buffer;
         match &mut self.renderer {
