@@ -97,7 +97,7 @@ impl Sarif {
     ) {
         let object = &checked.report.object;
         for (index, finding) in checked.report.findings.iter().enumerate() {
-            let rule_index = self.rule(finding);
+            let (rule_index, rule_id) = self.rule(finding);
             let pointer = format!("{}{}", checked.object.prefix, finding.pointer);
             let (span, _) = inputs::point(document, &pointer);
             let mut physical = Map::new();
@@ -113,7 +113,7 @@ impl Sarif {
                 logical["properties"]["namespace"] = json!(namespace);
             }
             let mut result = json!({
-                "ruleId": finding.label().trim_matches(['[', ']']),
+                "ruleId": rule_id,
                 "ruleIndex": rule_index,
                 "level": level(finding.mode),
                 "message": {"text": format!("{}: {}", object.describe(), finding.message)},
@@ -192,11 +192,12 @@ impl Sarif {
         out.push_str("    }\n  ]\n}\n");
     }
 
-    /// The index of the finding's rule, described the first time it is met.
-    fn rule(&mut self, finding: &Finding) -> usize {
+    /// The index and id (`policy/rule`) of the finding's rule, described
+    /// the first time it is met.
+    fn rule(&mut self, finding: &Finding) -> (usize, String) {
         let id = format!("{}/{}", finding.policy, finding.rule);
         if let Some(&index) = self.rule_index.get(&id) {
-            return index;
+            return (index, id);
         }
         let mut text = finding.why.clone();
         let mut markdown = format!("**{}**\n\n{}", finding.title, finding.why);
@@ -225,8 +226,8 @@ impl Sarif {
         }
         let index = self.rules.len();
         self.rules.push(rule);
-        self.rule_index.insert(id, index);
-        index
+        self.rule_index.insert(id.clone(), index);
+        (index, id)
     }
 
     fn artifact(&self, file: &File) -> Value {
