@@ -1,5 +1,6 @@
 //! `counsel check` on inputs of growing size: wall time and peak memory of
-//! the real binary (the bundled policies) for `check` (pretty and JSON),
+//! the real binary (the bundled policies) for `check` (pretty, JSON, SARIF,
+//! JUnit, GitHub and Markdown),
 //! `check --fix --dry-run` and `check --fix`, on many small manifests, as
 //! one long multi-document file and as a directory of files.
 //!
@@ -54,17 +55,34 @@ const PER_FILE: usize = 50;
 enum Mode {
     Pretty,
     Json,
+    Sarif,
+    Junit,
+    Github,
+    Markdown,
     DryRun,
     Fix,
 }
 
 impl Mode {
-    const ALL: [Mode; 4] = [Mode::Pretty, Mode::Json, Mode::DryRun, Mode::Fix];
+    const ALL: [Mode; 8] = [
+        Mode::Pretty,
+        Mode::Json,
+        Mode::Sarif,
+        Mode::Junit,
+        Mode::Github,
+        Mode::Markdown,
+        Mode::DryRun,
+        Mode::Fix,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             Mode::Pretty => "check",
             Mode::Json => "check -o json",
+            Mode::Sarif => "check -o sarif",
+            Mode::Junit => "check -o junit",
+            Mode::Github => "check -o github",
+            Mode::Markdown => "check -o markdown",
             Mode::DryRun => "--fix --dry-run",
             Mode::Fix => "--fix",
         }
@@ -74,6 +92,10 @@ impl Mode {
         match self {
             Mode::Pretty => &["check"],
             Mode::Json => &["check", "-o", "json"],
+            Mode::Sarif => &["check", "-o", "sarif"],
+            Mode::Junit => &["check", "-o", "junit"],
+            Mode::Github => &["check", "-o", "github"],
+            Mode::Markdown => &["check", "-o", "markdown"],
             Mode::DryRun => &["check", "--fix", "--dry-run"],
             Mode::Fix => &["check", "--fix"],
         }
@@ -107,7 +129,7 @@ fn main() {
     for mode in Mode::ALL {
         let run = counsel(mode, &tiny, &cache);
         println!(
-            "one manifest, {:<16} {:>8.3} s  peak {:>7.1} MiB",
+            "one manifest, {:<18} {:>8.3} s  peak {:>7.1} MiB",
             mode.name(),
             run.time.as_secs_f64(),
             run.peak_kib as f64 / 1024.0
@@ -117,7 +139,7 @@ fn main() {
     for layout in ["one file", "directory"] {
         println!("\n{layout}:");
         println!(
-            "{:>7} {:>8} {:<16} {:>9} {:>12} {:>10} {:>12} {:>12}",
+            "{:>7} {:>8} {:<18} {:>9} {:>12} {:>10} {:>12} {:>12}",
             "input", "objects", "run", "time", "µs/object", "peak", "added", "added/input"
         );
         for &megabytes in &sizes {
@@ -131,7 +153,7 @@ fn main() {
                 let run = counsel(*mode, &target, &cache);
                 let added = run.peak_kib.saturating_sub(base_kib) as f64 * 1024.0;
                 println!(
-                    "{:>5.1}MB {:>8} {:<16} {:>7.2} s {:>12.1} {:>6.1} MiB {:>8.1} MiB {:>11.1}x",
+                    "{:>5.1}MB {:>8} {:<18} {:>7.2} s {:>12.1} {:>6.1} MiB {:>8.1} MiB {:>11.1}x",
                     bytes as f64 / 1e6,
                     objects,
                     mode.name(),

@@ -21,6 +21,9 @@
 //! reported: a file is never written to mean something other than the fixes
 //! say.
 //!
+//! [`suggest`] gives the same edits as replacements in the original text,
+//! in groups that apply on their own (SARIF `fixes`, suggested diffs).
+//!
 //! [`select`] chooses which fixes of an object's findings to apply (each
 //! edit once; findings that disagree about a field are left out; suggestions
 //! only under [`FixScope::All`]).
@@ -31,6 +34,7 @@ mod json;
 mod layout;
 mod render;
 mod select;
+mod suggest;
 mod text;
 mod yaml;
 
@@ -41,6 +45,7 @@ use crate::source::Document;
 pub use document::{FileFixer, FixedFile};
 pub use layout::{Layout, LayoutReader};
 pub use select::{Conflict, FixScope, Selection, select};
+pub use suggest::{Suggested, Suggestion, TextChange, suggest};
 
 /// Edits of one object of a file, made or refused as a unit (one object's
 /// fixes, or one finding's).

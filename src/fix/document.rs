@@ -10,10 +10,22 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::layout::Layout;
+use super::suggest::Tracker;
 use super::text;
 use super::yaml;
 use super::{ObjectFix, ObjectOutcome};
 use crate::source::{self, Document};
+
+/// A unit's edits with paths from the document (the object's prefix put before each).
+pub(super) fn in_document(unit: &ObjectFix) -> Vec<Edit> {
+    unit.edits
+        .iter()
+        .map(|edit| match edit {
+            Edit::Set { path, value } => Edit::set(format!("{}{path}", unit.prefix), value.clone()),
+            Edit::Remove { path } => Edit::remove(format!("{}{path}", unit.prefix)),
+        })
+        .collect()
+}
 
 /// What every refusal of the safety net says.
 const MEANS_SOMETHING_ELSE: &str = "the edited text would not mean exactly what the fixes say (a YAML construct the editor does not handle); the fix is left to a person";
@@ -90,7 +102,7 @@ impl<'t> FileFixer<'t> {
         let mut region = Region::of(self.text, document);
         let mut outcomes: Vec<ObjectOutcome> = units
             .iter()
-            .map(|unit| region.fix(unit, &self.layout))
+            .map(|unit| region.fix(unit, &self.layout, None))
             .collect();
         let end = region.text.len().saturating_sub(region.suffix);
         let changed = outcomes.contains(&ObjectOutcome::Fixed);
@@ -170,13 +182,13 @@ impl<'t> FileFixer<'t> {
 /// The text one document's units are made in: its own lines, read on their
 /// own, or (when those do not read as the document, e.g. a `|+` scalar that
 /// keeps the blank lines after it) the whole file.
-struct Region {
+pub(super) struct Region {
     /// Where the region is in the old text.
-    start: usize,
+    pub(super) start: usize,
     end: usize,
     /// Its current text and what that says.
     text: String,
-    document: Document,
+    pub(super) document: Document,
     /// For the whole file: the fingerprints of the other documents, which
     /// must not change.
     others: Option<Vec<Fingerprint>>,
@@ -189,7 +201,7 @@ struct Region {
 }
 
 impl Region {
-    fn of(text: &str, document: &Document) -> Region {
+    pub(super) fn of(text: &str, document: &Document) -> Region {
         let start = text::line_start(text, document.span.start.offset);
         let end = text::next_line_start(text, document.span.end.offset);
         let own = text.get(start..end).unwrap_or_default();
@@ -232,18 +244,18 @@ impl Region {
     /// Makes one unit: its edits one at a time (the text is read again
     /// after each, so a later edit sees the parents an earlier one created),
     /// then the new text must mean exactly what `counsel_edit::apply` makes
-    /// of the old value, or the region is left as it was.
-    fn fix(&mut self, unit: &ObjectFix, layout: &Layout) -> ObjectOutcome {
-        let edits: Vec<Edit> = unit
-            .edits
-            .iter()
-            .map(|edit| match edit {
-                Edit::Set { path, value } => {
-                    Edit::set(format!("{}{path}", unit.prefix), value.clone())
-                }
-                Edit::Remove { path } => Edit::remove(format!("{}{path}", unit.prefix)),
-            })
-            .collect();
+    /// of the old value, or the region is left as it was. `tracker`, when
+    /// given, records each text edit of a unit that is made, as `(index,
+    /// tracker)`: the unit's index.
+    pub(super) fn fix(
+        &mut self,
+        unit: &ObjectFix,
+        layout: &Layout,
+        tracker: Option<(usize, &mut Tracker)>,
+    ) -> ObjectOutcome {
+        let edits = in_document(unit);
+        // The tracker's changes if this unit is made.
+        let mut tracked = tracker.map(|(index, tracker)| (index, tracker.clone(), tracker));
         let mut expected = self.document.value.clone();
         if let Err(error) = counsel_edit::apply(&mut expected, &edits) {
             return ObjectOutcome::Refused(error.to_string());
@@ -272,6 +284,9 @@ impl Region {
             };
             prefix = prefix.min(change.start);
             suffix = suffix.min(text.len().saturating_sub(change.end));
+            if let Some((index, changes, _)) = &mut tracked {
+                changes.record(*index, &change, text);
+            }
             let document = match self.read(&next) {
                 Ok(document) => document,
                 Err(reason) => return ObjectOutcome::Refused(reason),
@@ -286,12 +301,20 @@ impl Region {
         }
         (self.text, self.document) = (text, document);
         (self.prefix, self.suffix) = (prefix, suffix);
+        if let Some((_, changes, tracker)) = tracked {
+            *tracker = changes;
+        }
         ObjectOutcome::Fixed
+    }
+
+    /// The region's text as it was before any unit was made.
+    pub(super) fn original<'t>(&self, file: &'t str) -> &'t str {
+        file.get(self.start..self.end).unwrap_or_default()
     }
 
     /// The document in an edited text of the region; for the whole file,
     /// every other document must still mean what it meant.
-    fn read(&self, text: &str) -> Result<Document, String> {
+    pub(super) fn read(&self, text: &str) -> Result<Document, String> {
         let mut found = None;
         let mut count = 0;
         let mut others = Vec::new();

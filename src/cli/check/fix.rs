@@ -83,7 +83,11 @@ pub fn fix_file(
                     continue;
                 }
             };
-            let checked = Checked { object, report };
+            let checked = Checked {
+                object,
+                report,
+                fixes: Vec::new(),
+            };
             let object = &checked.object;
             let findings = checked
                 .report

@@ -54,6 +54,9 @@ pub struct Checked {
     pub object: Object,
     /// The report.
     pub report: Report,
+    /// Per finding, its fix as text replacements in the file (only for
+    /// outputs that show them; empty otherwise).
+    pub fixes: Vec<Option<std::rc::Rc<super::suggestions::FindingFix>>>,
 }
 
 /// A file to read.

@@ -104,7 +104,7 @@ impl Json {
 
 /// `value` pretty-printed, its lines after the first indented by `indent`
 /// (JSON strings hold no line breaks, so every line break is the printer's).
-fn member(out: &mut String, value: &Value, indent: usize) {
+pub(super) fn member(out: &mut String, value: &Value, indent: usize) {
     let text = serde_json::to_string_pretty(value).unwrap_or_default();
     let mut lines = text.split('\n');
     if let Some(first) = lines.next() {

@@ -181,20 +181,7 @@ impl Pretty {
         if self.notes > 0 {
             parts.push(plural(self.notes, "note"));
         }
-        let _ = write!(
-            out,
-            "{} in {}",
-            parts.join(", "),
-            plural(totals.objects, "object")
-        );
-        if totals.unchecked > 0 {
-            let _ = write!(
-                out,
-                "; {} could not be checked",
-                plural(totals.unchecked, "input")
-            );
-        }
-        out.push('\n');
+        let _ = writeln!(out, "{}", counts(&parts, totals));
         if fixing {
             let _ = writeln!(out, "{}", fix_summary(totals, self.dry_run));
         }
@@ -241,7 +228,25 @@ fn counted(labels: &[String]) -> String {
     parts.join(", ")
 }
 
-fn plural(n: usize, word: &str) -> String {
+/// `2 errors, 1 warning in 3 objects; 1 input could not be checked`: the
+/// counts given, then the objects and what could not be checked.
+pub(super) fn counts(parts: &[String], totals: &Totals) -> String {
+    let mut line = format!(
+        "{} in {}",
+        parts.join(", "),
+        plural(totals.objects, "object")
+    );
+    if totals.unchecked > 0 {
+        line.push_str(&format!(
+            "; {} could not be checked",
+            plural(totals.unchecked, "input")
+        ));
+    }
+    line
+}
+
+/// `1 error`, `2 errors`.
+pub(super) fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
