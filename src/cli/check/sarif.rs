@@ -25,8 +25,7 @@ use super::json::member;
 use super::suggestions::FindingFix;
 use super::{File, Totals};
 
-/// Where Counsel is described: the package's `homepage` (Cargo.toml), when
-/// it has one.
+/// Where Counsel is described: the package's `homepage` (Cargo.toml).
 const INFORMATION_URI: &str = env!("CARGO_PKG_HOMEPAGE");
 /// The base of relative URIs.
 const SRCROOT: &str = "%SRCROOT%";
@@ -160,15 +159,13 @@ impl Sarif {
         } else {
             "],\n"
         });
-        let mut driver = json!({
+        let driver = json!({
             "name": "counsel",
             "version": env!("CARGO_PKG_VERSION"),
             "semanticVersion": env!("CARGO_PKG_VERSION"),
+            "informationUri": INFORMATION_URI,
             "rules": std::mem::take(&mut self.rules),
         });
-        if !INFORMATION_URI.is_empty() {
-            driver["informationUri"] = json!(INFORMATION_URI);
-        }
         let rest = json!({
             "tool": {"driver": driver},
             "invocations": [{
