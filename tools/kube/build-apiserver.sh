@@ -12,11 +12,16 @@
 set -euo pipefail
 cache=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-apiserver}
 binary=$cache/bin/kube-apiserver
-if [ -x "$binary" ]; then echo "$binary"; exit 0; fi
+# Bumped whenever the recipe below changes what is built, so a cached binary
+# from an older recipe is rebuilt.
+recipe=2
+if [ -x "$binary" ] && [ "$(cat "$cache/bin/recipe" 2>/dev/null)" = "$recipe" ]; then
+  echo "$binary"; exit 0
+fi
 
 here=$(cd "$(dirname "$0")" && pwd)
 # Go from Debian unless one is on PATH already.
-needed=(make rsync)
+needed=(make rsync golang-github-modern-go-reflect2-dev)
 command -v go >/dev/null || needed+=(golang-go)
 "$here/packages.sh" "${needed[@]}"
 
@@ -47,6 +52,12 @@ cd "$tree"
 # The tree predates Go modules being required: it builds in GOPATH mode, from
 # a GOPATH in which it is k8s.io/kubernetes. `make` (not `go build`) runs the
 # code generators the API server needs (OpenAPI definitions, bindata).
+# The vendored reflect2 v1.0.1 crashes under Go 1.18 and later ("fatal error:
+# fault" in mapiterinit) whenever the server encodes a map through
+# json-iterator, e.g. on every create of a custom resource; v1.0.2, the fix,
+# is packaged by Debian.
+rm -rf vendor/github.com/modern-go/reflect2
+cp -r /usr/share/gocode/src/github.com/modern-go/reflect2 vendor/github.com/modern-go/reflect2
 mkdir -p .gopath/src/k8s.io
 ln -sfn ../../.. .gopath/src/k8s.io/kubernetes
 log=$cache/build.log
@@ -57,4 +68,5 @@ if ! env GOPATH="$tree/.gopath" GOCACHE="$cache/gocache" GO111MODULE=off GOFLAGS
   exit 1
 fi
 install -m 0755 _output/local/bin/linux/amd64/kube-apiserver "$binary"
+echo "$recipe" >"$cache/bin/recipe"
 echo "$binary"
