@@ -4,8 +4,11 @@
 //! judged on when its object already exists is decided here too
 //! (`updates.rs`).
 
+mod context;
 mod settings_rules;
 mod updates;
+
+pub use context::{Context, Namespace};
 
 use std::time::{Duration, Instant};
 
@@ -75,16 +78,29 @@ impl Reviewer {
             .map(|p| &p.policy)
     }
 
-    /// Reviews a request. A failing policy never makes this fail: it is
-    /// reported as a [`PolicyFailure`]. `budget` bounds the time all
-    /// policies together may take (e.g. below the API server's timeout).
+    /// Reviews a request with nothing known besides it (see
+    /// [`Reviewer::review_in`]).
     pub fn review<'r>(
         &self,
         request: impl Into<Admission<'r>>,
         scope: Scope<'_>,
         budget: Option<Duration>,
     ) -> Result<Report, ReviewError> {
-        self.review_admission(request.into(), scope, budget)
+        self.review_in(request, scope, budget, &Context::alone())
+    }
+
+    /// Reviews a request in `context`. A failing policy never makes this
+    /// fail: it is reported as a [`PolicyFailure`]. `budget` bounds the
+    /// time all policies together may take (e.g. below the API server's
+    /// timeout).
+    pub fn review_in<'r>(
+        &self,
+        request: impl Into<Admission<'r>>,
+        scope: Scope<'_>,
+        budget: Option<Duration>,
+        context: &Context<'_>,
+    ) -> Result<Report, ReviewError> {
+        self.review_admission(request.into(), scope, budget, context)
     }
 
     fn review_admission(
@@ -92,6 +108,7 @@ impl Reviewer {
         admission: Admission<'_>,
         scope: Scope<'_>,
         budget: Option<Duration>,
+        _context: &Context<'_>,
     ) -> Result<Report, ReviewError> {
         let request = admission.request();
         if let Scope::Policy(name) = scope

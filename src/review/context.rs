@@ -1,0 +1,38 @@
+//! What a review knows besides the request itself: the namespace the object
+//! is in, as the cluster (or `counsel check`'s input) describes it, and the
+//! time of the review. The webhook fills it from its watches; `counsel
+//! check` from its input and options; the review reads nothing else.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+/// A namespace as Counsel knows it: its labels (what a
+/// `namespaceSelector` matches) and annotations (which may name its owner).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Namespace {
+    /// The namespace's name.
+    pub name: String,
+    /// Its labels.
+    pub labels: BTreeMap<String, String>,
+    /// Its annotations.
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// What a review knows besides the request.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The request's namespace, when the request has one and it is known.
+    pub namespace: Option<&'a Namespace>,
+    /// When the review happens.
+    pub now: SystemTime,
+}
+
+impl Context<'_> {
+    /// Nothing known besides the request, now.
+    pub fn alone() -> Context<'static> {
+        Context {
+            namespace: None,
+            now: SystemTime::now(),
+        }
+    }
+}
