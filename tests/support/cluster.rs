@@ -292,7 +292,23 @@ impl Cluster {
             apiserver,
         };
         cluster.wait_ready();
+        cluster.install_crds();
         cluster
+    }
+
+    /// Installs Counsel's CustomResourceDefinitions, as the chart ships
+    /// them, and waits until the API server serves them.
+    fn install_crds(&self) {
+        let crds = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/counsel/crds/exceptions.yaml");
+        self.kubectl(&["apply", "-f", crds]).success();
+        self.kubectl(&[
+            "wait",
+            "--for=condition=established",
+            "--timeout=60s",
+            "crd/counselexceptions.counsel.dev",
+            "crd/clustercounselexceptions.counsel.dev",
+        ])
+        .success();
     }
 
     /// Waits until the API server answers /readyz and has made the
