@@ -299,7 +299,10 @@ impl Cluster {
     /// Installs Counsel's CustomResourceDefinitions, as the chart ships
     /// them, and waits until the API server serves them.
     fn install_crds(&self) {
-        let crds = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/counsel/crds/exceptions.yaml");
+        let crds = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/charts/counsel/crds/exceptions.yaml"
+        );
         self.kubectl(&["apply", "-f", crds]).success();
         self.kubectl(&[
             "wait",
