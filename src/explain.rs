@@ -8,8 +8,6 @@
 //! `counsel check` and the AdmissionReview encoder of `counsel serve` both
 //! read it; neither decides anything of its own.
 
-mod field;
-
 use std::time::Duration;
 
 use counsel_contract::{FixSafety, Rule, Severity, Violation};
@@ -19,7 +17,7 @@ use serde_json::Value;
 use crate::config::{FailurePolicy, Mode, PolicyConfig, Unfixable};
 use crate::engine::Failure;
 
-pub use field::field_path;
+pub use counsel_edit::field::field_path;
 
 /// What the message of a finding that does not deny because the request did
 /// not make it starts with (see [`Finding::predates`]).

@@ -24,16 +24,15 @@
 //! [`suggest`] gives the same edits as replacements in the original text,
 //! in groups that apply on their own (SARIF `fixes`, suggested diffs).
 //!
-//! [`select`] chooses which fixes of an object's findings to apply (each
-//! edit once; findings that disagree about a field are left out; suggestions
-//! only under [`FixScope::All`]).
+//! Which fixes to make is not decided here but by [`crate::remedy`]: this
+//! module knows only manifest text ([`crate::source`]) and edits
+//! ([`counsel_edit`]).
 
 mod diff;
 mod document;
 mod json;
 mod layout;
 mod render;
-mod select;
 mod suggest;
 mod text;
 mod yaml;
@@ -44,7 +43,6 @@ use crate::source::Document;
 
 pub use document::{FileFixer, FixedFile};
 pub use layout::{Layout, LayoutReader};
-pub use select::{Conflict, FixScope, Selection, select};
 pub use suggest::{Suggested, Suggestion, TextChange, suggest};
 
 /// Edits of one object of a file, made or refused as a unit (one object's

@@ -17,7 +17,9 @@
 //! - [`engine`] runs policy components under limits (wasmtime);
 //! - [`explain`] turns verdicts into explanations;
 //! - [`review`] ties match, evaluate and explain together for one request;
-//! - [`fix`] applies fixes to manifest text with minimal edits (`counsel check --fix`);
+//! - [`remedy`] decides which findings get fixed and judges the fixed object
+//!   again, for `/mutate` and `counsel check --fix` alike;
+//! - [`fix`] makes fixes in manifest text with minimal edits (`counsel check --fix`);
 //! - [`patch`] turns fixes into an RFC 6902 JSON Patch for the mutating webhook;
 //! - [`server`] is the HTTPS webhook that answers AdmissionReviews with
 //!   those explanations, and [`certs`] makes and loads its certificates.
@@ -32,6 +34,7 @@ pub mod explain;
 pub mod fix;
 pub mod matching;
 pub mod patch;
+pub mod remedy;
 pub mod request;
 pub mod review;
 pub mod server;

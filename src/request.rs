@@ -218,7 +218,7 @@ impl Request {
         };
         let name = field("name").unwrap_or_default();
         let namespace = field("namespace").or_else(|| default_namespace.map(str::to_owned));
-        let resource = plural(&kind);
+        let resource = counsel_contract::resource_name(&kind);
         let (object, old_object) = match operation {
             Operation::Delete => (None, Some(object)),
             Operation::Update => (Some(object.clone()), Some(object)),
@@ -252,30 +252,6 @@ impl Request {
     }
 }
 
-/// The plural resource name Kubernetes uses for a kind, for the common
-/// shapes of English kind names (`Policy` → `policies`, `Ingress` →
-/// `ingresses`). Policies match on kinds, so this only fills the request in.
-fn plural(kind: &str) -> String {
-    let lower = kind.to_ascii_lowercase();
-    if lower.is_empty() || lower.ends_with('s') && !lower.ends_with("ss") {
-        // Already plural-looking (`Endpoints`) or nothing to go on.
-        return lower;
-    }
-    if let Some(stem) = lower.strip_suffix('y')
-        && !stem.ends_with(['a', 'e', 'i', 'o', 'u'])
-    {
-        return format!("{stem}ies");
-    }
-    if lower.ends_with("ss")
-        || lower.ends_with('x')
-        || lower.ends_with("ch")
-        || lower.ends_with("sh")
-    {
-        return format!("{lower}es");
-    }
-    format!("{lower}s")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,7 +267,7 @@ mod tests {
             ("Gateway", "gateways"),
             ("Pod", "pods"),
         ] {
-            assert_eq!(plural(kind), resource);
+            assert_eq!(counsel_contract::resource_name(kind), resource);
         }
     }
 

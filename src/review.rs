@@ -18,7 +18,7 @@ use crate::explain::{
     Evaluation, Finding, ObjectRef, Outcome, PolicyFailure, PolicyWarning, Report,
 };
 use crate::matching;
-use crate::request::{Admission, Operation};
+use crate::request::{Admission, Operation, Request};
 
 /// The rule the SDK adds to every catalog.
 const INVALID_FIELD: &str = "invalid-field";
@@ -78,6 +78,32 @@ impl Reviewer {
             .map(|p| &p.policy)
     }
 
+    /// The configuration of each policy in `scope` whose match selects
+    /// `request`, in order: the policies a review of it runs.
+    pub fn matching<'s>(
+        &'s self,
+        request: &'s Request,
+        scope: Scope<'s>,
+    ) -> impl Iterator<Item = &'s PolicyConfig> {
+        self.matching_loaded(request, scope)
+            .map(|loaded| &loaded.config)
+    }
+
+    fn matching_loaded<'s>(
+        &'s self,
+        request: &'s Request,
+        scope: Scope<'s>,
+    ) -> impl Iterator<Item = &'s Loaded> {
+        self.policies.iter().filter(move |loaded| {
+            !matches!(scope, Scope::Policy(name) if name != loaded.config.name)
+                && matching::matches(
+                    &loaded.config.matcher,
+                    &loaded.policy.metadata().kinds,
+                    request,
+                )
+        })
+    }
+
     /// Reviews a request with nothing known besides it (see
     /// [`Reviewer::review_in`]).
     pub fn review<'r>(
@@ -129,16 +155,7 @@ impl Reviewer {
         let mut violations = Vec::new();
         // Serialised at most once, however many policies run.
         let mut request_json = None;
-        for loaded in &self.policies {
-            if matches!(scope, Scope::Policy(name) if name != loaded.config.name)
-                || !matching::matches(
-                    &loaded.config.matcher,
-                    &loaded.policy.metadata().kinds,
-                    request,
-                )
-            {
-                continue;
-            }
+        for loaded in self.matching_loaded(request, scope) {
             let request_json: &str = request_json.get_or_insert_with(|| admission.to_json());
             let remaining = budget.map(|b| b.saturating_sub(started.elapsed()));
             let began = Instant::now();

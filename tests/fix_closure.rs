@@ -1,7 +1,7 @@
 //! Fix closure over the bundled policies' own fixtures: every object is
 //! reviewed by pod-security and by workload-hygiene (each on its own, as
 //! enforced), all the fixes of its findings (suggestions too) are chosen
-//! as `counsel check --fix=all` chooses them (`counsel::fix::select`) and
+//! as `counsel check --fix=all` chooses them (`counsel::remedy::select`) and
 //! applied with the one fix model, and the object is reviewed again by that policy. Every
 //! violation with a machine fix must be gone, and every object a policy
 //! denies only for fixable reasons must then pass it.
@@ -137,8 +137,11 @@ impl Closure {
         }
         self.denied += 1;
         self.violations += report.findings.len();
-        let selection =
-            counsel::fix::select(&report.findings, Some(object), counsel::fix::FixScope::All);
+        let selection = counsel::remedy::select(
+            &report.findings,
+            Some(object),
+            counsel::remedy::FixScope::All,
+        );
         if !selection.conflicts.is_empty() {
             let conflicts: Vec<String> = selection
                 .conflicts

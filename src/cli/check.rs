@@ -23,6 +23,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use counsel::explain::Report;
+use counsel::remedy::Remedy;
 use counsel::request::{Operation, Request};
 use counsel::review::{Reviewer, Scope};
 use counsel::source::{self, Document};
@@ -30,7 +31,7 @@ use serde_json::Value;
 
 use super::EXIT_ERROR;
 pub use args::{CheckArgs, ColorChoice, FailOn, Format, OperationArg};
-use inputs::{Checked, InputError};
+use inputs::{Checked, InputError, Skipped};
 
 /// Exit code when something fails the run (`--fail-on`; by default an
 /// enforced rule broken or a policy failed under `failurePolicy: fail`).
@@ -144,20 +145,30 @@ impl Checker {
 /// Where the report goes: rendered a file, a document at a time, and
 /// written out as it comes, so nothing of a file stays once it is done.
 struct Sink<W: Write> {
-    renderer: Renderer,
+    renderer: Box<dyn Renderer>,
     out: W,
     buffer: String,
     totals: Totals,
     fail_on: FailOn,
 }
 
-enum Renderer {
-    Pretty(pretty::Pretty),
-    Json(json::Json),
-    Sarif(sarif::Sarif),
-    Junit(junit::Junit),
-    Github(github::Github),
-    Markdown(markdown::Markdown),
+/// One output format: each call writes what the format says of the event
+/// into `out` (often nothing yet: some formats say everything at the end).
+trait Renderer {
+    /// The run begins.
+    fn start(&mut self, _out: &mut String) {}
+    /// A file or directory reached again through a link, not read twice.
+    fn skipped(&mut self, _out: &mut String, _skipped: &Skipped) {}
+    /// Something could not be checked (in `file`, when it was read).
+    fn error(&mut self, out: &mut String, error: &InputError, file: Option<&File>);
+    /// What `--fix` did to `file`.
+    fn fixed(&mut self, _out: &mut String, _file: &File, _fix: &fix::FileFix) {}
+    /// One object checked.
+    fn checked(&mut self, out: &mut String, file: &File, document: &Document, checked: &Checked);
+    /// Every document of `file` has been checked.
+    fn file_done(&mut self, _out: &mut String, _file: &File) {}
+    /// The run is over; `fix`: with `--fix`, whether it was a dry run.
+    fn finish(&mut self, out: &mut String, totals: &Totals, fix: Option<bool>);
 }
 
 impl<W: Write> Sink<W> {
@@ -169,37 +180,19 @@ impl<W: Write> Sink<W> {
 
     fn error(&mut self, error: &InputError, file: Option<&File>) {
         self.totals.unchecked += 1;
-        let out = &mut self.buffer;
-        match &mut self.renderer {
-            Renderer::Pretty(r) => r.error(out, error, file),
-            Renderer::Json(r) => r.error(error),
-            Renderer::Sarif(r) => r.error(error),
-            Renderer::Junit(r) => r.error(out, error),
-            Renderer::Github(r) => r.error(out, error),
-            Renderer::Markdown(r) => r.error(error),
-        }
+        self.renderer.error(&mut self.buffer, error, file);
     }
 
     fn checked(&mut self, file: &File, document: &Document, checked: &Checked) {
         self.totals.objects += 1;
         self.totals.failing |= self.fail_on.fails_report(&checked.report);
-        let out = &mut self.buffer;
-        match &mut self.renderer {
-            Renderer::Pretty(r) => r.checked(out, file, document, checked),
-            Renderer::Json(r) => r.checked(out, file, document, checked),
-            Renderer::Sarif(r) => r.checked(out, file, document, checked),
-            Renderer::Junit(r) => r.checked(out, file, document, checked),
-            Renderer::Github(r) => r.checked(out, file, document, checked),
-            Renderer::Markdown(r) => r.checked(out, file, document, checked),
-        }
+        self.renderer
+            .checked(&mut self.buffer, file, document, checked);
     }
 
     /// A file is done (every document of it rendered).
     fn file_done(&mut self, file: &File) {
-        let out = &mut self.buffer;
-        if let Renderer::Markdown(r) = &mut self.renderer {
-            r.file_done(out, file);
-        }
+        self.renderer.file_done(&mut self.buffer, file);
     }
 }
 
@@ -224,7 +217,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         ColorChoice::Never => false,
         ColorChoice::Auto => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let fixing = args.fix.is_some();
+    let remedy = args.fix.map(|which| Remedy::check(which.into()));
+    let fixing = remedy.is_some();
     let dry_run = fixing && args.dry_run;
     if dry_run && !matches!(args.output, Format::Pretty | Format::Json) {
         anyhow::bail!(
@@ -235,36 +229,22 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let fail_on = args.fail_on;
     let mut sink = Sink {
         renderer: match args.output {
-            Format::Pretty => Renderer::Pretty(pretty::Pretty::new(color, dry_run)),
-            Format::Json => Renderer::Json(json::Json::new()),
-            Format::Sarif => Renderer::Sarif(sarif::Sarif::new(base)),
-            Format::Junit => Renderer::Junit(junit::Junit::new(fail_on)),
-            Format::Github => Renderer::Github(github::Github::new(base)),
-            Format::Markdown => Renderer::Markdown(markdown::Markdown::new(fail_on)),
+            Format::Pretty => Box::new(pretty::Pretty::new(color, dry_run)),
+            Format::Json => Box::new(json::Json::new()),
+            Format::Sarif => Box::new(sarif::Sarif::new(base)),
+            Format::Junit => Box::new(junit::Junit::new(fail_on)),
+            Format::Github => Box::new(github::Github::new(base)),
+            Format::Markdown => Box::new(markdown::Markdown::new(fail_on)),
         },
         out: std::io::BufWriter::new(stdout.lock()),
         buffer: String::new(),
         totals: Totals::default(),
         fail_on,
     };
-    match &mut sink.renderer {
-        Renderer::Json(r) => r.start(&mut sink.buffer),
-        Renderer::Sarif(r) => r.start(&mut sink.buffer),
-        Renderer::Junit(r) => r.start(&mut sink.buffer),
-        Renderer::Markdown(r) => r.start(&mut sink.buffer),
-        Renderer::Pretty(_) | Renderer::Github(_) => {}
-    }
+    sink.renderer.start(&mut sink.buffer);
     let found = inputs::find(&args.files);
     for skipped in &found.skipped {
-        let out = &mut sink.buffer;
-        match &mut sink.renderer {
-            Renderer::Pretty(r) => r.skipped(out, skipped),
-            Renderer::Json(r) => r.skipped(skipped),
-            Renderer::Sarif(r) => r.skipped(skipped),
-            Renderer::Junit(_) => {}
-            Renderer::Github(r) => r.skipped(out, skipped),
-            Renderer::Markdown(r) => r.skipped(skipped),
-        }
+        sink.renderer.skipped(&mut sink.buffer, skipped);
     }
     for error in &found.errors {
         sink.error(error, None);
@@ -279,16 +259,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        if let Some(which) = args.fix {
-            let fixed = fix::fix_file(&checker, &mut file, which.into(), dry_run)?;
+        if let Some(remedy) = remedy {
+            let fixed = fix::fix_file(&checker, &mut file, remedy, dry_run)?;
             sink.totals.fixed += fixed.fixed;
             sink.totals.changed_files += usize::from(fixed.changed());
-            match &mut sink.renderer {
-                Renderer::Pretty(r) => r.fixed(&mut sink.buffer, &file.name, &fixed),
-                Renderer::Json(r) => r.fixed(&file.name, &fixed),
-                Renderer::Github(r) => r.fixed(&mut sink.buffer, &file, &fixed),
-                Renderer::Sarif(_) | Renderer::Junit(_) | Renderer::Markdown(_) => {}
-            }
+            sink.renderer.fixed(&mut sink.buffer, &file, &fixed);
             if let Some(problem) = &fixed.write_error {
                 let message = format!("cannot write the fixed file, left as it was: {problem}");
                 sink.error(&inputs::whole_file(&file.name, message), None);
@@ -298,20 +273,13 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             &checker,
             &file,
             &mut sink,
-            fixing,
+            remedy,
             args.output.shows_fixes(),
         )?;
     }
     let totals = std::mem::take(&mut sink.totals);
-    let out = &mut sink.buffer;
-    match &mut sink.renderer {
-        Renderer::Pretty(r) => r.finish(out, &totals, fixing),
-        Renderer::Json(r) => r.finish(out, &totals, fixing.then_some(dry_run)),
-        Renderer::Sarif(r) => r.finish(out, &totals),
-        Renderer::Junit(r) => r.finish(out),
-        Renderer::Github(r) => r.finish(out, &totals),
-        Renderer::Markdown(r) => r.finish(out, &totals),
-    }
+    sink.renderer
+        .finish(&mut sink.buffer, &totals, fixing.then_some(dry_run));
     sink.flush()?;
     sink.out.flush()?;
     Ok(ExitCode::from(if totals.unchecked > 0 {
@@ -329,7 +297,7 @@ fn check_file<W: Write>(
     checker: &Checker,
     file: &File,
     sink: &mut Sink<W>,
-    fixing: bool,
+    remedy: Option<Remedy>,
     fixes: bool,
 ) -> anyhow::Result<()> {
     let layout = fixes.then(|| suggestions::layout(&file.text));
@@ -348,12 +316,9 @@ fn check_file<W: Write>(
                     return;
                 }
             };
-            if fixing {
-                sink.totals.need_a_person += report
-                    .findings
-                    .iter()
-                    .filter(|f| fix::FIXED_MODES.contains(&f.mode))
-                    .count();
+            if let Some(remedy) = remedy {
+                sink.totals.need_a_person +=
+                    report.findings.iter().filter(|f| remedy.covers(f)).count();
             }
             checked.push(Checked {
                 object,

@@ -7,7 +7,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use counsel_contract::{FixSafety, Metadata, Rule, Severity, Verdict, Violation};
+use counsel_contract::{
+    FixSafety, Metadata, Rule, Severity, Verdict, Violation, verdict_encoded_size,
+};
 use counsel_edit::{Edit, pointer};
 use serde_json::Value;
 
@@ -227,31 +229,14 @@ fn json(text: &str) -> Result<Value, String> {
 
 /// The bytes of text a verdict carries; what the size limit counts.
 fn size_of(verdict: &wit::Verdict) -> usize {
-    let warnings: usize = verdict.warnings.iter().map(String::len).sum();
-    let violations: usize = verdict
-        .violations
-        .iter()
-        .map(|v| {
-            let fixes: usize = v
-                .fixes
-                .iter()
-                .map(|edit| match edit {
-                    wit::Edit::Set(set) => set.path.len() + set.value.len(),
-                    wit::Edit::Remove(path) => path.len(),
-                })
-                .sum();
-            v.rule.len()
-                + v.message.len()
-                + v.path.len()
-                + v.found.as_ref().map_or(0, String::len)
-                + v.hint.as_ref().map_or(0, String::len)
-                + v.docs.as_ref().map_or(0, String::len)
-                + fixes
-        })
-        .sum();
-    let omitted: usize = verdict.omitted.iter().map(|o| o.rule.len() + 4).sum();
-    warnings + violations + omitted
+    verdict_encoded_size(
+        verdict.warnings.iter().map(String::as_str),
+        &verdict.violations,
+        verdict.omitted.iter().map(|omitted| omitted.rule.as_str()),
+    )
 }
+
+counsel_contract::impl_encoded_violation!(wit);
 
 #[cfg(test)]
 mod tests;

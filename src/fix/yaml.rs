@@ -10,13 +10,13 @@
 mod flow;
 mod remove;
 
+use counsel_edit::field::field_path;
 use counsel_edit::{Edit, pointer};
 use serde_json::Value;
 
 use super::layout::Layout;
 use super::render;
 use super::text::{self, TextEdit};
-use crate::explain::field_path;
 use crate::source::{Document, NodeSpan, Style};
 
 /// Why an edit is left for a person.

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{MethodRouter, post};
 use serde::Deserialize;
 use tracing::Instrument as _;
 
@@ -31,13 +31,10 @@ use crate::review::{ReviewError, Scope};
 /// The webhook routes.
 pub(crate) fn router(state: Arc<ServerState>) -> Router {
     Router::new()
-        .route("/validate", post(validate_route).fallback(not_post))
-        .route(
-            "/validate/{policy}",
-            post(validate_route).fallback(not_post),
-        )
-        .route("/mutate", post(mutate_route).fallback(not_post))
-        .route("/mutate/{policy}", post(mutate_route).fallback(not_post))
+        .route("/validate", review_route(Endpoint::Validate))
+        .route("/validate/{policy}", review_route(Endpoint::Validate))
+        .route("/mutate", review_route(Endpoint::Mutate))
+        .route("/mutate/{policy}", review_route(Endpoint::Mutate))
         .fallback(not_found)
         .with_state(state)
 }
@@ -49,26 +46,20 @@ struct ReviewQuery {
     timeout: Option<String>,
 }
 
-async fn validate_route(
-    State(state): State<Arc<ServerState>>,
-    policy: Option<Path<String>>,
-    Query(query): Query<ReviewQuery>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let policy = policy.map(|Path(policy)| policy);
-    handle(state, policy, Endpoint::Validate, query, headers, body).await
-}
-
-async fn mutate_route(
-    State(state): State<Arc<ServerState>>,
-    policy: Option<Path<String>>,
-    Query(query): Query<ReviewQuery>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let policy = policy.map(|Path(policy)| policy);
-    handle(state, policy, Endpoint::Mutate, query, headers, body).await
+/// The handler of one review endpoint: `/validate` and `/mutate` (and their
+/// `{policy}` forms) differ only in the endpoint.
+fn review_route(endpoint: Endpoint) -> MethodRouter<Arc<ServerState>> {
+    post(
+        move |State(state): State<Arc<ServerState>>,
+              policy: Option<Path<String>>,
+              Query(query): Query<ReviewQuery>,
+              headers: HeaderMap,
+              body: Body| {
+            let policy = policy.map(|Path(policy)| policy);
+            handle(state, policy, endpoint, query, headers, body)
+        },
+    )
+    .fallback(not_post)
 }
 
 /// Which endpoint a review came in on.
@@ -269,11 +260,11 @@ async fn review(
         let response = match outcome {
             Ok(Ok(mutation)) => {
                 record_report(state, &policies, &mutation.report);
-                if mutation.patch.is_some() {
+                if mutation.fix.is_some() {
                     tracing::debug!(fixes = mutation.applied.len(), "patched");
                 }
                 let response = encode_mutation(&request.uid, &mutation);
-                patch = mutation.patch;
+                patch = mutation.fix;
                 response
             }
             Ok(Err(error)) => {

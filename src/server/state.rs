@@ -11,7 +11,6 @@ use super::pool::ReviewPool;
 use super::response::SkippedPolicy;
 use super::tls::ReloadingCertificate;
 use crate::config::Config;
-use crate::matching;
 use crate::request::Request;
 use crate::review::{Reviewer, Scope};
 
@@ -27,21 +26,8 @@ impl Policies {
     /// The policies in `scope` that would judge `request`, for answering it
     /// per `failurePolicy` when it cannot be evaluated.
     pub fn matching(&self, request: &Request, scope: Scope<'_>) -> Vec<SkippedPolicy> {
-        self.config
-            .policies
-            .iter()
-            .filter(|config| match scope {
-                Scope::All => true,
-                Scope::Policy(name) => config.name == name,
-            })
-            .filter(|config| {
-                let kinds = self
-                    .reviewer
-                    .policy(&config.name)
-                    .map(|policy| policy.metadata().kinds.as_slice())
-                    .unwrap_or_default();
-                matching::matches(&config.matcher, kinds, request)
-            })
+        self.reviewer
+            .matching(request, scope)
             .map(|config| SkippedPolicy {
                 policy: config.name.clone(),
                 failure_policy: config.failure_policy,

@@ -195,7 +195,7 @@ pub fn review(
     let api_version = subject["apiVersion"].as_str().unwrap_or("v1");
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
     let kind = subject["kind"].as_str().unwrap_or_default();
-    let resource = format!("{}s", kind.to_lowercase());
+    let resource = counsel_contract::resource_name(kind);
     let gvk = json!({"group": group, "version": version, "kind": kind});
     let gvr = json!({"group": group, "version": version, "resource": resource});
     let body = json!({

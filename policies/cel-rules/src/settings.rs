@@ -56,51 +56,79 @@ fn fix_values(fixes: &[FixSpec]) -> impl Iterator<Item = &str> + Clone {
     fixes.iter().filter_map(|fix| fix.value.as_deref())
 }
 
-/// One rule as ops write it.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RuleSpec {
-    /// Stable kebab-case id.
-    pub id: String,
-    /// One line saying what the rule requires.
-    pub title: String,
-    /// Why ops care (read by the host).
-    #[serde(default)]
-    pub why: Option<String>,
-    /// Where to read more (read by the host).
-    #[serde(default)]
-    pub docs: Option<String>,
-    /// `low`, `medium`, `high` or `critical` (read by the host).
-    #[serde(default)]
-    pub severity: Option<String>,
-    /// `safe` or `suggestion` (read by the host).
-    #[serde(default)]
-    pub fix_safety: Option<String>,
-    /// Kinds the rule applies to; empty: every kind the policy sees.
-    #[serde(default)]
-    pub kinds: Vec<String>,
-    /// What the rule is evaluated for: the object once (absent), or each
-    /// container of every pod spec.
-    #[serde(default)]
-    pub for_each: Option<ForEach>,
-    /// Values the expressions see as `params`.
-    #[serde(default)]
-    pub params: Option<Value>,
-    /// CEL: true when the object (or container) is acceptable.
-    pub validate: String,
-    /// CEL, a string: the message of a violation.
-    #[serde(default)]
-    pub message: Option<String>,
-    /// Where the violation is, relative to the container (`forEach`) or
-    /// the object: `securityContext.privileged`, or a JSON Pointer.
-    #[serde(default)]
-    pub path: Option<String>,
-    /// Machine fixes.
-    #[serde(default)]
-    pub fixes: Vec<FixSpec>,
-    /// What a person should do.
-    #[serde(default)]
-    pub hint: Option<String>,
+/// Defines a struct of what ops write for one rule: its `id` and `title`,
+/// then the explanation fields every rule has (`why`, `docs`, `severity`,
+/// `fixSafety`), the struct's own fields, and where and how to fix a
+/// violation (`path`, `fixes`, `hint`). Written once for a CEL rule and a
+/// validation's additions alike; serde cannot `flatten` them into structs
+/// that deny unknown fields, and this keeps the field order, which is the
+/// order unknown-field errors list them in.
+macro_rules! explained_rule {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(#[$id_meta:meta])* pub id: $id:ty,
+            $(#[$title_meta:meta])* pub title: $title:ty,
+            $($(#[$field_meta:meta])* pub $field:ident: $type:ty,)*
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            $(#[$id_meta])* pub id: $id,
+            $(#[$title_meta])* pub title: $title,
+            /// Why ops care (read by the host).
+            #[serde(default)]
+            pub why: Option<String>,
+            /// Where to read more (read by the host).
+            #[serde(default)]
+            pub docs: Option<String>,
+            /// `low`, `medium`, `high` or `critical` (read by the host).
+            #[serde(default)]
+            pub severity: Option<String>,
+            /// `safe` or `suggestion` (read by the host).
+            #[serde(default)]
+            pub fix_safety: Option<String>,
+            $($(#[$field_meta])* pub $field: $type,)*
+            /// Where the violation is: a JSON Pointer, or a dotted path
+            /// (`securityContext.privileged`), relative to the container
+            /// under `forEach`, otherwise to the object.
+            #[serde(default)]
+            pub path: Option<String>,
+            /// Machine fixes.
+            #[serde(default)]
+            pub fixes: Vec<FixSpec>,
+            /// What a person should do.
+            #[serde(default)]
+            pub hint: Option<String>,
+        }
+    };
+}
+
+explained_rule! {
+    /// One rule as ops write it.
+    #[derive(Debug, Clone, Default, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    pub struct RuleSpec {
+        /// Stable kebab-case id.
+        pub id: String,
+        /// One line saying what the rule requires.
+        pub title: String,
+        /// Kinds the rule applies to; empty: every kind the policy sees.
+        #[serde(default)]
+        pub kinds: Vec<String>,
+        /// What the rule is evaluated for: the object once (absent), or each
+        /// container of every pod spec.
+        #[serde(default)]
+        pub for_each: Option<ForEach>,
+        /// Values the expressions see as `params`.
+        #[serde(default)]
+        pub params: Option<Value>,
+        /// CEL: true when the object (or container) is acceptable.
+        pub validate: String,
+        /// CEL, a string: the message of a violation.
+        #[serde(default)]
+        pub message: Option<String>,
+    }
 }
 
 /// What a rule is evaluated for, besides the object.
@@ -143,37 +171,18 @@ pub struct VapEntry {
     pub validations: Vec<ValidationExtra>,
 }
 
-/// What Counsel adds to one validation.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ValidationExtra {
-    /// The rule id (default: see [`validation_id`]).
-    #[serde(default)]
-    pub id: Option<String>,
-    /// One line saying what the validation requires (read by the host).
-    #[serde(default)]
-    pub title: Option<String>,
-    /// Why ops care (read by the host).
-    #[serde(default)]
-    pub why: Option<String>,
-    /// Where to read more (read by the host).
-    #[serde(default)]
-    pub docs: Option<String>,
-    /// Severity (read by the host).
-    #[serde(default)]
-    pub severity: Option<String>,
-    /// Fix safety (read by the host).
-    #[serde(default)]
-    pub fix_safety: Option<String>,
-    /// Where the violation is in the object.
-    #[serde(default)]
-    pub path: Option<String>,
-    /// Machine fixes.
-    #[serde(default)]
-    pub fixes: Vec<FixSpec>,
-    /// What a person should do.
-    #[serde(default)]
-    pub hint: Option<String>,
+explained_rule! {
+    /// What Counsel adds to one validation.
+    #[derive(Debug, Clone, Default, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    pub struct ValidationExtra {
+        /// The rule id (default: see [`validation_id`]).
+        #[serde(default)]
+        pub id: Option<String>,
+        /// One line saying what the validation requires (read by the host).
+        #[serde(default)]
+        pub title: Option<String>,
+    }
 }
 
 /// The parts of a ValidatingAdmissionPolicy Counsel runs; the rest

@@ -16,13 +16,38 @@
 //! unless said otherwise.
 
 mod catalog;
+mod encoded;
 mod verdict;
 
 use serde::{Deserialize, Serialize};
 
 pub use catalog::{FixSafety, INVALID_FIELD, Metadata, Rule, Severity};
 pub use counsel_edit::Edit;
+pub use encoded::{EncodedViolation, verdict_encoded_size};
 pub use verdict::{Verdict, Violation};
+
+/// The resource name Kubernetes gives a kind when nothing says otherwise
+/// (what `kubectl` and the API server guess from a kind): the kind in lower
+/// case and plural, `+es` after `s`, `x`, `z`, `ch` or `sh`, `ies` for a
+/// `y` after a consonant, `+s` otherwise, and the kinds that are plural
+/// already (`Endpoints`) as they are.
+pub fn resource_name(kind: &str) -> String {
+    const ALREADY_PLURAL: [&str; 1] = ["endpoints"];
+    let lower = kind.to_ascii_lowercase();
+    if lower.is_empty() || ALREADY_PLURAL.contains(&lower.as_str()) {
+        return lower;
+    }
+    if let Some(stem) = lower.strip_suffix('y')
+        && !stem.is_empty()
+        && !stem.ends_with(['a', 'e', 'i', 'o', 'u'])
+    {
+        return format!("{stem}ies");
+    }
+    if lower.ends_with(['s', 'x', 'z']) || lower.ends_with("ch") || lower.ends_with("sh") {
+        return format!("{lower}es");
+    }
+    format!("{lower}s")
+}
 
 /// What a request does to its object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -64,7 +89,7 @@ impl Operation {
 
 #[cfg(test)]
 mod tests {
-    use super::Operation;
+    use super::{Operation, resource_name};
 
     #[test]
     fn operations_read_back_their_wire_names() {
@@ -81,5 +106,25 @@ mod tests {
             );
         }
         assert_eq!(Operation::from_wire("create"), None);
+    }
+
+    #[test]
+    fn resource_names_follow_kubernetes() {
+        for (kind, resource) in [
+            ("Gateway", "gateways"),
+            ("Ingress", "ingresses"),
+            ("NetworkPolicy", "networkpolicies"),
+            ("Endpoints", "endpoints"),
+            ("Pod", "pods"),
+            ("Deployment", "deployments"),
+            ("ComponentStatus", "componentstatuses"),
+            ("Box", "boxes"),
+            ("Batch", "batches"),
+            ("Mesh", "meshes"),
+            ("Buzz", "buzzes"),
+            ("", ""),
+        ] {
+            assert_eq!(resource_name(kind), resource, "{kind}");
+        }
     }
 }

@@ -7,8 +7,8 @@
 //! developer a fixed manifest.
 //!
 //! The crate also holds what both sides need to read objects by pointer:
-//! [`pointer`] and [`Reads`], which reads only the parts of an object a
-//! reader names.
+//! [`pointer`], [`field`] (a pointer as a developer reads it) and [`Reads`],
+//! which reads only the parts of an object a reader names.
 //!
 //! ```
 //! use counsel_edit::{apply, Edit};
@@ -26,6 +26,7 @@
 //! # Ok::<(), counsel_edit::EditError>(())
 //! ```
 
+pub mod field;
 pub mod pointer;
 pub mod reads;
 

@@ -11,6 +11,7 @@ use crate::verdict::{
     Violation as PolicyViolation, violation,
 };
 use crate::{INVALID_FIELD, Policy, settings};
+use counsel_contract::EncodedViolation as _;
 use counsel_edit::Edit;
 use counsel_edit::Reads;
 
@@ -132,7 +133,7 @@ pub fn to_wit_verdict(verdict: PolicyVerdict) -> Verdict {
         };
         if violations.len() < MAX_VIOLATIONS && kept_per_rule[index].1 < MAX_VIOLATIONS_PER_RULE {
             let converted = to_wit_violation(v);
-            let size = size_of(&converted);
+            let size = converted.encoded_size();
             if bytes + size <= MAX_VIOLATION_BYTES {
                 bytes += size;
                 kept_per_rule[index].1 += 1;
@@ -158,24 +159,7 @@ fn count_omitted(omitted: &mut Vec<wit::Omitted>, rule: String) {
     }
 }
 
-/// The bytes of text a violation carries, as Counsel counts them.
-fn size_of(v: &wit::Violation) -> usize {
-    let fixes: usize = v
-        .fixes
-        .iter()
-        .map(|edit| match edit {
-            wit::Edit::Set(set) => set.path.len() + set.value.len(),
-            wit::Edit::Remove(path) => path.len(),
-        })
-        .sum();
-    v.rule.len()
-        + v.message.len()
-        + v.path.len()
-        + v.found.as_ref().map_or(0, String::len)
-        + v.hint.as_ref().map_or(0, String::len)
-        + v.docs.as_ref().map_or(0, String::len)
-        + fixes
-}
+counsel_contract::impl_encoded_violation!(wit);
 
 fn to_wit_violation(v: PolicyViolation) -> wit::Violation {
     wit::Violation {

@@ -68,7 +68,7 @@ pub fn request(operation: &str, object: Option<Value>, old_object: Option<Value>
         ),
     };
     let gvk = json!({"group": group, "version": version, "kind": kind});
-    let resource = json!({"group": group, "version": version, "resource": plural(&kind)});
+    let resource = json!({"group": group, "version": version, "resource": counsel_contract::resource_name(&kind)});
     let raw = json!({
         "uid": "00000000-0000-0000-0000-000000000000",
         "kind": gvk,
@@ -84,19 +84,6 @@ pub fn request(operation: &str, object: Option<Value>, old_object: Option<Value>
         "dryRun": false,
     });
     Request::from_value(raw).unwrap_or_else(|err| panic!("test request rejected: {err}"))
-}
-
-/// The resource name of a kind, the way Kubernetes pluralises the workload
-/// kinds (`Deployment` → `deployments`, `Ingress` → `ingresses`).
-fn plural(kind: &str) -> String {
-    let lower = kind.to_ascii_lowercase();
-    if lower.ends_with('s') {
-        format!("{lower}es")
-    } else if let Some(stem) = lower.strip_suffix('y') {
-        format!("{stem}ies")
-    } else {
-        format!("{lower}s")
-    }
 }
 
 /// Runs policy `P` on a CREATE of the manifest in `yaml` with `settings`

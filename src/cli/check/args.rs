@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use counsel::config::Mode;
 use counsel::explain::Report;
-use counsel::fix::FixScope;
+use counsel::remedy::FixScope;
 
 use super::super::PolicyArgs;
 

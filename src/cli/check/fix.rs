@@ -1,21 +1,19 @@
-//! `counsel check --fix`: the machine fixes of enforce, warn and fix-mode
-//! findings (safe ones, or with `--fix=all` suggestions too), made in the developer's own files (minimal edits, one document
-//! at a time), written atomically only over the very file that was read, or
-//! shown as a unified diff with `--dry-run`.
+//! `counsel check --fix`: the fixes its remedy chooses (`Remedy::check`:
+//! enforce, warn and fix-mode findings, safe fixes or with `--fix=all`
+//! suggestions too), made in the developer's own files (minimal edits, one
+//! document at a time), written atomically only over the very file that was
+//! read, or shown as a unified diff with `--dry-run`.
 
 use std::io::Write as _;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
 
-use counsel::config::Mode;
-use counsel::fix::{self, FileFixer, FixScope, Layout, ObjectFix, ObjectOutcome};
+use counsel::fix::{FileFixer, Layout, ObjectFix, ObjectOutcome};
+use counsel::remedy::Remedy;
 use counsel::source;
 
 use super::inputs::{self, Checked};
 use super::{Checker, File};
-
-/// Modes whose findings `--fix` fixes; audit findings are for ops and left alone.
-pub const FIXED_MODES: [Mode; 3] = [Mode::Enforce, Mode::Warn, Mode::Fix];
 
 /// What `--fix` did to one file.
 #[derive(Debug, Clone, Default)]
@@ -50,7 +48,7 @@ pub struct LeftOut {
     pub reason: String,
 }
 
-/// Makes the fixes `scope` allows of one file's findings, a document at a time. The file
+/// Makes the fixes `remedy` chooses of one file's findings, a document at a time. The file
 /// is rewritten unless `dry_run`; either way `file` then holds the fixed
 /// text, to be checked again. A file that cannot be written (or changed
 /// since it was read) keeps its old text. A file that does not parse is left
@@ -58,7 +56,7 @@ pub struct LeftOut {
 pub fn fix_file(
     checker: &Checker,
     file: &mut File,
-    scope: FixScope,
+    remedy: Remedy,
     dry_run: bool,
 ) -> anyhow::Result<FileFix> {
     let mut result = FileFix::default();
@@ -89,12 +87,7 @@ pub fn fix_file(
                 fixes: Vec::new(),
             };
             let object = &checked.object;
-            let findings = checked
-                .report
-                .findings
-                .iter()
-                .filter(|finding| FIXED_MODES.contains(&finding.mode));
-            let selection = fix::select(findings, Some(&object.value), scope);
+            let selection = remedy.select(&checked.report.findings, &object.value);
             let name = checked.report.object.describe();
             let line = document.locate(&object.prefix).span.start.line;
             for conflict in &selection.conflicts {

@@ -16,7 +16,7 @@ use super::base::Base;
 use super::fix::FileFix;
 use super::inputs::{self, Checked, InputError, Skipped};
 use super::pretty::{counts, plural};
-use super::{File, Totals};
+use super::{File, Renderer, Totals};
 
 /// The GitHub renderer.
 pub struct Github {
@@ -36,13 +36,53 @@ impl Github {
         }
     }
 
-    pub fn skipped(&mut self, out: &mut String, skipped: &Skipped) {
+    fn file(&self, file: &File) -> Vec<(&'static str, String)> {
+        if file.path.is_none() {
+            return Vec::new();
+        }
+        vec![("file", self.path(&file.name, Some(file)))]
+    }
+
+    /// The path GitHub knows the file by: relative to the repository root.
+    fn path(&self, name: &str, file: Option<&File>) -> String {
+        file.and_then(|file| self.base.relative(file))
+            .unwrap_or_else(|| name.to_owned())
+    }
+
+    fn command(
+        &mut self,
+        out: &mut String,
+        level: &str,
+        properties: &[(&str, String)],
+        message: &str,
+    ) {
+        match level {
+            "error" => self.errors += 1,
+            "warning" => self.warnings += 1,
+            _ => self.notices += 1,
+        }
+        out.push_str("::");
+        out.push_str(level);
+        for (i, (key, value)) in properties.iter().enumerate() {
+            out.push(if i == 0 { ' ' } else { ',' });
+            out.push_str(key);
+            out.push('=');
+            escape(out, value, true);
+        }
+        out.push_str("::");
+        escape(out, message, false);
+        out.push('\n');
+    }
+}
+
+impl Renderer for Github {
+    fn skipped(&mut self, out: &mut String, skipped: &Skipped) {
         let message = format!("{}: {}", skipped.path, skipped.reason);
         self.command(out, "notice", &[], &message);
     }
 
     /// An input that could not be checked, at its place when known.
-    pub fn error(&mut self, out: &mut String, error: &InputError) {
+    fn error(&mut self, out: &mut String, error: &InputError, _: Option<&File>) {
         let mut properties = Vec::new();
         if error.file != "-" {
             properties.push(("file", self.path(&error.file, None)));
@@ -56,13 +96,7 @@ impl Github {
     }
 
     /// One annotation per finding, failure and warning of an object.
-    pub fn checked(
-        &mut self,
-        out: &mut String,
-        file: &File,
-        document: &Document,
-        checked: &Checked,
-    ) {
+    fn checked(&mut self, out: &mut String, file: &File, document: &Document, checked: &Checked) {
         let object = checked.report.object.describe();
         let at = |pointer: &str| {
             let (span, _) = inputs::point(document, &format!("{}{pointer}", checked.object.prefix));
@@ -114,7 +148,7 @@ impl Github {
     }
 
     /// What `--fix` left for a person, as warnings on the objects' lines.
-    pub fn fixed(&mut self, out: &mut String, file: &File, fixed: &FileFix) {
+    fn fixed(&mut self, out: &mut String, file: &File, fixed: &FileFix) {
         for left in &fixed.left {
             let mut properties = self.file(file);
             properties.push(("line", left.line.to_string()));
@@ -124,51 +158,13 @@ impl Github {
     }
 
     /// The counts, as a plain line of the log.
-    pub fn finish(&mut self, out: &mut String, totals: &Totals) {
+    fn finish(&mut self, out: &mut String, totals: &Totals, _: Option<bool>) {
         let parts = [
             plural(self.errors, "error"),
             plural(self.warnings, "warning"),
             plural(self.notices, "notice"),
         ];
         let _ = writeln!(out, "counsel: {}", counts(&parts, totals));
-    }
-
-    fn file(&self, file: &File) -> Vec<(&'static str, String)> {
-        if file.path.is_none() {
-            return Vec::new();
-        }
-        vec![("file", self.path(&file.name, Some(file)))]
-    }
-
-    /// The path GitHub knows the file by: relative to the repository root.
-    fn path(&self, name: &str, file: Option<&File>) -> String {
-        file.and_then(|file| self.base.relative(file))
-            .unwrap_or_else(|| name.to_owned())
-    }
-
-    fn command(
-        &mut self,
-        out: &mut String,
-        level: &str,
-        properties: &[(&str, String)],
-        message: &str,
-    ) {
-        match level {
-            "error" => self.errors += 1,
-            "warning" => self.warnings += 1,
-            _ => self.notices += 1,
-        }
-        out.push_str("::");
-        out.push_str(level);
-        for (i, (key, value)) in properties.iter().enumerate() {
-            out.push(if i == 0 { ' ' } else { ',' });
-            out.push_str(key);
-            out.push('=');
-            escape(out, value, true);
-        }
-        out.push_str("::");
-        escape(out, message, false);
-        out.push('\n');
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::fix::FileFix;
 use super::inputs::{self, Checked, InputError, Skipped};
-use super::{File, Totals};
+use super::{File, Renderer, Totals};
 
 /// The JSON renderer.
 #[derive(Default)]
@@ -26,31 +26,27 @@ impl Json {
     pub fn new() -> Self {
         Json::default()
     }
+}
 
+impl Renderer for Json {
     /// The opening of the document.
-    pub fn start(&self, out: &mut String) {
+    fn start(&mut self, out: &mut String) {
         out.push_str("{\n  \"results\": [");
     }
 
-    pub fn skipped(&mut self, skipped: &Skipped) {
+    fn skipped(&mut self, _: &mut String, skipped: &Skipped) {
         self.skipped
             .push(json!({"path": skipped.path, "reason": skipped.reason}));
     }
 
-    pub fn error(&mut self, e: &InputError) {
+    fn error(&mut self, _: &mut String, e: &InputError, _: Option<&File>) {
         self.errors.push(
             json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message}),
         );
     }
 
     /// One object's result, written at once.
-    pub fn checked(
-        &mut self,
-        out: &mut String,
-        file: &File,
-        document: &Document,
-        checked: &Checked,
-    ) {
+    fn checked(&mut self, out: &mut String, file: &File, document: &Document, checked: &Checked) {
         if self.results > 0 {
             out.push(',');
         }
@@ -60,27 +56,27 @@ impl Json {
     }
 
     /// What `--fix` did to one file.
-    pub fn fixed(&mut self, name: &str, file: &FileFix) {
-        if file.diff.is_empty() && file.left.is_empty() {
+    fn fixed(&mut self, _: &mut String, file: &File, fix: &FileFix) {
+        if fix.diff.is_empty() && fix.left.is_empty() {
             return;
         }
-        let left: Vec<Value> = file
+        let left: Vec<Value> = fix
             .left
             .iter()
             .map(|left| json!({"object": left.object, "line": left.line, "reason": left.reason}))
             .collect();
         self.fixes.push(json!({
-            "file": name,
-            "fixed": file.fixed,
-            "rules": file.fixed_labels,
-            "diff": file.diff,
+            "file": file.name,
+            "fixed": fix.fixed,
+            "rules": fix.fixed_labels,
+            "diff": fix.diff,
             "leftForAPerson": left,
-            "writeError": file.write_error,
+            "writeError": fix.write_error,
         }));
     }
 
     /// The rest of the document. `fix`: with `--fix`, whether it was a dry run.
-    pub fn finish(&mut self, out: &mut String, totals: &Totals, fix: Option<bool>) {
+    fn finish(&mut self, out: &mut String, totals: &Totals, fix: Option<bool>) {
         out.push_str(if self.results > 0 { "\n  ]" } else { "]" });
         let errors = Value::Array(std::mem::take(&mut self.errors));
         out.push_str(",\n  \"errors\": ");

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use counsel::source::Document;
 
 use super::inputs::{self, Checked, InputError};
-use super::{FailOn, File};
+use super::{FailOn, File, Renderer, Totals};
 
 /// The JUnit renderer.
 pub struct Junit {
@@ -27,15 +27,17 @@ impl Junit {
     pub fn new(fail_on: FailOn) -> Self {
         Junit { fail_on }
     }
+}
 
-    pub fn start(&self, out: &mut String) {
+impl Renderer for Junit {
+    fn start(&mut self, out: &mut String) {
         out.push_str(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"counsel check\">\n",
         );
     }
 
     /// An input that could not be checked: a suite of one erroneous case.
-    pub fn error(&mut self, out: &mut String, error: &InputError) {
+    fn error(&mut self, out: &mut String, error: &InputError, _: Option<&File>) {
         let place = match (error.line, error.column) {
             (Some(line), Some(column)) => format!("{}:{line}:{column}", error.file),
             _ => error.file.clone(),
@@ -50,13 +52,7 @@ impl Junit {
     }
 
     /// The object's suite: one test case per policy that judged it.
-    pub fn checked(
-        &mut self,
-        out: &mut String,
-        file: &File,
-        document: &Document,
-        checked: &Checked,
-    ) {
+    fn checked(&mut self, out: &mut String, file: &File, document: &Document, checked: &Checked) {
         let report = &checked.report;
         let object = report.object.describe();
         let mut cases = String::new();
@@ -154,7 +150,7 @@ impl Junit {
     }
 
     /// The end of the document.
-    pub fn finish(&mut self, out: &mut String) {
+    fn finish(&mut self, out: &mut String, _: &Totals, _: Option<bool>) {
         out.push_str("</testsuites>\n");
     }
 }

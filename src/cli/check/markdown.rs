@@ -17,7 +17,7 @@ use similar::{ChangeTag, TextDiff};
 use super::inputs::{self, Checked, InputError, Skipped};
 use super::pretty::{counts, plural};
 use super::suggestions::FindingFix;
-use super::{FailOn, File, Totals};
+use super::{FailOn, File, Renderer, Totals};
 
 /// The most bytes written, the closing lines included.
 pub const LIMIT: usize = 60_000;
@@ -65,16 +65,27 @@ impl Markdown {
         }
     }
 
-    pub fn start(&mut self, out: &mut String) {
+    fn fits(&self, text: &str) -> bool {
+        self.written + text.len() <= LIMIT - CLOSING
+    }
+
+    fn push(&mut self, out: &mut String, text: &str) {
+        self.written += text.len();
+        out.push_str(text);
+    }
+}
+
+impl Renderer for Markdown {
+    fn start(&mut self, out: &mut String) {
         self.push(out, "## Counsel\n\n");
     }
 
-    pub fn skipped(&mut self, skipped: &Skipped) {
+    fn skipped(&mut self, _: &mut String, skipped: &Skipped) {
         self.problems
             .push(format!("note: `{}`: {}", skipped.path, skipped.reason));
     }
 
-    pub fn error(&mut self, error: &InputError) {
+    fn error(&mut self, _: &mut String, error: &InputError, _: Option<&File>) {
         let place = match error.line {
             Some(line) => format!("{} line {line}", error.file),
             None => error.file.clone(),
@@ -86,7 +97,7 @@ impl Markdown {
     }
 
     /// Files this object's findings under their rules.
-    pub fn checked(&mut self, _: &mut String, file: &File, document: &Document, checked: &Checked) {
+    fn checked(&mut self, _: &mut String, file: &File, document: &Document, checked: &Checked) {
         let object = checked.report.object.describe();
         for (index, finding) in checked.report.findings.iter().enumerate() {
             self.counts[rank(finding.mode)] += 1;
@@ -147,7 +158,7 @@ impl Markdown {
     }
 
     /// Writes the file's section, within the limit.
-    pub fn file_done(&mut self, out: &mut String, file: &File) {
+    fn file_done(&mut self, out: &mut String, file: &File) {
         let mut rules = std::mem::take(&mut self.rules);
         self.shown.clear();
         self.kept = [0; 3];
@@ -191,7 +202,7 @@ impl Markdown {
     }
 
     /// The counts, what could not be checked and what was left out.
-    pub fn finish(&mut self, out: &mut String, totals: &Totals) {
+    fn finish(&mut self, out: &mut String, totals: &Totals, _: Option<bool>) {
         if !self.problems.is_empty() {
             out.push_str("### Not checked\n\n");
             let mut shown = 0;
@@ -222,15 +233,6 @@ impl Markdown {
                 self.omitted
             );
         }
-    }
-
-    fn fits(&self, text: &str) -> bool {
-        self.written + text.len() <= LIMIT - CLOSING
-    }
-
-    fn push(&mut self, out: &mut String, text: &str) {
-        self.written += text.len();
-        out.push_str(text);
     }
 }
 

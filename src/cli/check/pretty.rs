@@ -13,7 +13,7 @@ use counsel::source::Document;
 
 use super::fix::FileFix;
 use super::inputs::{self, Checked, InputError, Skipped};
-use super::{File, Totals};
+use super::{File, Renderer, Totals};
 
 /// A location in a file, and what to say under the caret.
 struct Place<'a> {
@@ -66,9 +66,11 @@ impl Pretty {
             notes: 0,
         }
     }
+}
 
+impl Renderer for Pretty {
     /// A file or directory reached again through a link.
-    pub fn skipped(&mut self, out: &mut String, skipped: &Skipped) {
+    fn skipped(&mut self, out: &mut String, skipped: &Skipped) {
         let _ = writeln!(
             out,
             "{}: {}: {}\n",
@@ -79,18 +81,12 @@ impl Pretty {
     }
 
     /// What could not be checked, with the line when known.
-    pub fn error(&mut self, out: &mut String, error: &InputError, file: Option<&File>) {
+    fn error(&mut self, out: &mut String, error: &InputError, file: Option<&File>) {
         input_error(out, &self.style, error, file);
     }
 
     /// One object's findings, failures and warnings.
-    pub fn checked(
-        &mut self,
-        out: &mut String,
-        file: &File,
-        document: &Document,
-        checked: &Checked,
-    ) {
+    fn checked(&mut self, out: &mut String, file: &File, document: &Document, checked: &Checked) {
         let style = &self.style;
         for finding in &checked.report.findings {
             match finding.mode {
@@ -144,23 +140,24 @@ impl Pretty {
 
     /// The diff (dry run) or one line for the fixed file, then what was
     /// left for a person and why.
-    pub fn fixed(&mut self, out: &mut String, name: &str, file: &FileFix) {
+    fn fixed(&mut self, out: &mut String, file: &File, fix: &FileFix) {
+        let name = &file.name;
         let style = &self.style;
         if self.dry_run {
-            out.push_str(&file.diff);
-            if !file.diff.is_empty() && !file.diff.ends_with('\n') {
+            out.push_str(&fix.diff);
+            if !fix.diff.is_empty() && !fix.diff.ends_with('\n') {
                 out.push('\n');
             }
-        } else if file.fixed > 0 && file.write_error.is_none() {
+        } else if fix.fixed > 0 && fix.write_error.is_none() {
             let _ = writeln!(
                 out,
                 "{}: {name}: {} ({})\n",
                 style.paint("1;32", "fixed"),
-                plural(file.fixed, "violation"),
-                counted(&file.fixed_labels)
+                plural(fix.fixed, "violation"),
+                counted(&fix.fixed_labels)
             );
         }
-        for left in &file.left {
+        for left in &fix.left {
             let _ = writeln!(
                 out,
                 "{}: {}: {}\n  --> {name}:{}\n",
@@ -173,7 +170,7 @@ impl Pretty {
     }
 
     /// The counts, and with `--fix` what it did.
-    pub fn finish(&mut self, out: &mut String, totals: &Totals, fixing: bool) {
+    fn finish(&mut self, out: &mut String, totals: &Totals, fix: Option<bool>) {
         let mut parts = vec![
             plural(self.errors, "error"),
             plural(self.warnings, "warning"),
@@ -182,7 +179,7 @@ impl Pretty {
             parts.push(plural(self.notes, "note"));
         }
         let _ = writeln!(out, "{}", counts(&parts, totals));
-        if fixing {
+        if fix.is_some() {
             let _ = writeln!(out, "{}", fix_summary(totals, self.dry_run));
         }
     }

@@ -23,7 +23,7 @@ use super::base::Base;
 use super::inputs::{self, Checked, InputError, Skipped};
 use super::json::member;
 use super::suggestions::FindingFix;
-use super::{File, Totals};
+use super::{File, Renderer, Totals};
 
 /// Where Counsel is described: the package's `homepage` (Cargo.toml).
 const INFORMATION_URI: &str = env!("CARGO_PKG_HOMEPAGE");
@@ -49,144 +49,6 @@ impl Sarif {
             rule_index: HashMap::new(),
             notifications: Vec::new(),
         }
-    }
-
-    /// The opening of the log, up to the first result.
-    pub fn start(&self, out: &mut String) {
-        out.push_str(concat!(
-            "{\n",
-            "  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n",
-            "  \"version\": \"2.1.0\",\n",
-            "  \"runs\": [\n",
-            "    {\n",
-            "      \"results\": ["
-        ));
-    }
-
-    pub fn skipped(&mut self, skipped: &Skipped) {
-        self.notifications.push(json!({
-            "level": "note",
-            "message": {"text": format!("{}: {}", skipped.path, skipped.reason)},
-        }));
-    }
-
-    /// An input that could not be checked: a notification, at its place.
-    pub fn error(&mut self, error: &InputError) {
-        let mut notification = json!({
-            "level": "error",
-            "message": {"text": format!("{}: {}", error.file, error.message)},
-        });
-        if let (Some(line), Some(column)) = (error.line, error.column) {
-            notification["locations"] = json!([{"physicalLocation": {
-                "artifactLocation": {"description": {"text": error.file}},
-                "region": {"startLine": line, "startColumn": column},
-            }}]);
-        }
-        self.notifications.push(notification);
-    }
-
-    /// One object's findings as results; its policy failures and warnings
-    /// as notifications.
-    pub fn checked(
-        &mut self,
-        out: &mut String,
-        file: &File,
-        document: &Document,
-        checked: &Checked,
-    ) {
-        let object = &checked.report.object;
-        for (index, finding) in checked.report.findings.iter().enumerate() {
-            let (rule_index, rule_id) = self.rule(finding);
-            let pointer = format!("{}{}", checked.object.prefix, finding.pointer);
-            let (span, _) = inputs::point(document, &pointer);
-            let mut physical = Map::new();
-            physical.insert("artifactLocation".into(), self.artifact(file));
-            physical.insert("region".into(), region(file, span));
-            let mut logical = json!({
-                "name": object.name,
-                "fullyQualifiedName": object.describe(),
-                "kind": "resource",
-                "properties": {"kind": object.kind, "apiVersion": object.api_version},
-            });
-            if let Some(namespace) = &object.namespace {
-                logical["properties"]["namespace"] = json!(namespace);
-            }
-            let mut result = json!({
-                "ruleId": rule_id,
-                "ruleIndex": rule_index,
-                "level": level(finding.mode),
-                "message": {"text": format!("{}: {}", object.describe(), finding.message)},
-                "locations": [{
-                    "physicalLocation": physical,
-                    "logicalLocations": [logical],
-                }],
-                "properties": {
-                    "field": finding.field,
-                    "found": finding.found,
-                    "mode": finding.mode,
-                    "severity": finding.severity,
-                    "fixSafety": finding.fix_safety.as_str(),
-                },
-            });
-            if let Some(Some(fix)) = checked.fixes.get(index) {
-                result["fixes"] = json!([self.fix(file, fix)]);
-            }
-            out.push_str(if self.results == 0 { "\n" } else { ",\n" });
-            self.results += 1;
-            out.push_str("        ");
-            member(out, &result, 8);
-        }
-        for failure in &checked.report.failures {
-            self.notifications.push(json!({
-                "level": "error",
-                "message": {"text": format!("{}: {}", object.describe(), failure.sentence())},
-                "descriptor": {"id": failure.policy},
-            }));
-        }
-        for warning in &checked.report.warnings {
-            self.notifications.push(json!({
-                "level": "warning",
-                "message": {"text": format!("{}: {}", object.describe(), warning.message)},
-                "descriptor": {"id": warning.policy},
-            }));
-        }
-    }
-
-    /// The rest of the log.
-    pub fn finish(&mut self, out: &mut String, totals: &Totals) {
-        out.push_str(if self.results > 0 {
-            "\n      ],\n"
-        } else {
-            "],\n"
-        });
-        let driver = json!({
-            "name": "counsel",
-            "version": env!("CARGO_PKG_VERSION"),
-            "semanticVersion": env!("CARGO_PKG_VERSION"),
-            "informationUri": INFORMATION_URI,
-            "rules": std::mem::take(&mut self.rules),
-        });
-        let rest = json!({
-            "tool": {"driver": driver},
-            "invocations": [{
-                "executionSuccessful": totals.unchecked == 0,
-                "toolExecutionNotifications": std::mem::take(&mut self.notifications),
-            }],
-            "originalUriBaseIds": {SRCROOT: {"uri": self.base.uri()}},
-            "columnKind": "utf16CodeUnits",
-        });
-        let Value::Object(members) = rest else {
-            return;
-        };
-        let count = members.len();
-        for (i, (name, value)) in members.iter().enumerate() {
-            out.push_str("      ");
-            out.push_str(&Value::String(name.clone()).to_string());
-            out.push_str(": ");
-            member(out, value, 6);
-            out.push_str(if i + 1 < count { ",\n" } else { "\n" });
-        }
-        out.push_str("    }\n  ]\n}\n");
     }
 
     /// The index and id (`policy/rule`) of the finding's rule, described
@@ -250,6 +112,140 @@ impl Sarif {
                 "replacements": replacements,
             }],
         })
+    }
+}
+
+impl Renderer for Sarif {
+    /// The opening of the log, up to the first result.
+    fn start(&mut self, out: &mut String) {
+        out.push_str(concat!(
+            "{\n",
+            "  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n",
+            "  \"version\": \"2.1.0\",\n",
+            "  \"runs\": [\n",
+            "    {\n",
+            "      \"results\": ["
+        ));
+    }
+
+    fn skipped(&mut self, _: &mut String, skipped: &Skipped) {
+        self.notifications.push(json!({
+            "level": "note",
+            "message": {"text": format!("{}: {}", skipped.path, skipped.reason)},
+        }));
+    }
+
+    /// An input that could not be checked: a notification, at its place.
+    fn error(&mut self, _: &mut String, error: &InputError, _: Option<&File>) {
+        let mut notification = json!({
+            "level": "error",
+            "message": {"text": format!("{}: {}", error.file, error.message)},
+        });
+        if let (Some(line), Some(column)) = (error.line, error.column) {
+            notification["locations"] = json!([{"physicalLocation": {
+                "artifactLocation": {"description": {"text": error.file}},
+                "region": {"startLine": line, "startColumn": column},
+            }}]);
+        }
+        self.notifications.push(notification);
+    }
+
+    /// One object's findings as results; its policy failures and warnings
+    /// as notifications.
+    fn checked(&mut self, out: &mut String, file: &File, document: &Document, checked: &Checked) {
+        let object = &checked.report.object;
+        for (index, finding) in checked.report.findings.iter().enumerate() {
+            let (rule_index, rule_id) = self.rule(finding);
+            let pointer = format!("{}{}", checked.object.prefix, finding.pointer);
+            let (span, _) = inputs::point(document, &pointer);
+            let mut physical = Map::new();
+            physical.insert("artifactLocation".into(), self.artifact(file));
+            physical.insert("region".into(), region(file, span));
+            let mut logical = json!({
+                "name": object.name,
+                "fullyQualifiedName": object.describe(),
+                "kind": "resource",
+                "properties": {"kind": object.kind, "apiVersion": object.api_version},
+            });
+            if let Some(namespace) = &object.namespace {
+                logical["properties"]["namespace"] = json!(namespace);
+            }
+            let mut result = json!({
+                "ruleId": rule_id,
+                "ruleIndex": rule_index,
+                "level": level(finding.mode),
+                "message": {"text": format!("{}: {}", object.describe(), finding.message)},
+                "locations": [{
+                    "physicalLocation": physical,
+                    "logicalLocations": [logical],
+                }],
+                "properties": {
+                    "field": finding.field,
+                    "found": finding.found,
+                    "mode": finding.mode,
+                    "severity": finding.severity,
+                    "fixSafety": finding.fix_safety.as_str(),
+                },
+            });
+            if let Some(Some(fix)) = checked.fixes.get(index) {
+                result["fixes"] = json!([self.fix(file, fix)]);
+            }
+            out.push_str(if self.results == 0 { "\n" } else { ",\n" });
+            self.results += 1;
+            out.push_str("        ");
+            member(out, &result, 8);
+        }
+        for failure in &checked.report.failures {
+            self.notifications.push(json!({
+                "level": "error",
+                "message": {"text": format!("{}: {}", object.describe(), failure.sentence())},
+                "descriptor": {"id": failure.policy},
+            }));
+        }
+        for warning in &checked.report.warnings {
+            self.notifications.push(json!({
+                "level": "warning",
+                "message": {"text": format!("{}: {}", object.describe(), warning.message)},
+                "descriptor": {"id": warning.policy},
+            }));
+        }
+    }
+
+    /// The rest of the log.
+    fn finish(&mut self, out: &mut String, totals: &Totals, _: Option<bool>) {
+        out.push_str(if self.results > 0 {
+            "\n      ],\n"
+        } else {
+            "],\n"
+        });
+        let driver = json!({
+            "name": "counsel",
+            "version": env!("CARGO_PKG_VERSION"),
+            "semanticVersion": env!("CARGO_PKG_VERSION"),
+            "informationUri": INFORMATION_URI,
+            "rules": std::mem::take(&mut self.rules),
+        });
+        let rest = json!({
+            "tool": {"driver": driver},
+            "invocations": [{
+                "executionSuccessful": totals.unchecked == 0,
+                "toolExecutionNotifications": std::mem::take(&mut self.notifications),
+            }],
+            "originalUriBaseIds": {SRCROOT: {"uri": self.base.uri()}},
+            "columnKind": "utf16CodeUnits",
+        });
+        let Value::Object(members) = rest else {
+            return;
+        };
+        let count = members.len();
+        for (i, (name, value)) in members.iter().enumerate() {
+            out.push_str("      ");
+            out.push_str(&Value::String(name.clone()).to_string());
+            out.push_str(": ");
+            member(out, value, 6);
+            out.push_str(if i + 1 < count { ",\n" } else { "\n" });
+        }
+        out.push_str("    }\n  ]\n}\n");
     }
 }
 

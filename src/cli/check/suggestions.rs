@@ -10,10 +10,10 @@
 use std::rc::Rc;
 
 use counsel::engine::FixSafety;
-use counsel::fix::{self, FixScope, Layout, ObjectFix, TextChange};
+use counsel::fix::{self, Layout, ObjectFix, TextChange};
+use counsel::remedy::{FixScope, Remedy};
 use counsel::source::{self, Document};
 
-use super::fix::FIXED_MODES;
 use super::inputs::Checked;
 
 /// One fix: replacements in the file's text and what they fix.
@@ -65,12 +65,8 @@ pub fn attach(text: &str, layout: &Layout, document: &Document, checked: &mut [C
     let mut units = Vec::new();
     let mut owners = Vec::new();
     for (object, checked) in checked.iter().enumerate() {
-        let findings = checked
-            .report
-            .findings
-            .iter()
-            .filter(|finding| FIXED_MODES.contains(&finding.mode));
-        let selection = fix::select(findings, Some(&checked.object.value), FixScope::All);
+        let selection =
+            Remedy::check(FixScope::All).select(&checked.report.findings, &checked.object.value);
         for finding in selection.fixed {
             let Some(index) = checked
                 .report

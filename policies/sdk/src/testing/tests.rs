@@ -70,10 +70,13 @@ fn requests_from_yaml_look_like_the_api_servers() {
 
 #[test]
 fn kinds_are_pluralised_like_kubernetes_resources() {
-    assert_eq!(plural("Pod"), "pods");
-    assert_eq!(plural("ReplicaSet"), "replicasets");
-    assert_eq!(plural("Ingress"), "ingresses");
-    assert_eq!(plural("NetworkPolicy"), "networkpolicies");
+    assert_eq!(counsel_contract::resource_name("Pod"), "pods");
+    assert_eq!(counsel_contract::resource_name("ReplicaSet"), "replicasets");
+    assert_eq!(counsel_contract::resource_name("Ingress"), "ingresses");
+    assert_eq!(
+        counsel_contract::resource_name("NetworkPolicy"),
+        "networkpolicies"
+    );
 }
 
 /// A policy that reports whatever rule its object's `report` field names.

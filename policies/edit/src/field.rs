@@ -1,6 +1,6 @@
 //! JSON Pointers as a developer reads them.
 
-use counsel_edit::pointer;
+use crate::pointer;
 use serde_json::Value;
 
 /// Turns a JSON Pointer into the dotted path kubectl users know:

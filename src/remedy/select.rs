@@ -1,7 +1,6 @@
-//! Which fixes to apply to one object: every fix of the chosen findings
-//! that the [`FixScope`] allows, each edit once, except where two findings
-//! disagree about one field. `counsel check --fix` and the mutating webhook
-//! both choose here.
+//! Which fixes to make in one object: every fix of the chosen findings that
+//! the [`FixScope`] allows, each edit once, except where two findings
+//! disagree about one field.
 
 use std::collections::BTreeMap;
 use std::fmt;
