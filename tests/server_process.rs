@@ -2,10 +2,8 @@
 //! development certificates, JSON logs with a line per review, and a
 //! SIGTERM that lets in-flight reviews finish before exiting 0.
 
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/harness.rs"]
-mod harness;
+use crate::support::client;
+use crate::support::harness;
 
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
