@@ -3,33 +3,8 @@
 //! real `counsel check`; the exact text a developer reads, and the exact
 //! error ops get for a broken rule (file, line, rule, position).
 
-#[path = "support/policy_cache.rs"]
-mod policy_cache;
-
+use crate::support::cli::{counsel, files, text};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn counsel(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_counsel"))
-        .args(args)
-        .current_dir(dir)
-        .env("COUNSEL_CACHE_DIR", policy_cache::dir())
-        .env_remove("COUNSEL_CONFIG")
-        .output()
-        .expect("counsel runs")
-}
-
-fn files(entries: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (name, text) in entries {
-        std::fs::write(dir.path().join(name), text).expect("write");
-    }
-    dir
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("utf-8")
-}
 
 const RULES: &str = r##"policies:
   - name: house-rules
@@ -80,6 +55,7 @@ fn a_cel_rule_is_explained_like_any_rule() {
     let output = counsel(
         dir.path(),
         &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"],
+        None,
     );
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
@@ -154,6 +130,7 @@ fn a_validating_admission_policy_runs_unmodified_with_counsels_explanation() {
     let output = counsel(
         dir.path(),
         &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"],
+        None,
     );
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
@@ -181,6 +158,7 @@ fn load_error(config: &str) -> String {
     let output = counsel(
         dir.path(),
         &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"],
+        None,
     );
     assert_eq!(output.status.code(), Some(2));
     text(&output.stderr)
@@ -220,6 +198,7 @@ fn the_readme_shows_what_the_example_gives() {
             "-f",
             "examples/deployment-privileged.yaml",
         ],
+        None,
     );
     assert_eq!(output.status.code(), Some(1));
     let shown = format!(
@@ -240,6 +219,7 @@ fn rules_can_live_in_a_file_of_their_own() {
     let output = counsel(
         dir.path(),
         &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"],
+        None,
     );
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
@@ -258,6 +238,7 @@ fn rules_can_live_in_a_file_of_their_own() {
     let output = counsel(
         dir.path(),
         &["check", "-c", "counsel.yaml", "-f", "deploy.yaml"],
+        None,
     );
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(

@@ -6,25 +6,18 @@
 //! the pod subresources), the mode a new install starts in, enforcing, and
 //! Kubernetes 1.20.
 
-#[path = "support/cluster.rs"]
-mod cluster;
-// The cluster support names it (Cluster::register_counsel).
-#[path = "support/counsel_process.rs"]
-mod counsel_process;
-#[path = "chart/helm.rs"]
 mod helm;
-#[path = "install/manifests.rs"]
-mod manifests;
 
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
 
+use crate::install::manifests::{self, Installed, install};
+use crate::support::cluster;
 use helm::{
     chart_dir, configuration, helm, one, parse_one, read, template, values, without_ca_bundle,
 };
-use manifests::{Installed, install};
 
 #[test]
 fn helm_lints_the_chart() {
@@ -197,7 +190,8 @@ fn enforcing_is_one_value_as_it_is_one_option() {
 fn kubernetes_1_20_gets_the_same_disruption_budget_from_both() {
     let chart = template("counsel", "counsel", &["--kube-version", "1.20.2"]);
     let dir = tempfile::tempdir().expect("temp dir");
-    let printed = manifests::counsel(dir.path(), &["install", "--kube-version", "1.20"], None);
+    let printed =
+        crate::support::cli::counsel(dir.path(), &["install", "--kube-version", "1.20"], None);
     let text = String::from_utf8(printed.stdout).expect("UTF-8");
     let installed: Vec<Value> = counsel::source::parse(&text)
         .expect("YAML")

@@ -1,14 +1,11 @@
 //! `counsel check` as a developer runs it: the real binary, the bundled
 //! policies, files on disk; asserting the text, the JSON and the exit code.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::{Value, json};
 
-#[path = "support/policy_cache.rs"]
-mod policy_cache;
+use crate::support::cli::{counsel, files};
 
 const PRIVILEGED: &str = include_str!("../examples/deployment-privileged.yaml");
 
@@ -38,38 +35,6 @@ spec:
             allowPrivilegeEscalation: false
             capabilities: {drop: [ALL]}
 ";
-
-fn counsel(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_counsel"))
-        .args(args)
-        .current_dir(dir)
-        .env("COUNSEL_CACHE_DIR", policy_cache::dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("counsel runs");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(text.as_bytes())
-            .expect("write stdin");
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("counsel finishes")
-}
-
-fn files(entries: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (name, text) in entries {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
-    dir
-}
 
 fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("utf-8")

@@ -3,18 +3,11 @@
 //! developers drive it: what they see on stdout and stderr, and what the
 //! cluster then holds.
 
-#[path = "support/cluster.rs"]
-mod cluster;
-#[path = "support/counsel_process.rs"]
-mod counsel_process;
-#[path = "install/manifests.rs"]
-mod manifests;
-
 use serde_json::Value;
 
-use cluster::{Cluster, Output};
-use counsel_process::CounselProcess;
-use manifests::{Installed, install};
+use crate::install::manifests::{Installed, install};
+use crate::support::cluster::{Cluster, Output};
+use crate::support::counsel_process::CounselProcess;
 
 /// `counsel serve` running the configuration of `installed`, registered
 /// with its webhook configurations for `namespace` only.

@@ -1,22 +1,15 @@
 //! `counsel install | kubectl apply -f -` against a real kube-apiserver
 //! (v1.20, see tests/support/cluster.rs): every object created, or nothing
-//! at all. A test binary of its own, since the installed webhooks point at
-//! a Service no pod serves here and would stand in the way of other tests.
+//! at all. The install gets an API server of its own, since the installed
+//! webhooks point at a Service no pod serves here and would stand in the way
+//! of the other tests' requests.
 
-#[path = "support/cluster.rs"]
-mod cluster;
-// The cluster support names it (Cluster::register_counsel).
-#[path = "support/counsel_process.rs"]
-mod counsel_process;
-#[path = "install/manifests.rs"]
-mod manifests;
-
-use cluster::Cluster;
-use manifests::counsel;
+use crate::support::cli::counsel;
+use crate::support::cluster::Cluster;
 
 #[test]
 fn the_install_applies_completely_on_kubernetes_1_20() {
-    let cluster = Cluster::shared();
+    let cluster = Cluster::start();
     let dir = tempfile::tempdir().expect("temp dir");
     let printed = counsel(
         dir.path(),
@@ -87,11 +80,6 @@ fn the_install_applies_completely_on_kubernetes_1_20() {
         labels.contains("\"kubernetes.io/metadata.name\":\"guard\""),
         "{labels}"
     );
-    // The webhooks point at a Service no pod serves here: out of the way
-    // before anything else is created in this cluster.
-    cluster
-        .kubectl(&["delete", "validatingwebhookconfiguration", "guard"])
-        .success();
 }
 
 #[test]

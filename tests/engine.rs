@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use counsel::config::{Config, FailurePolicy, Origin};
-use counsel::engine::{CompiledFrom, Engine, EngineOptions, Failure, Limits};
+use counsel::engine::{CompiledFrom, Engine, EngineOptions, Failure, Limits, Policy};
 use counsel::request::{Operation, Request};
 use counsel::review::{Reviewer, Scope};
 use serde_json::json;
@@ -28,7 +28,7 @@ fn engine(cache: Option<&Path>) -> Engine {
 }
 
 /// The misbehaving test policy, loaded with `limits`.
-fn hostile(engine: &Engine, limits: Limits) -> counsel::engine::Policy {
+fn hostile(engine: &Engine, limits: Limits) -> Policy {
     let bytes =
         std::fs::read(dist("test-hostile")).expect("policies/dist/test-hostile.wasm is built");
     engine.load("hostile", &bytes, limits).expect("loads")
@@ -193,19 +193,20 @@ fn hostile_policies_fail_within_their_limits_and_the_engine_carries_on() {
     );
 }
 
+/// Makes `policy` loop forever with a budget of 30 ms: it must stop at the
+/// budget's deadline, not at the policy's own (1 s), and say so.
+fn assert_stopped_at_the_budget(policy: &Policy) {
+    let budget = Duration::from_millis(30);
+    let failure = policy
+        .evaluate("{}", r#"{"behaviour":"loop"}"#, Some(budget))
+        .expect_err("deadline");
+    assert_eq!(failure, Failure::Deadline(budget));
+}
+
 #[test]
 fn a_budget_narrows_the_deadline() {
     let engine = engine(None);
-    let policy = hostile(&engine, Limits::default());
-    // The deadline reported is the budget's, not the policy's own (1 s).
-    let failure = policy
-        .evaluate(
-            "{}",
-            r#"{"behaviour":"loop"}"#,
-            Some(Duration::from_millis(30)),
-        )
-        .expect_err("deadline");
-    assert_eq!(failure, Failure::Deadline(Duration::from_millis(30)));
+    assert_stopped_at_the_budget(&hostile(&engine, Limits::default()));
 }
 
 #[test]
@@ -214,14 +215,7 @@ fn a_policy_that_outlives_its_engine_still_meets_its_deadline() {
         let engine = engine(None);
         hostile(&engine, Limits::default())
     };
-    let failure = policy
-        .evaluate(
-            "{}",
-            r#"{"behaviour":"loop"}"#,
-            Some(Duration::from_millis(30)),
-        )
-        .expect_err("deadline");
-    assert_eq!(failure, Failure::Deadline(Duration::from_millis(30)));
+    assert_stopped_at_the_budget(&policy);
 }
 
 fn hostile_config(behaviour: &str, failure_policy: &str) -> Config {

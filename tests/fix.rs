@@ -7,13 +7,13 @@
 //! except for what the table below says is left for a person.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use counsel::source;
 use serde_json::Value;
 
-#[path = "support/policy_cache.rs"]
-mod policy_cache;
+use crate::support::cli::{counsel, text};
+use crate::support::policy_cache;
 
 /// Enforced rules still broken after fixing, by object name.
 type Left = &'static [(&'static str, &'static [&'static str])];
@@ -61,20 +61,6 @@ fn golden(name: &str) -> String {
         .expect("golden file")
 }
 
-fn counsel(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_counsel"))
-        .args(args)
-        .current_dir(dir)
-        .env("COUNSEL_CACHE_DIR", policy_cache::dir())
-        .env_remove("COUNSEL_CONFIG")
-        .output()
-        .expect("counsel runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("utf-8")
-}
-
 /// A temporary directory holding a copy of the input.
 fn copy(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -89,7 +75,7 @@ fn every_file_is_fixed_exactly_as_its_golden_file_and_a_second_run_changes_nothi
     for name in &names {
         let dir = copy(name);
         let path = dir.path().join(name);
-        let first = counsel(dir.path(), &["check", "--fix=all", "-f", name]);
+        let first = counsel(dir.path(), &["check", "--fix=all", "-f", name], None);
         let report = text(&first.stdout);
         let fixed = std::fs::read_to_string(&path).expect("read back");
         assert_eq!(fixed, golden(name), "{name}: the fixed text\n{report}");
@@ -107,7 +93,7 @@ fn every_file_is_fixed_exactly_as_its_golden_file_and_a_second_run_changes_nothi
                 "{report}"
             );
         }
-        let second = counsel(dir.path(), &["check", "--fix=all", "-f", name]);
+        let second = counsel(dir.path(), &["check", "--fix=all", "-f", name], None);
         let again = text(&second.stdout);
         assert_eq!(
             std::fs::read_to_string(&path).expect("read"),
@@ -127,7 +113,7 @@ fn every_fixed_object_passes_except_what_is_left_for_a_person() {
     for name in inputs() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join(&name), golden(&name)).expect("write");
-        let output = counsel(dir.path(), &["check", "-o", "json", "-f", &name]);
+        let output = counsel(dir.path(), &["check", "-o", "json", "-f", &name], None);
         let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
         assert_eq!(report["errors"], serde_json::json!([]), "{name}");
         let expected: &[(&str, &[&str])] = LEFT_FOR_A_PERSON
@@ -217,6 +203,7 @@ fn the_dry_run_diff_is_the_change_and_touches_only_fixed_fields() {
         let output = counsel(
             dir.path(),
             &["check", "--fix=all", "--dry-run", "-o", "json", "-f", &name],
+            None,
         );
         let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
         assert_eq!(
@@ -232,7 +219,7 @@ fn the_dry_run_diff_is_the_change_and_touches_only_fixed_fields() {
             .to_string();
         assert_eq!(diff, expected, "{name}: the diff is the change --fix makes");
         // Where the change is, line by line, against where the fixes are.
-        let findings = counsel(dir.path(), &["check", "-o", "json", "-f", &name]);
+        let findings = counsel(dir.path(), &["check", "-o", "json", "-f", &name], None);
         let findings: Value = serde_json::from_slice(&findings.stdout).expect("JSON");
         let documents = source::parse(&original).expect("parses");
         let regions = allowed_lines(&findings, &documents);
@@ -269,13 +256,13 @@ fn the_dry_run_diff_is_the_change_and_touches_only_fixed_fields() {
 #[test]
 fn standard_input_cannot_be_fixed() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let output = counsel(dir.path(), &["check", "--fix", "-f", "-"]);
+    let output = counsel(dir.path(), &["check", "--fix", "-f", "-"], None);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         text(&output.stderr),
         "error: --fix rewrites files in place, so it cannot fix standard input (-); save the manifest to a file and run counsel check --fix -f FILE\n"
     );
-    let output = counsel(dir.path(), &["check", "--dry-run", "-f", "x.yaml"]);
+    let output = counsel(dir.path(), &["check", "--dry-run", "-f", "x.yaml"], None);
     assert_eq!(output.status.code(), Some(2), "--dry-run needs --fix");
 }
 
@@ -290,6 +277,7 @@ fn a_broken_file_is_left_alone_and_permissions_are_kept() {
     let output = counsel(
         dir.path(),
         &["check", "--fix=all", "-f", "broken.yaml", "pod.json"],
+        None,
     );
     assert_eq!(
         output.status.code(),
@@ -338,6 +326,7 @@ fn fixes_that_disagree_are_not_applied_and_the_conflict_is_named() {
     let output = counsel(
         dir.path(),
         &["check", "--fix=all", "-c", "counsel.yaml", "-f", "pod.yaml"],
+        None,
     );
     let report = text(&output.stdout);
     assert_eq!(
@@ -369,6 +358,7 @@ fn fix_mode_findings_are_warnings_that_check_fix_applies() {
     let output = counsel(
         dir.path(),
         &["check", "-c", "counsel.yaml", "-f", "pod.yaml"],
+        None,
     );
     let report = text(&output.stdout);
     assert_eq!(
@@ -391,6 +381,7 @@ fn fix_mode_findings_are_warnings_that_check_fix_applies() {
     let output = counsel(
         dir.path(),
         &["check", "--fix", "-c", "counsel.yaml", "-f", "pod.yaml"],
+        None,
     );
     assert_eq!(
         std::fs::read_to_string(dir.path().join("pod.yaml")).expect("read"),
@@ -434,7 +425,7 @@ fn a_file_that_cannot_be_written_is_reported_and_left_as_it_was() {
         eprintln!("chattr +i is not available here; the write failure is not exercised");
         return;
     };
-    let output = counsel(dir.path(), &["check", "--fix=all", "-f", "pod.json"]);
+    let output = counsel(dir.path(), &["check", "--fix=all", "-f", "pod.json"], None);
     let report = text(&output.stdout);
     assert_eq!(output.status.code(), Some(2), "{report}");
     assert_eq!(
@@ -465,7 +456,7 @@ fn the_fixed_file_keeps_its_owner_and_group() {
         eprintln!("not root: the owner cannot be changed, so keeping it is not exercised");
         return;
     }
-    let output = counsel(dir.path(), &["check", "--fix=all", "-f", "pod.json"]);
+    let output = counsel(dir.path(), &["check", "--fix=all", "-f", "pod.json"], None);
     assert_eq!(
         std::fs::read_to_string(&pod).expect("read"),
         golden("pod.json"),
@@ -554,7 +545,11 @@ fn a_utf16_file_is_fixed_and_stays_utf16() {
     let mut bytes = vec![0xFF, 0xFE];
     bytes.extend(source.encode_utf16().flat_map(u16::to_le_bytes));
     std::fs::write(dir.path().join("comments.yaml"), &bytes).expect("write");
-    let output = counsel(dir.path(), &["check", "--fix=all", "-f", "comments.yaml"]);
+    let output = counsel(
+        dir.path(),
+        &["check", "--fix=all", "-f", "comments.yaml"],
+        None,
+    );
     let fixed = std::fs::read(dir.path().join("comments.yaml")).expect("read");
     let mut expected = vec![0xFF, 0xFE];
     expected.extend(
@@ -575,6 +570,7 @@ fn fix_makes_only_safe_fixes_unless_asked_for_all() {
     let output = counsel(
         dir.path(),
         &["check", "--fix", "-c", "counsel.yaml", "-f", "pod.yaml"],
+        None,
     );
     let report = text(&output.stdout);
     assert_eq!(
@@ -605,6 +601,7 @@ fn fix_makes_only_safe_fixes_unless_asked_for_all() {
     let output = counsel(
         dir.path(),
         &["check", "--fix=all", "-c", "counsel.yaml", "-f", "pod.yaml"],
+        None,
     );
     let report = text(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{report}");

@@ -10,13 +10,6 @@
 //! each level they name, in every wrapper) and the manifests written in
 //! workload-hygiene's tests (`policies/workload-hygiene/tests/policy.rs`).
 
-// Only the loader is used here, not the comparison the module also exports.
-#[path = "pod_security/fixtures.rs"]
-#[allow(dead_code, unused_imports)]
-mod fixtures;
-#[path = "support/policy_cache.rs"]
-mod policy_cache;
-
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -27,6 +20,9 @@ use counsel::explain::{Finding, Report};
 use counsel::request::{Operation, Request};
 use counsel::review::{Reviewer, Scope};
 use serde_json::Value;
+
+use crate::pod_security::fixtures;
+use crate::support::policy_cache;
 
 /// Reviewers by (level, version), each running both bundled policies enforced.
 struct Reviewers {

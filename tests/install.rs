@@ -3,28 +3,21 @@
 //! API server would; its Deployment run as the kubelet would; and its pods
 //! checked against Counsel's own restricted Pod Security policy.
 
-#[path = "install/certificates.rs"]
 mod certificates;
-#[path = "support/counsel_process.rs"]
-mod counsel_process;
-#[path = "install/guide.rs"]
 mod guide;
-#[path = "install/manifests.rs"]
-mod manifests;
-#[path = "install/precompiled.rs"]
+pub mod manifests;
 mod precompiled;
-#[path = "install/runtime.rs"]
 mod runtime;
-#[path = "install/serve.rs"]
 mod serve;
-#[path = "install/tls.rs"]
 mod tls;
-#[path = "install/versions.rs"]
 mod versions;
+
+use crate::support::counsel_process;
 
 use serde_json::{Value, json};
 
-use manifests::{Installed, base64_decode, counsel, install, install_in};
+use crate::support::cli::counsel;
+use manifests::{Installed, base64_decode, install, install_in};
 
 #[test]
 fn output_is_a_stream_of_valid_objects_in_apply_order() {

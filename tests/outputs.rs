@@ -5,8 +5,9 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
+use crate::support::cli::counsel;
 use serde_json::Value;
 
 const FORMATS: [(&str, &str); 4] = [
@@ -31,26 +32,6 @@ fn inputs() -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-fn counsel(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    use std::io::Write as _;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_counsel"))
-        .args(args)
-        .current_dir(dir)
-        .env("COUNSEL_CACHE_DIR", dir.join(".cache"))
-        .env_remove("COUNSEL_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("counsel runs");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).expect("write stdin");
-    }
-    drop(input);
-    child.wait_with_output().expect("counsel finishes")
 }
 
 /// A temporary directory holding a copy of the input.

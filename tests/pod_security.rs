@@ -7,11 +7,8 @@
 //! (`policies/pod-security/tests/cases.rs`) replays the same files against
 //! the policy compiled for the host.
 
-mod pod_security {
-    pub mod fixtures;
-}
-#[path = "support/policy_cache.rs"]
-mod policy_cache;
+pub mod fixtures;
+use crate::support::policy_cache;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -24,7 +21,7 @@ use counsel::request::{Operation, Request};
 use counsel::review::{Reviewer, Scope};
 use serde_json::{Value, json};
 
-use pod_security::fixtures::{self, Case, Expected, Got, Wrapper, compare};
+use fixtures::{Case, Expected, Got, Wrapper, compare};
 
 /// The configured name of the policy under test.
 const POLICY: &str = "pod-security";

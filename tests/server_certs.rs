@@ -1,10 +1,8 @@
 //! Certificates: `counsel certs`, development certificates, and hot reload
 //! of the serving certificate while clients keep connecting.
 
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/harness.rs"]
-mod harness;
+use crate::support::client;
+use crate::support::harness;
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;

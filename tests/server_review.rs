@@ -2,10 +2,8 @@
 //! warnings within Kubernetes' limits, audit annotations, DELETE and dryRun,
 //! and policies that fail, end to end over real TLS.
 
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/harness.rs"]
-mod harness;
+use crate::support::client;
+use crate::support::harness;
 
 use std::time::{Duration, Instant};
 

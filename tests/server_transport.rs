@@ -3,10 +3,8 @@
 //! HTTP/1.1 and HTTP/2; malformed input, readiness, metrics, concurrency
 //! and client certificates.
 
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/harness.rs"]
-mod harness;
+use crate::support::client;
+use crate::support::harness;
 
 use std::collections::BTreeMap;
 

@@ -4,10 +4,8 @@
 //! update adds or changes denies; `updates: strict` re-judges the whole
 //! object, yet never denies what cannot change it.
 
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/harness.rs"]
-mod harness;
+use crate::support::client;
+use crate::support::harness;
 
 use client::Protocol;
 use harness::{Harness, clean_deployment, module, privileged_deployment, review};

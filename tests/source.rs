@@ -1,14 +1,9 @@
 //! `counsel::source`: manifests as JSON values with the position of every node.
 
-#[path = "source/layout.rs"]
 mod layout;
-#[path = "source/locate.rs"]
 mod locate;
-#[path = "source/positions.rs"]
 mod positions;
-#[path = "source/robustness.rs"]
 mod robustness;
-#[path = "source/values.rs"]
 mod values;
 
 use counsel::source::{Document, Span, parse};

@@ -1,8 +1,9 @@
 //! The certificates `counsel install` makes, checked as the API server
 //! checks them: a TLS handshake that trusts only the webhook's caBundle.
 
-use super::manifests::{Installed, base64_decode, counsel, install, install_in};
+use super::manifests::{Installed, base64_decode, install, install_in};
 use super::tls;
+use crate::support::cli::counsel;
 
 #[test]
 fn the_ca_bundle_verifies_the_serving_certificate_for_the_service_name() {

@@ -3,8 +3,9 @@
 
 use serde_json::json;
 
-use super::manifests::{counsel, install_in};
+use super::manifests::install_in;
 use super::serve;
+use crate::support::cli::counsel;
 
 #[test]
 fn the_ops_guide_example_configuration_is_one_counsel_accepts() {

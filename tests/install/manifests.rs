@@ -1,48 +1,12 @@
 //! Running the real `counsel` binary and finding objects in the manifests
-//! `counsel install` prints. Shared by tests/install.rs and tests/chart.rs.
+//! `counsel install` prints. Shared by the install, chart and cluster tests.
 
-// Each of the two test crates uses a part.
-#![allow(dead_code)]
-
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::counsel_process::policy_cache;
-
-/// The `counsel` binary under test: cargo's, or `COUNSEL_BIN` when set (a
-/// copy of it, for machines where several checkouts share one target
-/// directory and so one `target/release/counsel`).
-pub fn counsel_binary() -> std::path::PathBuf {
-    std::env::var_os("COUNSEL_BIN").map_or_else(|| env!("CARGO_BIN_EXE_counsel").into(), Into::into)
-}
-
-/// Runs `counsel` with `args` in `dir`, feeding `stdin`.
-pub fn counsel(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(counsel_binary())
-        .args(args)
-        .current_dir(dir)
-        .env("COUNSEL_CACHE_DIR", policy_cache::dir())
-        .env_remove("COUNSEL_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("counsel runs");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(text.as_bytes())
-            .expect("write stdin");
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("counsel finishes")
-}
+use crate::support::cli::counsel;
 
 /// What one `counsel install` printed.
 pub struct Installed {

@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 
 use super::counsel_process::CounselProcess;
-use super::manifests::counsel;
+use crate::support::cli::counsel;
 
 /// Every file in `dir`, by name, with its bytes.
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {

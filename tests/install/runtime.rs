@@ -4,8 +4,9 @@
 
 use serde_json::{Value, json};
 
-use super::manifests::{counsel, install, install_in};
+use super::manifests::{install, install_in};
 use super::{container_port, serve, volume_mounts};
+use crate::support::cli::counsel;
 
 #[test]
 fn the_deployment_runs_counsel_serve_as_it_expects_to_be_run() {

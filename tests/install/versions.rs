@@ -3,8 +3,9 @@
 
 use serde_json::json;
 
-use super::manifests::{counsel, install};
+use super::manifests::install;
 use super::runtime::environment;
+use crate::support::cli::counsel;
 
 #[test]
 fn versions_before_1_20_are_refused_before_anything_is_printed() {

@@ -2,8 +2,6 @@
 //! speaking HTTP/1.1 or HTTP/2 (chosen by ALPN), one connection per
 //! [`TlsClient::post`] or several requests on one [`Connection`].
 
-#![allow(dead_code)] // Each test crate uses part of the support code.
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 

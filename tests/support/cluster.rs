@@ -17,9 +17,8 @@
 //!
 //! Use:
 //! ```ignore
-//! #[path = "support/cluster.rs"] mod cluster;
-//! #[path = "support/counsel_process.rs"] mod counsel_process;
-//! let cluster = cluster::Cluster::shared();          // one per test binary
+//! use crate::support::{cluster, counsel_process};
+//! let cluster = cluster::Cluster::shared();          // one per test run
 //! let ns = cluster.namespace("my-test", &[]);        // one per test
 //! let counsel = counsel_process::CounselProcess::start(Some(yaml), &[]);
 //! cluster.register_counsel(&counsel, &webhook_configurations, &ns);
@@ -27,10 +26,8 @@
 //! assert_eq!(out.stdout, "deployment.apps/web created\n");
 //! ```
 //! [`Cluster::start`] gives a cluster of one's own, stopped when dropped;
-//! [`Cluster::shared`] one that lives until the test binary exits (stopped
+//! [`Cluster::shared`] one that lives until the tests end (stopped
 //! then, or by a watchdog if the binary is killed).
-
-#![allow(dead_code)] // Each test crate uses part of the support code.
 
 use std::io::Write as _;
 use std::net::TcpListener;
@@ -153,8 +150,7 @@ pub struct Cluster {
     apiserver: Child,
 }
 
-/// Processes [`Cluster::shared`] started, stopped when the test binary
-/// exits.
+/// Processes [`Cluster::shared`] started, stopped when the tests end.
 static SHARED_PIDS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
 extern "C" fn stop_shared() {
@@ -166,7 +162,7 @@ extern "C" fn stop_shared() {
 }
 
 impl Cluster {
-    /// The cluster of this test binary, started on first use. Tests share
+    /// The cluster of the test run, started on first use. Tests share
     /// it: each should work in namespaces of its own ([`Cluster::namespace`]).
     // atexit is unsafe: see the SAFETY comment inside.
     #[allow(unsafe_code)]

@@ -11,8 +11,6 @@
 //! ```
 //! Stopped (SIGTERM, then waited for) when dropped.
 
-#![allow(dead_code)] // Each test crate uses part of the support code.
-
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -21,8 +19,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-#[path = "policy_cache.rs"]
-pub mod policy_cache;
+use super::policy_cache;
 
 /// A running `counsel serve`.
 pub struct CounselProcess {
@@ -46,12 +43,7 @@ impl CounselProcess {
     /// [`CounselProcess::start`] with environment variables too.
     pub fn start_with(config: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> CounselProcess {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        // COUNSEL_BIN: see tests/install/manifests.rs.
-        let binary = std::env::var_os("COUNSEL_BIN").map_or_else(
-            || env!("CARGO_BIN_EXE_counsel").into(),
-            std::path::PathBuf::from,
-        );
-        let mut command = Command::new(binary);
+        let mut command = Command::new(super::cli::counsel_binary());
         command
             .arg("serve")
             .args(args)

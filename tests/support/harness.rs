@@ -1,8 +1,6 @@
 //! A real `counsel serve` in the test process: generated certificates, both
 //! listeners on ephemeral loopback ports, real policies.
 
-#![allow(dead_code)] // Each test crate uses part of the support code.
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,8 +16,7 @@ use tokio::task::JoinHandle;
 
 use super::client::{Protocol, TlsClient};
 
-#[path = "policy_cache.rs"]
-mod policy_cache;
+use super::policy_cache;
 
 /// A compiled policy committed (or built) in `policies/dist`.
 pub fn module(name: &str) -> PathBuf {

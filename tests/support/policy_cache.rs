@@ -5,8 +5,6 @@
 //! safely: entries are written atomically and checked before they are used
 //! (`src/engine/cache.rs`).
 
-#![allow(dead_code)] // Each test crate uses part of the support code.
-
 use std::path::{Path, PathBuf};
 
 /// The shared cache directory.

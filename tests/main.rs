@@ -1,0 +1,28 @@
+//! Counsel's integration tests, one binary: each module is the tests of one
+//! part, as a user meets it; `support` is what they share. One binary links
+//! wasmtime once and shares one compiled-policy cache.
+
+mod cel;
+mod chart;
+mod check;
+mod cluster;
+mod cluster_install;
+mod config;
+mod engine;
+mod fix;
+mod fix_closure;
+mod install;
+mod outputs;
+mod pod_security;
+mod server_certs;
+mod server_fairness;
+mod server_limits;
+mod server_messages;
+mod server_mutate;
+mod server_process;
+mod server_reload;
+mod server_review;
+mod server_transport;
+mod server_update;
+mod source;
+mod support;
