@@ -108,7 +108,7 @@ impl Reviewer {
         admission: Admission<'_>,
         scope: Scope<'_>,
         budget: Option<Duration>,
-        _context: &Context<'_>,
+        context: &Context<'_>,
     ) -> Result<Report, ReviewError> {
         let request = admission.request();
         if let Scope::Policy(name) = scope
@@ -135,6 +135,7 @@ impl Reviewer {
                     &loaded.config.matcher,
                     &loaded.policy.metadata().kinds,
                     request,
+                    context.namespace,
                 )
             {
                 continue;
@@ -183,10 +184,13 @@ impl Reviewer {
                 std::iter::once(v.path.as_str()).chain(v.fixes.iter().map(|edit| edit.path()))
             });
             let subject = admission.subject_reaching(pointers);
+            let owner = context.namespace.and_then(Namespace::owner);
             for (loaded, violation) in violations {
                 // The engine has checked that every rule is in the catalog.
                 if let Some(rule) = loaded.policy.metadata().rule(&violation.rule) {
-                    let finding = Finding::new(&loaded.config, rule, violation, subject.as_deref());
+                    let mut finding =
+                        Finding::new(&loaded.config, rule, violation, subject.as_deref());
+                    finding.owner.clone_from(&owner);
                     report.findings.push(finding);
                 }
             }

@@ -198,6 +198,8 @@ fn json_output_has_the_documented_shape() {
             "found": true,
             "why": privileged["why"],
             "docs": "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
+            "contact": null,
+            "owner": null,
             "fixes": [{"op": "set", "path": "/spec/template/spec/containers/0/securityContext/privileged", "value": false}],
             "fixSafety": "safe",
             "hint": privileged["hint"],

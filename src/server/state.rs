@@ -10,10 +10,11 @@ use super::metrics::Metrics;
 use super::pool::ReviewPool;
 use super::response::SkippedPolicy;
 use super::tls::ReloadingCertificate;
+use crate::cluster::ClusterState;
 use crate::config::Config;
 use crate::matching;
 use crate::request::Request;
-use crate::review::{Reviewer, Scope};
+use crate::review::{Namespace, Reviewer, Scope};
 
 /// A configuration and its loaded policies: what reviews run against.
 pub struct Policies {
@@ -26,7 +27,12 @@ pub struct Policies {
 impl Policies {
     /// The policies in `scope` that would judge `request`, for answering it
     /// per `failurePolicy` when it cannot be evaluated.
-    pub fn matching(&self, request: &Request, scope: Scope<'_>) -> Vec<SkippedPolicy> {
+    pub fn matching(
+        &self,
+        request: &Request,
+        scope: Scope<'_>,
+        namespace: Option<&Namespace>,
+    ) -> Vec<SkippedPolicy> {
         self.config
             .policies
             .iter()
@@ -40,7 +46,7 @@ impl Policies {
                     .policy(&config.name)
                     .map(|policy| policy.metadata().kinds.as_slice())
                     .unwrap_or_default();
-                matching::matches(&config.matcher, kinds, request)
+                matching::matches(&config.matcher, kinds, request, namespace)
             })
             .map(|config| SkippedPolicy {
                 policy: config.name.clone(),
@@ -97,6 +103,7 @@ pub struct ServerState {
     limits: RequestLimits,
     body_budget: BodyBudget,
     draining: AtomicBool,
+    cluster: Option<Arc<ClusterState>>,
 }
 
 impl ServerState {
@@ -105,6 +112,7 @@ impl ServerState {
         metrics: Arc<Metrics>,
         pool: ReviewPool,
         limits: RequestLimits,
+        cluster: Option<Arc<ClusterState>>,
     ) -> Self {
         ServerState {
             policies: RwLock::new(None),
@@ -115,6 +123,7 @@ impl ServerState {
             limits,
             body_budget: BodyBudget::new(limits.body_budget_bytes),
             draining: AtomicBool::new(false),
+            cluster,
         }
     }
 
@@ -155,6 +164,16 @@ impl ServerState {
         &self.certificate
     }
 
+    /// What the cluster watches know; `None` without a cluster.
+    pub fn cluster(&self) -> Option<&Arc<ClusterState>> {
+        self.cluster.as_ref()
+    }
+
+    /// The namespace of that name as the cluster watches last saw it.
+    pub fn namespace(&self, name: Option<&str>) -> Option<Arc<Namespace>> {
+        self.cluster.as_ref()?.namespace(name?)
+    }
+
     pub(crate) fn pool(&self) -> &ReviewPool {
         &self.pool
     }
@@ -186,6 +205,9 @@ impl ServerState {
             problems.push("the serving certificate is not valid yet".to_owned());
         } else if now > validity.not_after {
             problems.push("the serving certificate has expired".to_owned());
+        }
+        if let Some(cluster) = &self.cluster {
+            problems.extend(cluster.sync_problems());
         }
         if self.draining.load(Ordering::Acquire) {
             problems.push("shutting down".to_owned());

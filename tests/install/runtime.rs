@@ -88,7 +88,7 @@ fn the_deployment_runs_counsel_serve_as_it_expects_to_be_run() {
         pod["securityContext"]["seccompProfile"]["type"],
         "RuntimeDefault"
     );
-    assert_eq!(pod["automountServiceAccountToken"], false);
+    assert_eq!(pod["automountServiceAccountToken"], true);
     assert_eq!(pod["serviceAccountName"], "counsel");
 }
 

@@ -142,11 +142,19 @@ impl Run {
     }
 }
 
+/// The ServiceAccount (namespace, name) whose token
+/// [`Cluster::account_kubeconfig`] holds: the user a ClusterRoleBinding of
+/// `counsel install -n counsel-system --name counsel` binds.
+pub const COUNSEL_ACCOUNT: (&str, &str) = ("counsel-system", "counsel");
+
 /// etcd and kube-apiserver, running.
 pub struct Cluster {
     /// State, certificates, logs (`etcd.log`, `apiserver.log`), kubeconfig.
     pub dir: tempfile::TempDir,
     pub kubeconfig: PathBuf,
+    /// A kubeconfig with the token of Counsel's ServiceAccount
+    /// ([`COUNSEL_ACCOUNT`]): no rights but those a binding gives it.
+    pub account_kubeconfig: PathBuf,
     /// `https://127.0.0.1:PORT`.
     pub server: String,
     etcd: Child,
@@ -207,9 +215,14 @@ impl Cluster {
         std::fs::write(&account_private, account_key.serialize_pem()).expect("key written");
         std::fs::write(&account_public, account_key.public_key_pem()).expect("key written");
         let token = random_hex();
+        let account_token = random_hex();
+        let (account_namespace, account_name) = COUNSEL_ACCOUNT;
         std::fs::write(
             root.join("tokens.csv"),
-            format!("{token},admin,admin,\"system:masters\"\n"),
+            format!(
+                "{token},admin,admin,\"system:masters\"\n\
+                 {account_token},system:serviceaccount:{account_namespace}:{account_name},counsel-account,\"system:serviceaccounts,system:serviceaccounts:{account_namespace}\"\n"
+            ),
         )
         .expect("token file");
 
@@ -283,10 +296,20 @@ impl Cluster {
             ),
         )
         .expect("kubeconfig");
+        let account_kubeconfig = root.join("account-kubeconfig");
+        std::fs::write(
+            &account_kubeconfig,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {server}\n    certificate-authority: {ca}\nusers:\n- name: counsel\n  user:\n    token: {account_token}\ncontexts:\n- name: test\n  context: {{cluster: test, user: counsel}}\ncurrent-context: test\n",
+                ca = pki.ca_cert.display()
+            ),
+        )
+        .expect("kubeconfig");
         watchdog(&[apiserver.id(), etcd.id()]);
         let mut cluster = Cluster {
             dir,
             kubeconfig,
+            account_kubeconfig,
             server,
             etcd,
             apiserver,
