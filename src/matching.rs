@@ -65,30 +65,37 @@ fn glob(pattern: &str, name: &str) -> bool {
     }
 }
 
-fn namespace_selected(selector: &LabelSelector, request: &Request, known: Option<&Namespace>) -> bool {
+fn namespace_selected(
+    selector: &LabelSelector,
+    request: &Request,
+    known: Option<&Namespace>,
+) -> bool {
     if selector.is_empty() {
         return true;
     }
+    // A Namespace by its own labels (the API server names a Namespace's
+    // request after the namespace itself; its labels may be changing).
+    if request.kind.kind == "Namespace" && request.kind.group.is_empty() {
+        let object = request.subject();
+        let name = object
+            .and_then(|o| o.pointer("/metadata/name"))
+            .and_then(Value::as_str)
+            .unwrap_or(&request.name);
+        return selects(selector, |key| {
+            if key == NAMESPACE_NAME_LABEL {
+                Some(name)
+            } else {
+                object_label(object, key)
+            }
+        });
+    }
     match (&request.namespace, known) {
-        (Some(name), Some(namespace)) => selects(selector, |key| namespace_label(name, &namespace.labels, key)),
-        // Not known: judged (see the module docs).
-        (Some(_), None) => true,
-        (None, _) if request.kind.kind == "Namespace" && request.kind.group.is_empty() => {
-            let object = request.subject();
-            let name = object
-                .and_then(|o| o.pointer("/metadata/name"))
-                .and_then(Value::as_str)
-                .unwrap_or(&request.name);
-            selects(selector, |key| {
-                if key == NAMESPACE_NAME_LABEL {
-                    Some(name)
-                } else {
-                    object_label(object, key)
-                }
-            })
-        }
-        // Any other cluster-scoped object, as Kubernetes does.
-        (None, _) => true,
+        (Some(name), Some(namespace)) => selects(selector, |key| {
+            namespace_label(name, &namespace.labels, key)
+        }),
+        // Not known (see the module docs), or cluster-scoped, as
+        // Kubernetes does: selected.
+        _ => true,
     }
 }
 
@@ -199,17 +206,36 @@ mod tests {
         ]}));
         let system = namespace("kube-system", &[]);
         let shop = namespace("shop", &[]);
-        assert!(!super::matches(&m, &[], &request("Pod", Some("kube-system"), json!({})), Some(&system)));
-        assert!(super::matches(&m, &[], &request("Pod", Some("shop"), json!({})), Some(&shop)));
+        assert!(!super::matches(
+            &m,
+            &[],
+            &request("Pod", Some("kube-system"), json!({})),
+            Some(&system)
+        ));
+        assert!(super::matches(
+            &m,
+            &[],
+            &request("Pod", Some("shop"), json!({})),
+            Some(&shop)
+        ));
         // Supplied from the name, whatever the label says.
         let lying = namespace("kube-system", &[("kubernetes.io/metadata.name", "shop")]);
-        assert!(!super::matches(&m, &[], &request("Pod", Some("kube-system"), json!({})), Some(&lying)));
+        assert!(!super::matches(
+            &m,
+            &[],
+            &request("Pod", Some("kube-system"), json!({})),
+            Some(&lying)
+        ));
     }
 
     #[test]
     fn unknown_namespaces_and_cluster_scoped_objects_are_selected() {
         let m = selecting(json!({"matchLabels": {"env": "prod"}}));
-        assert!(matches(&m, &["Pod".into()], &request("Pod", Some("new"), json!({}))));
+        assert!(matches(
+            &m,
+            &["Pod".into()],
+            &request("Pod", Some("new"), json!({}))
+        ));
         let role = request("ClusterRole", None, json!({}));
         assert!(matches(&m, &[], &role));
         // A Namespace is matched by its own labels and name.
@@ -221,6 +247,11 @@ mod tests {
         assert!(matches(&m, &[], &prod));
         let by_name = selecting(json!({"matchLabels": {"kubernetes.io/metadata.name": "x"}}));
         assert!(matches(&by_name, &[], &prod));
+        // Its request names it as its own namespace; the new labels count,
+        // not those last seen.
+        prod.namespace = Some("x".to_owned());
+        let stale = namespace("x", &[("env", "dev")]);
+        assert!(super::matches(&m, &[], &prod, Some(&stale)));
     }
 
     fn matcher() -> Match {

@@ -59,7 +59,11 @@ fn webhooks(installed: &Installed) -> Vec<Value> {
 
 /// Waits until every watch has synced (each says so once in the log).
 fn wait_synced(counsel: &mut CounselProcess) {
-    for kind in ["namespaces", "counselexceptions", "clustercounselexceptions"] {
+    for kind in [
+        "namespaces",
+        "counselexceptions",
+        "clustercounselexceptions",
+    ] {
         counsel.wait_for_message(|m| m.starts_with(&format!("the watch of {kind} synced")));
     }
 }
@@ -129,7 +133,10 @@ policies:
     let rbac = objects_of(&installed, &["ClusterRole", "ClusterRoleBinding"]);
     assert_eq!(rbac.len(), 2);
     let stream: String = rbac.iter().map(|object| format!("{object}\n")).collect();
-    cluster.kubectl(&["apply", "-f", "-"]).stdin(stream).success();
+    cluster
+        .kubectl(&["apply", "-f", "-"])
+        .stdin(stream)
+        .success();
     wait_synced(&mut counsel);
     assert_eq!(counsel.ops_get("/readyz"), "ready\n");
     let metrics = counsel.ops_get("/metrics");
@@ -140,9 +147,8 @@ policies:
         "{metrics}"
     );
     assert!(
-        metrics
-            .lines()
-            .any(|line| line.starts_with("counsel_cluster_last_sync_timestamp_seconds{kind=\"namespaces\"} ")),
+        metrics.lines().any(|line| line
+            .starts_with("counsel_cluster_last_sync_timestamp_seconds{kind=\"namespaces\"} ")),
         "{metrics}"
     );
 
@@ -185,23 +191,39 @@ policies:
     // Not labelled: the policy does not look.
     let allowed = create_until(cluster, &namespace, |_| true);
     assert_eq!(allowed.code, Some(0), "{allowed:#?}");
-    assert_eq!(allowed.stdout, "deployment.apps/web created (server dry run)\n");
+    assert_eq!(
+        allowed.stdout,
+        "deployment.apps/web created (server dry run)\n"
+    );
 
     // Labelled while Counsel runs: enforced, without a restart.
     cluster
-        .kubectl(&["label", "namespace", &namespace, "counsel.example/enforce=yes"])
+        .kubectl(&[
+            "label",
+            "namespace",
+            &namespace,
+            "counsel.example/enforce=yes",
+        ])
         .success();
     let denied = create_until(cluster, &namespace, |output| output.code == Some(1));
     assert!(
-        denied.stderr.contains("admission webhook \"validate.selector.counsel.svc\" denied the request: "),
+        denied
+            .stderr
+            .contains("admission webhook \"validate.selector.counsel.svc\" denied the request: "),
         "{denied:#?}"
     );
-    assert!(denied.stderr.contains("[pod-security/privileged]"), "{denied:#?}");
+    assert!(
+        denied.stderr.contains("[pod-security/privileged]"),
+        "{denied:#?}"
+    );
 
     // And the label taken off again: let in.
     cluster
         .kubectl(&["label", "namespace", &namespace, "counsel.example/enforce-"])
         .success();
     let allowed = create_until(cluster, &namespace, |output| output.code == Some(0));
-    assert_eq!(allowed.stdout, "deployment.apps/web created (server dry run)\n");
+    assert_eq!(
+        allowed.stdout,
+        "deployment.apps/web created (server dry run)\n"
+    );
 }

@@ -68,12 +68,7 @@ fn output_is_a_stream_of_valid_objects_in_apply_order() {
         ),
         ("v1", "Namespace", "policy", None),
         ("v1", "ServiceAccount", "guard", Some("policy")),
-        (
-            "rbac.authorization.k8s.io/v1",
-            "ClusterRole",
-            "guard",
-            None,
-        ),
+        ("rbac.authorization.k8s.io/v1", "ClusterRole", "guard", None),
         (
             "rbac.authorization.k8s.io/v1",
             "ClusterRoleBinding",

@@ -202,7 +202,11 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         bundle,
         certs,
     };
-    let crds = if args_crds { format!("{}---\n", rbac::CRDS) } else { String::new() };
+    let crds = if args_crds {
+        format!("{}---\n", rbac::CRDS)
+    } else {
+        String::new()
+    };
     let text = format!("{}{crds}{}", plan.header(), yaml::stream(&plan.objects()));
     std::io::stdout()
         .lock()

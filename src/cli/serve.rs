@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use counsel::{certs, cluster};
 use counsel::engine::{Engine, EngineOptions};
 use counsel::server::{self, CertificatePaths, PolicySource, ServeError, ServeOptions, Server};
+use counsel::{certs, cluster};
 
 use super::PolicyArgs;
 

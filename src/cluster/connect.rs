@@ -68,12 +68,13 @@ pub async fn connect(kubeconfig: Option<&Path>) -> Result<Option<Connection>, Co
                 error,
             })?
             .unwrap_or_default();
-        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-            .await
-            .map_err(|error| ConnectError::Kubeconfig {
-                source_name: source.clone(),
-                error,
-            })?;
+        let config =
+            kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+                .await
+                .map_err(|error| ConnectError::Kubeconfig {
+                    source_name: source.clone(),
+                    error,
+                })?;
         (config, source)
     } else if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
         (

@@ -177,7 +177,8 @@ impl ClusterState {
     }
 
     pub(super) fn set_exceptions(&self, kind: Kind, objects: Vec<Value>) {
-        self.metrics.set_cluster_objects(kind.as_str(), objects.len());
+        self.metrics
+            .set_cluster_objects(kind.as_str(), objects.len());
         self.exceptions.send_modify(|exceptions| {
             let exceptions = Arc::make_mut(exceptions);
             match kind {

@@ -275,7 +275,9 @@ impl Metrics {
 
     /// Records a complete list of a watched kind.
     pub fn set_cluster_synced(&self, kind: &'static str, at: SystemTime) {
-        let seconds = at.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        let seconds = at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
         self.cluster_synced
             .get_or_create(&KindLabels { kind })
             .set(seconds);

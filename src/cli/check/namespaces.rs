@@ -103,7 +103,12 @@ mod tests {
                 ("tier".to_owned(), "web".to_owned())
             ])
         );
-        assert!(parse_namespace_labels("bare=").expect("parses").labels.is_empty());
+        assert!(
+            parse_namespace_labels("bare=")
+                .expect("parses")
+                .labels
+                .is_empty()
+        );
         assert_eq!(
             parse_namespace_labels("shop").unwrap_err(),
             "\"shop\": expected NAME=KEY=VALUE[,KEY=VALUE...], e.g. shop=env=prod,tier=web"
@@ -120,9 +125,17 @@ mod tests {
 
     #[test]
     fn namespace_objects_replace_given_ones() {
-        let known = KnownNamespaces::new(&[parse_namespace_labels("shop=env=dev").expect("parses")]);
-        known.learn(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shop"}}));
-        assert_eq!(known.get("shop").map(|n| n.labels["env"].clone()).as_deref(), Some("dev"));
+        let known =
+            KnownNamespaces::new(&[parse_namespace_labels("shop=env=dev").expect("parses")]);
+        known
+            .learn(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shop"}}));
+        assert_eq!(
+            known
+                .get("shop")
+                .map(|n| n.labels["env"].clone())
+                .as_deref(),
+            Some("dev")
+        );
         known.learn(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {
             "name": "shop", "labels": {"env": "prod"}, "annotations": {"counsel.dev/owner": "team-shop"}
         }}));

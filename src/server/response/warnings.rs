@@ -237,7 +237,11 @@ fn report_warnings(report: &Report, subject: &str) -> Vec<String> {
     // Whom ops tell, once, after the findings it is about (denials say it
     // in each block).
     if let Some(owner) = findings.iter().find_map(|finding| finding.owner.as_deref()) {
-        all.push(plain_warning("[counsel]", subject, &format!("owner: {owner}")));
+        all.push(plain_warning(
+            "[counsel]",
+            subject,
+            &format!("owner: {owner}"),
+        ));
     }
     all.extend(
         report
