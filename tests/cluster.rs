@@ -12,7 +12,7 @@ mod manifests;
 
 use serde_json::Value;
 
-use cluster::{Cluster, Output};
+use cluster::{Cluster, Output, PRIVILEGED_DEPLOYMENT};
 use counsel_process::CounselProcess;
 use manifests::{Installed, install};
 
@@ -47,24 +47,6 @@ fn serve_registered(
     cluster.register_counsel(&counsel, &webhooks, namespace);
     counsel
 }
-
-const PRIVILEGED_DEPLOYMENT: &str = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: app
-          image: registry.example/app:1.0
-          securityContext: {privileged: true}
-";
 
 #[test]
 fn a_new_install_warns_about_a_privileged_deployment_and_lets_it_in() {

@@ -15,27 +15,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use cluster::{COUNSEL_ACCOUNT, Cluster, Output};
+use cluster::{COUNSEL_ACCOUNT, Cluster, Output, PRIVILEGED_DEPLOYMENT};
 use counsel_process::CounselProcess;
 use manifests::{Installed, install};
-
-const PRIVILEGED_DEPLOYMENT: &str = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: app
-          image: registry.example/app:1.0
-          securityContext: {privileged: true}
-";
 
 /// The objects of `installed` of these kinds.
 fn objects_of(installed: &Installed, kinds: &[&str]) -> Vec<Value> {
@@ -225,5 +207,25 @@ policies:
     assert_eq!(
         allowed.stdout,
         "deployment.apps/web created (server dry run)\n"
+    );
+}
+
+#[test]
+fn a_kubeconfig_that_is_given_but_broken_stops_counsel_serve_saying_why() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_counsel"))
+        .args(["serve", "--kubeconfig", "missing.yaml"])
+        .current_dir(dir.path())
+        .env("COUNSEL_LISTEN", "127.0.0.1:0")
+        .env("COUNSEL_METRICS_LISTEN", "127.0.0.1:0")
+        .output()
+        .expect("counsel runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "\nerror: connecting to the cluster: kubeconfig --kubeconfig missing.yaml: failed to read kubeconfig from '\"missing.yaml\"'"
+        ),
+        "{stderr}"
     );
 }

@@ -2,7 +2,7 @@
 //! service account (in-cluster). A developer's `~/.kube/config` is never
 //! read unasked: `counsel serve` on a laptop stays a plain webhook.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 
@@ -27,7 +27,7 @@ impl std::fmt::Debug for Connection {
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     /// The kubeconfig file could not be read or used.
-    #[error("kubeconfig {source_name}: {error}")]
+    #[error("kubeconfig {source_name}")]
     Kubeconfig {
         /// Which kubeconfig.
         source_name: String,
@@ -39,7 +39,7 @@ pub enum ConnectError {
     #[error("in-cluster configuration: {0}")]
     InCluster(#[from] kube::config::InClusterError),
     /// The client could not be built from the configuration.
-    #[error("building the Kubernetes client from {source_name}: {error}")]
+    #[error("building the Kubernetes client from {source_name}")]
     Client {
         /// Which configuration.
         source_name: String,
@@ -59,23 +59,12 @@ pub const NOT_CONFIGURED: &str =
 pub async fn connect(kubeconfig: Option<&Path>) -> Result<Option<Connection>, ConnectError> {
     let (config, source) = if let Some(path) = kubeconfig {
         let source = format!("--kubeconfig {}", path.display());
-        (from_file(path, &source).await?, source)
+        let config = from_kubeconfig(Kubeconfig::read_from(path), &source).await?;
+        (config, source)
     } else if std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty()) {
         let source = "KUBECONFIG".to_owned();
-        let kubeconfig = Kubeconfig::from_env()
-            .map_err(|error| ConnectError::Kubeconfig {
-                source_name: source.clone(),
-                error,
-            })?
-            .unwrap_or_default();
-        let config =
-            kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-                .await
-                .map_err(|error| ConnectError::Kubeconfig {
-                    source_name: source.clone(),
-                    error,
-                })?;
-        (config, source)
+        let read = Kubeconfig::from_env().map(Option::unwrap_or_default);
+        (from_kubeconfig(read, &source).await?, source)
     } else if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
         (
             kube::Config::incluster()?,
@@ -91,13 +80,15 @@ pub async fn connect(kubeconfig: Option<&Path>) -> Result<Option<Connection>, Co
     Ok(Some(Connection { client, source }))
 }
 
-async fn from_file(path: &Path, source: &str) -> Result<kube::Config, ConnectError> {
+async fn from_kubeconfig(
+    read: Result<Kubeconfig, KubeconfigError>,
+    source: &str,
+) -> Result<kube::Config, ConnectError> {
     let error = |error| ConnectError::Kubeconfig {
         source_name: source.to_owned(),
         error,
     };
-    let kubeconfig = Kubeconfig::read_from(PathBuf::from(path)).map_err(error)?;
-    kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+    kube::Config::from_custom_kubeconfig(read.map_err(error)?, &KubeConfigOptions::default())
         .await
         .map_err(error)
 }

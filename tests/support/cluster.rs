@@ -142,6 +142,25 @@ impl Run {
     }
 }
 
+/// A Deployment whose container runs privileged (no namespace: give one).
+pub const PRIVILEGED_DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: app
+          image: registry.example/app:1.0
+          securityContext: {privileged: true}
+";
+
 /// The ServiceAccount (namespace, name) whose token
 /// [`Cluster::account_kubeconfig`] holds: the user a ClusterRoleBinding of
 /// `counsel install -n counsel-system --name counsel` binds.
@@ -288,23 +307,15 @@ impl Cluster {
             .expect("kube-apiserver starts");
         let server = format!("https://127.0.0.1:{port}");
         let kubeconfig = root.join("kubeconfig");
-        std::fs::write(
-            &kubeconfig,
-            format!(
-                "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {server}\n    certificate-authority: {ca}\nusers:\n- name: admin\n  user:\n    token: {token}\ncontexts:\n- name: test\n  context: {{cluster: test, user: admin, namespace: default}}\ncurrent-context: test\n",
-                ca = pki.ca_cert.display()
-            ),
-        )
-        .expect("kubeconfig");
+        write_kubeconfig(&kubeconfig, &server, &pki.ca_cert, "admin", &token);
         let account_kubeconfig = root.join("account-kubeconfig");
-        std::fs::write(
+        write_kubeconfig(
             &account_kubeconfig,
-            format!(
-                "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {server}\n    certificate-authority: {ca}\nusers:\n- name: counsel\n  user:\n    token: {account_token}\ncontexts:\n- name: test\n  context: {{cluster: test, user: counsel}}\ncurrent-context: test\n",
-                ca = pki.ca_cert.display()
-            ),
-        )
-        .expect("kubeconfig");
+            &server,
+            &pki.ca_cert,
+            "counsel",
+            &account_token,
+        );
         watchdog(&[apiserver.id(), etcd.id()]);
         let mut cluster = Cluster {
             dir,
@@ -477,6 +488,18 @@ impl Drop for Cluster {
             let _ = child.wait();
         }
     }
+}
+
+/// A kubeconfig for `server` (trusting `ca`) as `user`, with `token`.
+fn write_kubeconfig(path: &Path, server: &str, ca: &Path, user: &str, token: &str) {
+    std::fs::write(
+        path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {server}\n    certificate-authority: {ca}\nusers:\n- name: {user}\n  user:\n    token: {token}\ncontexts:\n- name: test\n  context: {{cluster: test, user: {user}, namespace: default}}\ncurrent-context: test\n",
+            ca = ca.display()
+        ),
+    )
+    .expect("kubeconfig");
 }
 
 fn log_file(path: &Path) -> Stdio {
