@@ -16,11 +16,31 @@
 //!
 //! `cargo bench --bench webhook`; COUNSEL_BENCH_SECONDS (per phase, default
 //! 5), COUNSEL_BENCH_ROUNDS (default 3) and COUNSEL_BENCH_CONCURRENCY
-//! (default 8) change the run. Linux only (reads
-//! /proc). Results are printed; BENCHMARKS.md records them.
+//! (default 8) change the run. COUNSEL_BENCH_NAMESPACES=1000 turns the
+//! cluster features on: a real kube-apiserver (tests/support/cluster.rs,
+//! `eval "$(tools/kube/install.sh)"` first) with that many labelled and
+//! annotated namespaces, which the server watches, and the Deployment in
+//! one of them. Linux only (reads /proc). Results are printed;
+//! BENCHMARKS.md records them.
 
+// The part of the integration tests' support (tests/support.rs) the bench
+// runs: its HTTPS client and, for cluster features, the API server. They
+// name each other as `super::`, so they sit side by side here too.
+#[path = "../tests/support/cli.rs"]
+#[allow(dead_code)]
+mod cli;
 #[path = "../tests/support/client.rs"]
+#[allow(dead_code)]
 mod client;
+#[path = "../tests/support/cluster.rs"]
+#[allow(dead_code)]
+mod cluster;
+#[path = "../tests/support/counsel_process.rs"]
+#[allow(dead_code)]
+mod counsel_process;
+#[path = "../tests/support/policy_cache.rs"]
+#[allow(dead_code)]
+mod policy_cache;
 
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
@@ -48,8 +68,14 @@ fn main() {
         pin_to((0..all_cores - 1).collect::<Vec<_>>().as_slice());
     }
     let cores = if pinned { all_cores - 1 } else { all_cores };
-    let object: Value = serde_json::from_str(include_str!("deployment.json"))
+    let namespaces: usize = env_number("COUNSEL_BENCH_NAMESPACES", 0);
+    let mut object: Value = serde_json::from_str(include_str!("deployment.json"))
         .expect("benches/deployment.json is JSON");
+    // Kept running (and stopped) with the benchmark.
+    let cluster = (namespaces > 0).then(|| with_namespaces(namespaces));
+    if cluster.is_some() {
+        object["metadata"]["namespace"] = json!(namespace_name(namespaces / 2));
+    }
     let request = Request::for_manifest(object, Operation::Create, None);
     let body = admission_review(&request);
     // As in the server: policies get the request JSON as it was received.
@@ -71,7 +97,12 @@ fn main() {
         .expect("certificates")
         .write(dir.path())
         .expect("written");
-    let mut server = ServerProcess::start(&files.cert, &files.key, server_core);
+    let mut server = ServerProcess::start(
+        &files.cert,
+        &files.key,
+        server_core,
+        cluster.as_ref().map(|cluster| cluster.kubeconfig.as_path()),
+    );
     let ca = std::fs::read(&files.ca_cert).expect("CA");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -230,8 +261,20 @@ struct ServerProcess {
 impl ServerProcess {
     // pre_exec is unsafe: see the SAFETY comment inside.
     #[allow(unsafe_code)]
-    fn start(cert: &std::path::Path, key: &std::path::Path, core: Option<usize>) -> Self {
+    fn start(
+        cert: &std::path::Path,
+        key: &std::path::Path,
+        core: Option<usize>,
+        kubeconfig: Option<&std::path::Path>,
+    ) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_counsel"));
+        command.arg("serve");
+        if let Some(kubeconfig) = kubeconfig {
+            command.arg("--kubeconfig").arg(kubeconfig);
+        }
+        command
+            .env_remove("KUBECONFIG")
+            .env_remove("KUBERNETES_SERVICE_HOST");
         if let Some(core) = core {
             use std::os::unix::process::CommandExt as _;
             // SAFETY: between fork and exec only sched_setaffinity, which is
@@ -248,7 +291,6 @@ impl ServerProcess {
         }
         let mut child = command
             .args([
-                "serve",
                 "--listen",
                 "127.0.0.1:0",
                 "--metrics-listen",
@@ -266,14 +308,18 @@ impl ServerProcess {
             .spawn()
             .expect("counsel serve starts");
         let stderr = child.stderr.take().expect("stderr");
+        let watching = kubeconfig.is_some();
         let (send, addresses) = std::sync::mpsc::channel();
         // Reads the log to learn the port and to know when policies are
         // loaded, then keeps draining it (one line per review) so the
         // server never blocks on a full pipe.
         std::thread::spawn(move || {
-            // The two lines come in either order.
+            // The lines come in any order; with a cluster, the namespaces
+            // must be there before the load starts.
             let (mut webhook, mut loaded) = (None, false);
+            let mut synced = !watching;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                synced |= line.contains("the watch of namespaces synced");
                 if let Some(rest) = line.split("counsel is serving on https://").nth(1) {
                     webhook = rest
                         .split(' ')
@@ -281,7 +327,7 @@ impl ServerProcess {
                         .and_then(|a| a.parse::<SocketAddr>().ok());
                 }
                 loaded |= line.contains("policies loaded");
-                if loaded && webhook.is_some() {
+                if loaded && synced && webhook.is_some() {
                     let _ = send.send(webhook.take());
                 }
             }
@@ -313,6 +359,37 @@ impl ServerProcess {
             .status();
         let _ = self.child.wait();
     }
+}
+
+/// The name of the `i`th namespace of [`with_namespaces`].
+fn namespace_name(i: usize) -> String {
+    format!("team-{i:04}")
+}
+
+/// A real API server holding `count` namespaces, each labelled and
+/// annotated as a team's would be.
+fn with_namespaces(count: usize) -> cluster::Cluster {
+    let cluster = cluster::Cluster::start();
+    let items: Vec<Value> = (0..count)
+        .map(|i| {
+            json!({
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": namespace_name(i),
+                    "labels": {"env": if i % 2 == 0 { "prod" } else { "dev" }, "team": format!("team-{i}")},
+                    "annotations": {"counsel.dev/owner": format!("team-{i}"), "counsel.dev/contact": format!("#team-{i}")},
+                },
+            })
+        })
+        .collect();
+    let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
+    cluster
+        .kubectl(&["create", "-f", "-", "-o", "name"])
+        .stdin(list.to_string())
+        .success();
+    println!("cluster features on: {count} namespaces in a real kube-apiserver");
+    cluster
 }
 
 /// utime + stime from a /proc/.../stat file, in seconds.

@@ -229,10 +229,32 @@ pub struct Match {
     pub include_namespaces: Vec<String>,
     /// Namespaces the policy never sees.
     pub exclude_namespaces: Vec<String>,
-    /// Labels the object must carry (all of them).
+    /// What the object's labels must satisfy (`objectSelector`).
+    pub object_selector: LabelSelector,
+    /// What the labels of the object's namespace must satisfy
+    /// (`namespaceSelector`; see `matching.rs` for cluster-scoped objects
+    /// and unknown namespaces).
+    pub namespace_selector: LabelSelector,
+}
+
+/// A Kubernetes label selector: every label of `match_labels` and every
+/// expression must hold; an empty selector selects everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LabelSelector {
+    /// Labels that must be present with these values.
+    #[serde(default)]
     pub match_labels: BTreeMap<String, String>,
     /// Further label requirements.
+    #[serde(default)]
     pub match_expressions: Vec<LabelExpression>,
+}
+
+impl LabelSelector {
+    /// Whether the selector selects everything.
+    pub fn is_empty(&self) -> bool {
+        self.match_labels.is_empty() && self.match_expressions.is_empty()
+    }
 }
 
 /// One label requirement, as in a Kubernetes label selector.

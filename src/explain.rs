@@ -131,6 +131,9 @@ pub struct Finding {
     pub docs: Option<String>,
     /// Whom to ask.
     pub contact: Option<String>,
+    /// Who owns the object's namespace, as its annotations say
+    /// (`review::Namespace::owner`): whom ops tell.
+    pub owner: Option<String>,
     /// Edits that fix it (JSON Pointers relative to the object).
     pub fixes: Vec<Edit>,
     /// Whether `fixes` may be made without a person (the rule's, after ops'
@@ -199,6 +202,7 @@ impl Finding {
                 .or(violation.docs)
                 .or_else(|| rule.docs.clone()),
             contact: policy.contact.clone(),
+            owner: None,
             fixes: violation.fixes,
             fix_safety,
             fix_fields,

@@ -22,12 +22,15 @@
 //! - [`fix`] makes fixes in manifest text with minimal edits (`counsel check --fix`);
 //! - [`patch`] turns fixes into an RFC 6902 JSON Patch for the mutating webhook;
 //! - [`server`] is the HTTPS webhook that answers AdmissionReviews with
-//!   those explanations, and [`certs`] makes and loads its certificates.
+//!   those explanations, and [`certs`] makes and loads its certificates;
+//! - [`cluster`] watches the cluster (namespaces, exceptions) beside the
+//!   review path, for the webhook's review context.
 //!
 //! The command line (`counsel check`, `counsel serve`, ...) lives in the
 //! binary and renders reports for the terminal or AdmissionReview.
 
 pub mod certs;
+pub mod cluster;
 pub mod config;
 pub mod engine;
 pub mod explain;

@@ -31,7 +31,7 @@ use serde_json::Value;
 use crate::config::Mode;
 use crate::explain::{Finding, Report};
 use crate::request::Admission;
-use crate::review::{ReviewError, Reviewer, Scope};
+use crate::review::{Context, ReviewError, Reviewer, Scope};
 
 pub use select::{Conflict, FixScope, Selection, select};
 
@@ -80,17 +80,18 @@ impl Remedy {
     }
 
     /// Reviews `request`, makes the chosen fixes in its object and reviews
-    /// the fixed object again (see the module docs). `budget` bounds both
-    /// reviews together.
+    /// the fixed object again (see the module docs), both in `context`.
+    /// `budget` bounds both reviews together.
     pub fn review(
         &self,
         reviewer: &Reviewer,
         request: Admission<'_>,
         scope: Scope<'_>,
         budget: Option<Duration>,
+        context: &Context<'_>,
     ) -> Result<Remedied, ReviewError> {
         let started = Instant::now();
-        let report = reviewer.review(request, scope, budget)?;
+        let report = reviewer.review_in(request, scope, budget, context)?;
         // Only an object on its way in can be fixed (not a DELETE's old
         // object), and only findings with fixes need the whole of it.
         if request.request().object.is_none() || !self.has_fixes(&report) {
@@ -136,7 +137,7 @@ impl Remedy {
         let mut fixed_request = whole.into_owned();
         fixed_request.object = Some(fixed);
         let remaining = budget.map(|b| b.saturating_sub(started.elapsed()));
-        let after = reviewer.review(&fixed_request, scope, remaining)?;
+        let after = reviewer.review_in(&fixed_request, scope, remaining, context)?;
         if !after.allowed() {
             let why = if after.failures.is_empty() {
                 "the object would still break enforced rules after them"

@@ -84,8 +84,9 @@ impl Reviewer {
         &'s self,
         request: &'s Request,
         scope: Scope<'s>,
+        namespace: Option<&'s Namespace>,
     ) -> impl Iterator<Item = &'s PolicyConfig> {
-        self.matching_loaded(request, scope)
+        self.matching_loaded(request, scope, namespace)
             .map(|loaded| &loaded.config)
     }
 
@@ -93,6 +94,7 @@ impl Reviewer {
         &'s self,
         request: &'s Request,
         scope: Scope<'s>,
+        namespace: Option<&'s Namespace>,
     ) -> impl Iterator<Item = &'s Loaded> {
         self.policies.iter().filter(move |loaded| {
             !matches!(scope, Scope::Policy(name) if name != loaded.config.name)
@@ -100,6 +102,7 @@ impl Reviewer {
                     &loaded.config.matcher,
                     &loaded.policy.metadata().kinds,
                     request,
+                    namespace,
                 )
         })
     }
@@ -134,7 +137,7 @@ impl Reviewer {
         admission: Admission<'_>,
         scope: Scope<'_>,
         budget: Option<Duration>,
-        _context: &Context<'_>,
+        context: &Context<'_>,
     ) -> Result<Report, ReviewError> {
         let request = admission.request();
         if let Scope::Policy(name) = scope
@@ -155,7 +158,7 @@ impl Reviewer {
         let mut violations = Vec::new();
         // Serialised at most once, however many policies run.
         let mut request_json = None;
-        for loaded in self.matching_loaded(request, scope) {
+        for loaded in self.matching_loaded(request, scope, context.namespace) {
             let request_json: &str = request_json.get_or_insert_with(|| admission.to_json());
             let remaining = budget.map(|b| b.saturating_sub(started.elapsed()));
             let began = Instant::now();
@@ -200,10 +203,13 @@ impl Reviewer {
                 std::iter::once(v.path.as_str()).chain(v.fixes.iter().map(|edit| edit.path()))
             });
             let subject = admission.subject_reaching(pointers);
+            let owner = context.namespace.and_then(Namespace::owner);
             for (loaded, violation) in violations {
                 // The engine has checked that every rule is in the catalog.
                 if let Some(rule) = loaded.policy.metadata().rule(&violation.rule) {
-                    let finding = Finding::new(&loaded.config, rule, violation, subject.as_deref());
+                    let mut finding =
+                        Finding::new(&loaded.config, rule, violation, subject.as_deref());
+                    finding.owner.clone_from(&owner);
                     report.findings.push(finding);
                 }
             }

@@ -40,6 +40,7 @@ pub use state::{Policies, RequestLimits, ServerState};
 pub use tls::{CertificatePaths, ReloadingCertificate, TlsError};
 pub use watch::Look;
 
+use crate::cluster::ClusterState;
 use crate::config::ConfigError;
 use crate::engine::EngineError;
 
@@ -103,6 +104,9 @@ pub struct ServeOptions {
     /// The running time from which a policy's evaluation is long and moves
     /// off its slot (see [`pool::LONG_AFTER`], the default).
     pub long_evaluation: Duration,
+    /// The cluster to watch (namespaces, exceptions); `None`: no cluster
+    /// features.
+    pub cluster: Option<crate::cluster::Connection>,
 }
 
 impl ServeOptions {
@@ -125,6 +129,7 @@ impl ServeOptions {
             ops_connection_limits: ConnectionLimits::ops(),
             concurrency: None,
             long_evaluation: pool::LONG_AFTER,
+            cluster: None,
         }
     }
 }
@@ -149,11 +154,16 @@ impl Server {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |cores| cores.get()));
         let pool =
             ReviewPool::with_long_after(slots, (slots * 64).max(256), options.long_evaluation);
+        let cluster = options
+            .cluster
+            .as_ref()
+            .map(|_| Arc::new(ClusterState::new(metrics.clone())));
         let state = Arc::new(ServerState::new(
             certificate,
             metrics,
             pool,
             options.request_limits,
+            cluster,
         ));
         let webhook = listener::bind(options.listen, "webhook").await?;
         let ops = listener::bind(options.metrics_listen, "metrics").await?;
@@ -194,6 +204,12 @@ impl Server {
             options,
         } = self;
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        // Stopped when dropped, as the server returns.
+        let _watches = options
+            .cluster
+            .as_ref()
+            .zip(state.cluster())
+            .map(|(connection, cluster)| crate::cluster::start(&connection.client, cluster));
         let certificate = state.certificate().clone();
         let watcher = tokio::spawn(watch::poll(
             "certificate",

@@ -60,6 +60,8 @@ fn every_template_renders_to_kubernetes_objects() {
         [
             "Certificate",
             "Certificate",
+            "ClusterRole",
+            "ClusterRoleBinding",
             "ConfigMap",
             "Deployment",
             "Issuer",
@@ -91,7 +93,7 @@ fn agree(chart: &[Value], installed: &Installed, kind: &str, parts: &[&str]) {
 
 #[test]
 fn the_chart_makes_the_objects_counsel_install_prints() {
-    let chart = template("counsel", "counsel", &[]);
+    let chart = template("counsel", "counsel", &["--include-crds"]);
     let installed = install(&[]);
     let mut kinds: Vec<&str> = installed.kinds();
     kinds.retain(|kind| *kind != "Namespace"); // helm install --create-namespace
@@ -104,8 +106,20 @@ fn the_chart_makes_the_objects_counsel_install_prints() {
     let mut chart_sorted = chart_kinds.clone();
     chart_sorted.sort_unstable();
     assert_eq!(chart_sorted, sorted);
+    // The CRDs are the same file.
+    let crds = |objects: &[Value]| -> Vec<Value> {
+        objects
+            .iter()
+            .filter(|object| object["kind"] == "CustomResourceDefinition")
+            .cloned()
+            .collect()
+    };
+    assert_eq!(crds(&chart), crds(&installed.objects));
     for object in &chart {
         let kind = object["kind"].as_str().expect("kind");
+        if kind == "CustomResourceDefinition" {
+            continue;
+        }
         assert_eq!(
             object["apiVersion"],
             installed.one(kind)["apiVersion"],
@@ -138,6 +152,13 @@ fn the_chart_makes_the_objects_counsel_install_prints() {
         &["/automountServiceAccountToken"],
     );
     agree(&chart, &installed, "Secret", &["/type"]);
+    agree(&chart, &installed, "ClusterRole", &["/rules"]);
+    agree(
+        &chart,
+        &installed,
+        "ClusterRoleBinding",
+        &["/roleRef", "/subjects"],
+    );
     // The pod: probes, ports, paths, environment, mounts, security context,
     // spreading; all but the image, which the chart names by its own tag.
     let mut chart_pod = one(&chart, "Deployment")["spec"]["template"]["spec"].clone();

@@ -163,6 +163,8 @@ fn json_output_has_the_documented_shape() {
             "found": true,
             "why": privileged["why"],
             "docs": "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
+            "contact": null,
+            "owner": null,
             "fixes": [{"op": "set", "path": "/spec/template/spec/containers/0/securityContext/privileged", "value": false}],
             "fixSafety": "safe",
             "hint": privileged["hint"],
@@ -226,6 +228,95 @@ fn namespace_flag_and_kube_system_exclusion() {
     assert!(stdout(&output).starts_with(
         "error[pod-security/privileged]: Pod team/p: container \"c\" runs privileged\n"
     ));
+}
+
+/// A configuration that enforces the baseline only in namespaces labelled
+/// `env: prod`.
+const PROD_ONLY: &str = "\
+policies:
+  - name: pod-security
+    module: builtin:pod-security
+    settings: {level: baseline}
+    contact: \"#platform\"
+    match:
+      namespaceSelector:
+        matchLabels: {env: prod}
+";
+
+const SHOP_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers: [{name: c, image: busybox:1.36, securityContext: {privileged: true}}]\n";
+
+#[test]
+fn namespace_selectors_read_namespace_labels_from_the_option_and_the_input() {
+    let shop = |labels: &str| {
+        format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {labels}\n  annotations: {{counsel.dev/owner: team-shop, counsel.dev/contact: \"#shop-oncall\"}}\n---\n{SHOP_POD}"
+        )
+    };
+    let dir = files(&[
+        ("counsel.yaml", PROD_ONLY),
+        ("pod.yaml", SHOP_POD),
+        ("dev.yaml", &shop("{env: dev}")),
+        ("prod.yaml", &shop("{env: prod}")),
+    ]);
+    let check = |args: &[&str]| {
+        let mut full = vec!["check", "-c", "counsel.yaml"];
+        full.extend_from_slice(args);
+        let output = counsel(dir.path(), &full, None);
+        (
+            output.status.code(),
+            stdout(&output),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let denied = "error[pod-security/privileged]: Pod shop/p: container \"c\" runs privileged\n";
+    // Unknown: every selector selects it.
+    let (code, text, _) = check(&["-f", "pod.yaml"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.starts_with(denied), "{text}");
+    let (code, text, _) = check(&[
+        "-f",
+        "pod.yaml",
+        "--namespace-labels",
+        "shop=env=dev,tier=web",
+    ]);
+    assert_eq!(
+        (code, text.as_str()),
+        (Some(0), "0 errors, 0 warnings in 1 object\n")
+    );
+    let (code, text, _) = check(&["-f", "pod.yaml", "--namespace-labels", "shop=env=prod"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.starts_with(denied), "{text}");
+    // A Namespace in the input counts for what follows it, over the option.
+    let (code, text, _) = check(&["-f", "dev.yaml", "--namespace-labels", "shop=env=prod"]);
+    assert_eq!(
+        (code, text.as_str()),
+        (Some(0), "0 errors, 0 warnings in 2 objects\n")
+    );
+    let (code, text, _) = check(&["-f", "prod.yaml"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.starts_with(denied), "{text}");
+    // Whom to ask: ops' contact, then the namespace's owner.
+    assert!(
+        text.contains(
+            "   = contact: #platform\n   = owner: team-shop, #shop-oncall (owns namespace shop)\n"
+        ),
+        "{text}"
+    );
+    let (_, json, _) = check(&["-f", "prod.yaml", "--output", "json"]);
+    let document: Value = serde_json::from_str(&json).expect("JSON");
+    let violation = &document["results"][1]["violations"][0];
+    assert_eq!(violation["contact"], "#platform");
+    assert_eq!(
+        violation["owner"],
+        "team-shop, #shop-oncall (owns namespace shop)"
+    );
+    // A malformed option is refused, saying how it should read.
+    let (code, _, stderr) = check(&["-f", "pod.yaml", "--namespace-labels", "shop=env"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.starts_with("error: invalid value 'shop=env' for '--namespace-labels <NAME=LABELS>': \"shop=env\": label \"env\" has no `=VALUE`\n"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::install::manifests::{Installed, install};
-use crate::support::cluster::{Cluster, Output};
+use crate::support::cluster::{Cluster, Output, PRIVILEGED_DEPLOYMENT};
 use crate::support::counsel_process::CounselProcess;
 
 /// `counsel serve` running the configuration of `installed`, registered
@@ -40,24 +40,6 @@ fn serve_registered(
     cluster.register_counsel(&counsel, &webhooks, namespace);
     counsel
 }
-
-const PRIVILEGED_DEPLOYMENT: &str = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: app
-          image: registry.example/app:1.0
-          securityContext: {privileged: true}
-";
 
 #[test]
 fn a_new_install_warns_about_a_privileged_deployment_and_lets_it_in() {

@@ -31,10 +31,16 @@ fn the_install_applies_completely_on_kubernetes_1_20() {
         .kubectl(&["apply", "-f", "-"])
         .stdin(manifests)
         .run();
+    // The test cluster has the CRDs already (the chart's file, which
+    // `counsel install` prints verbatim).
     assert_eq!(
         applied.stdout,
-        "namespace/guard created\n\
+        "customresourcedefinition.apiextensions.k8s.io/counselexceptions.counsel.dev unchanged\n\
+         customresourcedefinition.apiextensions.k8s.io/clustercounselexceptions.counsel.dev unchanged\n\
+         namespace/guard created\n\
          serviceaccount/guard created\n\
+         clusterrole.rbac.authorization.k8s.io/guard created\n\
+         clusterrolebinding.rbac.authorization.k8s.io/guard created\n\
          configmap/guard-config created\n\
          secret/guard-tls created\n\
          service/guard created\n\

@@ -12,6 +12,8 @@ mod serve;
 mod tls;
 mod versions;
 
+use std::path::Path;
+
 use crate::support::counsel_process;
 
 use serde_json::{Value, json};
@@ -30,8 +32,12 @@ fn output_is_a_stream_of_valid_objects_in_apply_order() {
     assert_eq!(
         installed.kinds(),
         [
+            "CustomResourceDefinition",
+            "CustomResourceDefinition",
             "Namespace",
             "ServiceAccount",
+            "ClusterRole",
+            "ClusterRoleBinding",
             "ConfigMap",
             "Secret",
             "Service",
@@ -41,8 +47,27 @@ fn output_is_a_stream_of_valid_objects_in_apply_order() {
         ]
     );
     let expected = [
+        (
+            "apiextensions.k8s.io/v1",
+            "CustomResourceDefinition",
+            "counselexceptions.counsel.dev",
+            None,
+        ),
+        (
+            "apiextensions.k8s.io/v1",
+            "CustomResourceDefinition",
+            "clustercounselexceptions.counsel.dev",
+            None,
+        ),
         ("v1", "Namespace", "policy", None),
         ("v1", "ServiceAccount", "guard", Some("policy")),
+        ("rbac.authorization.k8s.io/v1", "ClusterRole", "guard", None),
+        (
+            "rbac.authorization.k8s.io/v1",
+            "ClusterRoleBinding",
+            "guard",
+            None,
+        ),
         ("v1", "ConfigMap", "guard-config", Some("policy")),
         ("v1", "Secret", "guard-tls", Some("policy")),
         ("v1", "Service", "guard", Some("policy")),
@@ -71,6 +96,13 @@ fn output_is_a_stream_of_valid_objects_in_apply_order() {
     for object in &installed.objects {
         let kind = object["kind"].as_str().expect("kind");
         let typed = match kind {
+            // The chart's own file, as it is; tests/cluster.rs has the API
+            // server take it.
+            "CustomResourceDefinition" => continue,
+            "ClusterRole" => round_trip::<k8s_openapi::api::rbac::v1::ClusterRole>(object),
+            "ClusterRoleBinding" => {
+                round_trip::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>(object)
+            }
             "Namespace" => round_trip::<k8s_openapi::api::core::v1::Namespace>(object),
             "ServiceAccount" => round_trip::<k8s_openapi::api::core::v1::ServiceAccount>(object),
             "ConfigMap" => round_trip::<k8s_openapi::api::core::v1::ConfigMap>(object),
@@ -89,6 +121,40 @@ fn output_is_a_stream_of_valid_objects_in_apply_order() {
     }
     // Without a policy in `fix` mode there is nothing to mutate.
     assert!(!installed.text.contains("MutatingWebhookConfiguration"));
+}
+
+#[test]
+fn counsel_may_list_and_watch_namespaces_and_its_exceptions_and_nothing_else() {
+    let installed = install(&["--namespace", "policy", "--name", "guard"]);
+    assert_eq!(
+        installed.one("ClusterRole")["rules"],
+        json!([
+            {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"]},
+            {
+                "apiGroups": ["counsel.dev"],
+                "resources": ["counselexceptions", "clustercounselexceptions"],
+                "verbs": ["list", "watch"],
+            },
+        ])
+    );
+    let binding = installed.one("ClusterRoleBinding");
+    assert_eq!(
+        binding["roleRef"],
+        json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "guard"})
+    );
+    assert_eq!(
+        binding["subjects"],
+        json!([{"kind": "ServiceAccount", "name": "guard", "namespace": "policy"}])
+    );
+    // The CRDs are the chart's file, verbatim; --no-crds leaves them out.
+    let crds = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/counsel/crds/exceptions.yaml"),
+    )
+    .expect("the chart's CRDs");
+    assert!(installed.text.contains(&crds));
+    let without = install(&["--namespace", "policy", "--name", "guard", "--no-crds"]);
+    assert!(!without.text.contains(&crds));
+    assert_eq!(without.kinds()[..2], ["Namespace", "ServiceAccount"]);
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod chart;
 mod check;
 mod cluster;
 mod cluster_install;
+mod cluster_watch;
 mod config;
 mod engine;
 mod fix;

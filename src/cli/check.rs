@@ -13,6 +13,7 @@ mod inputs;
 mod json;
 mod junit;
 mod markdown;
+mod namespaces;
 mod pretty;
 mod sarif;
 mod suggestions;
@@ -21,17 +22,19 @@ use std::cell::OnceCell;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::SystemTime;
 
 use counsel::explain::Report;
 use counsel::remedy::Remedy;
 use counsel::request::{Operation, Request};
-use counsel::review::{Reviewer, Scope};
+use counsel::review::{Context, Reviewer, Scope};
 use counsel::source::{self, Document};
 use serde_json::Value;
 
 use super::EXIT_ERROR;
 pub use args::{CheckArgs, ColorChoice, FailOn, Format, OperationArg};
 use inputs::{Checked, InputError, Skipped};
+use namespaces::KnownNamespaces;
 
 /// Exit code when something fails the run (`--fail-on`; by default an
 /// enforced rule broken or a policy failed under `failurePolicy: fail`).
@@ -131,14 +134,26 @@ struct Checker {
     reviewer: Reviewer,
     operation: Operation,
     namespace: Option<String>,
+    namespaces: KnownNamespaces,
 }
 
 impl Checker {
     fn review(&self, object: &Value) -> anyhow::Result<Report> {
+        self.namespaces.learn(object);
         let request =
             Request::for_manifest(object.clone(), self.operation, self.namespace.as_deref());
+        let namespace = request
+            .namespace
+            .as_deref()
+            .and_then(|name| self.namespaces.get(name));
+        let context = Context {
+            namespace: namespace.as_ref(),
+            now: SystemTime::now(),
+        };
         // Scope::All never names a policy, so review cannot fail here.
-        Ok(self.reviewer.review(&request, Scope::All, None)?)
+        Ok(self
+            .reviewer
+            .review_in(&request, Scope::All, None, &context)?)
     }
 }
 
@@ -210,6 +225,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             OperationArg::Update => Operation::Update,
         },
         namespace: args.namespace.clone(),
+        namespaces: KnownNamespaces::new(&args.namespace_labels),
     };
     let stdout = std::io::stdout();
     let color = match args.color {

@@ -5,6 +5,7 @@
 
 mod bundle;
 mod layout;
+mod rbac;
 mod webhook;
 mod workload;
 mod yaml;
@@ -71,6 +72,11 @@ pub struct InstallArgs {
     /// The private key of --ca-cert (PEM).
     #[arg(long, requires = "ca_cert", value_name = "FILE")]
     pub ca_key: Option<PathBuf>,
+    /// Leave out Counsel's CustomResourceDefinitions (exceptions), e.g.
+    /// when they are installed separately; Counsel is not ready until they
+    /// exist.
+    #[arg(long)]
+    pub no_crds: bool,
 }
 
 /// What `counsel install --help` ends with.
@@ -181,6 +187,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let certs = certificates(&args)?;
+    let args_crds = !args.no_crds;
     let plan = Plan {
         image: args
             .image
@@ -195,7 +202,12 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         bundle,
         certs,
     };
-    let text = format!("{}{}", plan.header(), yaml::stream(&plan.objects()));
+    let crds = if args_crds {
+        format!("{}---\n", rbac::CRDS)
+    } else {
+        String::new()
+    };
+    let text = format!("{}{crds}{}", plan.header(), yaml::stream(&plan.objects()));
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())
@@ -273,6 +285,8 @@ impl Plan {
         let mut objects = vec![
             self.namespace_object(),
             self.service_account(),
+            self.cluster_role(),
+            self.cluster_role_binding(),
             self.config_map(),
             self.tls_secret(),
             self.service(),

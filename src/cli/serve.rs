@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use counsel::certs;
 use counsel::engine::{Engine, EngineOptions};
 use counsel::server::{self, CertificatePaths, PolicySource, ServeError, ServeOptions, Server};
+use counsel::{certs, cluster};
 
 use super::PolicyArgs;
 
@@ -77,6 +77,12 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u16).range(0..=600)
     )]
     pub shutdown_delay: u16,
+    /// The cluster to watch for namespaces (labels for namespaceSelector,
+    /// owners) and exceptions. Without it, KUBECONFIG, and in a pod the
+    /// pod's service account, are used; with none of them, cluster
+    /// features are off and counsel serve is a webhook on its own.
+    #[arg(long, env = "COUNSEL_KUBECONFIG", value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
     /// Log lines as text or as JSON objects.
     #[arg(long, env = "COUNSEL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -176,6 +182,26 @@ async fn serve(
     args: ServeArgs,
     dev_ca: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
+    let mut options = options;
+    options.cluster = match cluster::connect(args.kubeconfig.as_deref())
+        .await
+        .context("connecting to the cluster")?
+    {
+        Some(connection) => {
+            tracing::info!(
+                "cluster features on: watching namespaces and exceptions with {}",
+                connection.source
+            );
+            Some(connection)
+        }
+        None => {
+            tracing::info!(
+                "cluster features off (namespaceSelector matches every namespace, no namespace owners, no exceptions): {}",
+                cluster::NOT_CONFIGURED
+            );
+            None
+        }
+    };
     let server = Server::bind(options).await?;
     let state = server.state();
     let webhook_addr = server.webhook_addr();

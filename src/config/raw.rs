@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
-    Config, ConfigError, FailurePolicy, LabelExpression, Limits, Match, Mode, Module, Origin,
+    Config, ConfigError, FailurePolicy, LabelSelector, Limits, Match, Mode, Module, Origin,
     PolicyConfig, RuleOverride, Unfixable, Updates, bundled, quantity,
 };
 use crate::request::Operation;
@@ -73,7 +73,9 @@ struct RawMatch {
     #[serde(default)]
     namespaces: RawNamespaces,
     #[serde(default)]
-    object_selector: RawSelector,
+    object_selector: LabelSelector,
+    #[serde(default)]
+    namespace_selector: LabelSelector,
 }
 
 #[derive(Deserialize, Default)]
@@ -83,15 +85,6 @@ struct RawNamespaces {
     include: Vec<String>,
     #[serde(default)]
     exclude: Vec<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RawSelector {
-    #[serde(default)]
-    match_labels: BTreeMap<String, String>,
-    #[serde(default)]
-    match_expressions: Vec<LabelExpression>,
 }
 
 /// Errors of one configuration, with the document to find lines in.
@@ -299,8 +292,8 @@ fn check(
                 .unwrap_or_else(|| vec![Operation::Create, Operation::Update]),
             include_namespaces: raw.matcher.namespaces.include,
             exclude_namespaces: raw.matcher.namespaces.exclude,
-            match_labels: raw.matcher.object_selector.match_labels,
-            match_expressions: raw.matcher.object_selector.match_expressions,
+            object_selector: raw.matcher.object_selector,
+            namespace_selector: raw.matcher.namespace_selector,
         },
         failure_policy: raw.failure_policy.unwrap_or(FailurePolicy::Fail),
         limits,

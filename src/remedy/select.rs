@@ -180,6 +180,7 @@ mod tests {
             why: String::new(),
             docs: None,
             contact: None,
+            owner: None,
             fix_fields: fixes.iter().map(|edit| edit.path().to_owned()).collect(),
             fixes,
             fix_safety: FixSafety::Safe,

@@ -18,6 +18,30 @@ pub struct Namespace {
     pub annotations: BTreeMap<String, String>,
 }
 
+/// The namespace annotation naming the team that owns a namespace.
+pub const OWNER_ANNOTATION: &str = "counsel.dev/owner";
+/// The namespace annotation saying how to reach its owner.
+pub const CONTACT_ANNOTATION: &str = "counsel.dev/contact";
+
+impl Namespace {
+    /// Whom to ask about objects in this namespace, as its annotations say
+    /// (`team-a, #team-a on Slack (owns namespace shop)`); `None` when they
+    /// say nothing.
+    pub fn owner(&self) -> Option<String> {
+        let annotation = |key| {
+            self.annotations
+                .get(key)
+                .map(|value: &String| value.trim())
+                .filter(|value| !value.is_empty())
+        };
+        let who: Vec<&str> = [OWNER_ANNOTATION, CONTACT_ANNOTATION]
+            .into_iter()
+            .filter_map(annotation)
+            .collect();
+        (!who.is_empty()).then(|| format!("{} (owns namespace {})", who.join(", "), self.name))
+    }
+}
+
 /// What a review knows besides the request.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {

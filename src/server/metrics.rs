@@ -41,6 +41,12 @@ struct WatchedLabels {
     what: &'static str,
 }
 
+/// Labels of the cluster watches' series.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DecisionLabels {
     decision: &'static str,
@@ -104,6 +110,8 @@ pub struct Metrics {
     rejected: Family<RejectionLabels, Counter>,
     in_flight: Gauge,
     certificate_expiry: Gauge<f64, AtomicU64>,
+    cluster_objects: Family<KindLabels, Gauge>,
+    cluster_synced: Family<KindLabels, Gauge<f64, AtomicU64>>,
 }
 
 impl Default for Metrics {
@@ -184,6 +192,18 @@ impl Metrics {
         let _ = reload_checks.get_or_create(&WatchedLabels {
             what: "certificate",
         });
+        let cluster_objects = Family::<KindLabels, Gauge>::default();
+        registry.register(
+            "counsel_cluster_objects",
+            "Objects the cluster watches hold, by kind (namespaces, counselexceptions, clustercounselexceptions)",
+            cluster_objects.clone(),
+        );
+        let cluster_synced = Family::<KindLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "counsel_cluster_last_sync_timestamp_seconds",
+            "When each cluster watch last received a complete list, by kind (Unix time)",
+            cluster_synced.clone(),
+        );
         Metrics {
             registry,
             evaluations,
@@ -195,6 +215,8 @@ impl Metrics {
             rejected,
             in_flight,
             certificate_expiry,
+            cluster_objects,
+            cluster_synced,
         }
     }
 
@@ -242,6 +264,23 @@ impl Metrics {
     pub fn set_policies_loaded(&self, count: usize) {
         self.policies_loaded
             .set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+
+    /// Records how many objects of a watched kind are held.
+    pub fn set_cluster_objects(&self, kind: &'static str, count: usize) {
+        self.cluster_objects
+            .get_or_create(&KindLabels { kind })
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+
+    /// Records a complete list of a watched kind.
+    pub fn set_cluster_synced(&self, kind: &'static str, at: SystemTime) {
+        let seconds = at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        self.cluster_synced
+            .get_or_create(&KindLabels { kind })
+            .set(seconds);
     }
 
     /// Counts a reload attempt.

@@ -12,7 +12,7 @@ use json_patch::Patch;
 
 use crate::remedy::{Remedied, Remedy};
 use crate::request::Admission;
-use crate::review::{ReviewError, Reviewer, Scope};
+use crate::review::{Context, ReviewError, Reviewer, Scope};
 
 /// A review, with the fixes `/mutate` applies as a JSON Patch (`fix`).
 pub type Mutation = Remedied<Patch>;
@@ -24,6 +24,7 @@ pub fn mutate(
     request: Admission<'_>,
     scope: Scope<'_>,
     budget: Option<Duration>,
+    context: &Context<'_>,
 ) -> Result<Mutation, ReviewError> {
     let Remedied {
         report,
@@ -31,7 +32,7 @@ pub fn mutate(
         applied,
         conflicts,
         not_applied,
-    } = Remedy::WEBHOOK.review(reviewer, request, scope, budget)?;
+    } = Remedy::WEBHOOK.review(reviewer, request, scope, budget, context)?;
     let Some(fixed) = fix else {
         return Ok(Mutation {
             report,

@@ -26,7 +26,8 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Ready when policies are loaded, the certificate is valid, and the
+/// Ready when policies are loaded, the certificate is valid, the cluster
+/// watches (when there is a cluster) have had their first list, and the
 /// server is not shutting down; otherwise 503 with every reason.
 async fn readyz(State(state): State<Arc<ServerState>>) -> Response {
     let problems = state.readiness_problems();

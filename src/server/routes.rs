@@ -4,7 +4,7 @@
 //! `fix`-mode policies as a JSON Patch (see `mutate.rs`).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use axum::Router;
 use axum::body::Body;
@@ -26,7 +26,7 @@ use super::response::{Unevaluated, encode_mutation, encode_unevaluated, review_j
 use super::state::{Policies, ServerState};
 use crate::explain::{ObjectRef, Outcome, Report};
 use crate::request::Received;
-use crate::review::{ReviewError, Scope};
+use crate::review::{Context, ReviewError, Scope};
 
 /// The webhook routes.
 pub(crate) fn router(state: Arc<ServerState>) -> Router {
@@ -223,6 +223,9 @@ async fn review(
     // Fields taken from the request are given as `&str`, never `%`: text
     // logs then quote and escape them, so no input can start a line.
     let span = tracing::info_span!("review", uid = request.request().uid.as_str());
+    // The namespace as the cluster watches last saw it, taken before the
+    // review starts: the review itself never waits for the cluster.
+    let namespace = state.namespace(request.request().namespace.as_deref());
     let received_request = Arc::new(request);
     async move {
         let request = received_request.request();
@@ -232,6 +235,7 @@ async fn review(
             let policies = policies.clone();
             let received_request = received_request.clone();
             let policy = policy.clone();
+            let namespace = namespace.clone();
             let span = tracing::Span::current();
             move || {
                 let _entered = span.enter();
@@ -240,16 +244,21 @@ async fn review(
                     deadline.saturating_duration_since(tokio::time::Instant::now()),
                 );
                 let scope = policy.as_deref().map_or(Scope::All, Scope::Policy);
+                let context = Context {
+                    namespace: namespace.as_deref(),
+                    now: SystemTime::now(),
+                };
                 match endpoint {
                     Endpoint::Validate => policies
                         .reviewer
-                        .review(&*received_request, scope, Some(remaining))
+                        .review_in(&*received_request, scope, Some(remaining), &context)
                         .map(Mutation::unchanged),
                     Endpoint::Mutate => mutate(
                         &policies.reviewer,
                         (&*received_request).into(),
                         scope,
                         Some(remaining),
+                        &context,
                     ),
                 }
             }
@@ -284,7 +293,7 @@ async fn review(
                 });
                 tracing::warn!("answered without evaluating: {error}");
                 let object = ObjectRef::of(request.subject(), request.namespace.as_deref());
-                let skipped = policies.matching(request, scope);
+                let skipped = policies.matching(request, scope, namespace.as_deref());
                 encode_unevaluated(&request.uid, &object, &skipped, why)
             }
         };

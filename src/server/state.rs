@@ -10,9 +10,10 @@ use super::metrics::Metrics;
 use super::pool::ReviewPool;
 use super::response::SkippedPolicy;
 use super::tls::ReloadingCertificate;
+use crate::cluster::ClusterState;
 use crate::config::Config;
 use crate::request::Request;
-use crate::review::{Reviewer, Scope};
+use crate::review::{Namespace, Reviewer, Scope};
 
 /// A configuration and its loaded policies: what reviews run against.
 pub struct Policies {
@@ -25,9 +26,14 @@ pub struct Policies {
 impl Policies {
     /// The policies in `scope` that would judge `request`, for answering it
     /// per `failurePolicy` when it cannot be evaluated.
-    pub fn matching(&self, request: &Request, scope: Scope<'_>) -> Vec<SkippedPolicy> {
+    pub fn matching(
+        &self,
+        request: &Request,
+        scope: Scope<'_>,
+        namespace: Option<&Namespace>,
+    ) -> Vec<SkippedPolicy> {
         self.reviewer
-            .matching(request, scope)
+            .matching(request, scope, namespace)
             .map(|config| SkippedPolicy {
                 policy: config.name.clone(),
                 failure_policy: config.failure_policy,
@@ -83,6 +89,7 @@ pub struct ServerState {
     limits: RequestLimits,
     body_budget: BodyBudget,
     draining: AtomicBool,
+    cluster: Option<Arc<ClusterState>>,
 }
 
 impl ServerState {
@@ -91,6 +98,7 @@ impl ServerState {
         metrics: Arc<Metrics>,
         pool: ReviewPool,
         limits: RequestLimits,
+        cluster: Option<Arc<ClusterState>>,
     ) -> Self {
         ServerState {
             policies: RwLock::new(None),
@@ -101,6 +109,7 @@ impl ServerState {
             limits,
             body_budget: BodyBudget::new(limits.body_budget_bytes),
             draining: AtomicBool::new(false),
+            cluster,
         }
     }
 
@@ -141,6 +150,16 @@ impl ServerState {
         &self.certificate
     }
 
+    /// What the cluster watches know; `None` without a cluster.
+    pub fn cluster(&self) -> Option<&Arc<ClusterState>> {
+        self.cluster.as_ref()
+    }
+
+    /// The namespace of that name as the cluster watches last saw it.
+    pub fn namespace(&self, name: Option<&str>) -> Option<Arc<Namespace>> {
+        self.cluster.as_ref()?.namespace(name?)
+    }
+
     pub(crate) fn pool(&self) -> &ReviewPool {
         &self.pool
     }
@@ -172,6 +191,9 @@ impl ServerState {
             problems.push("the serving certificate is not valid yet".to_owned());
         } else if now > validity.not_after {
             problems.push("the serving certificate has expired".to_owned());
+        }
+        if let Some(cluster) = &self.cluster {
+            problems.extend(cluster.sync_problems());
         }
         if self.draining.load(Ordering::Acquire) {
             problems.push("shutting down".to_owned());

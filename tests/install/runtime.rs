@@ -89,7 +89,7 @@ fn the_deployment_runs_counsel_serve_as_it_expects_to_be_run() {
         pod["securityContext"]["seccompProfile"]["type"],
         "RuntimeDefault"
     );
-    assert_eq!(pod["automountServiceAccountToken"], false);
+    assert_eq!(pod["automountServiceAccountToken"], true);
     assert_eq!(pod["serviceAccountName"], "counsel");
 }
 
@@ -150,7 +150,7 @@ fn counsels_own_deployment_passes_its_restricted_pod_security_policy() {
         "{stdout}"
     );
     assert!(
-        stdout.ends_with("0 errors, 1 warning in 8 objects\n"),
+        stdout.ends_with("0 errors, 1 warning in 12 objects\n"),
         "{stdout}"
     );
 }

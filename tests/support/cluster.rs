@@ -139,13 +139,38 @@ impl Run {
     }
 }
 
+/// A Deployment whose container runs privileged (no namespace: give one).
+pub const PRIVILEGED_DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: app
+          image: registry.example/app:1.0
+          securityContext: {privileged: true}
+";
+
+/// The ServiceAccount (namespace, name) whose token
+/// [`Cluster::account_kubeconfig`] holds: the user a ClusterRoleBinding of
+/// `counsel install -n counsel-system --name counsel` binds.
+pub const COUNSEL_ACCOUNT: (&str, &str) = ("counsel-system", "counsel");
+
 /// etcd and kube-apiserver, running.
 pub struct Cluster {
     /// State, certificates, logs (`etcd.log`, `apiserver.log`), kubeconfig.
     pub dir: tempfile::TempDir,
     pub kubeconfig: PathBuf,
-    /// `https://127.0.0.1:PORT`.
-    pub server: String,
+    /// A kubeconfig with the token of Counsel's ServiceAccount
+    /// ([`COUNSEL_ACCOUNT`]): no rights but those a binding gives it.
+    pub account_kubeconfig: PathBuf,
     etcd: Child,
     apiserver: Child,
 }
@@ -203,9 +228,14 @@ impl Cluster {
         std::fs::write(&account_private, account_key.serialize_pem()).expect("key written");
         std::fs::write(&account_public, account_key.public_key_pem()).expect("key written");
         let token = random_hex();
+        let account_token = random_hex();
+        let (account_namespace, account_name) = COUNSEL_ACCOUNT;
         std::fs::write(
             root.join("tokens.csv"),
-            format!("{token},admin,admin,\"system:masters\"\n"),
+            format!(
+                "{token},admin,admin,\"system:masters\"\n\
+                 {account_token},system:serviceaccount:{account_namespace}:{account_name},counsel-account,\"system:serviceaccounts,system:serviceaccounts:{account_namespace}\"\n"
+            ),
         )
         .expect("token file");
 
@@ -271,19 +301,20 @@ impl Cluster {
             .expect("kube-apiserver starts");
         let server = format!("https://127.0.0.1:{port}");
         let kubeconfig = root.join("kubeconfig");
-        std::fs::write(
-            &kubeconfig,
-            format!(
-                "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {server}\n    certificate-authority: {ca}\nusers:\n- name: admin\n  user:\n    token: {token}\ncontexts:\n- name: test\n  context: {{cluster: test, user: admin, namespace: default}}\ncurrent-context: test\n",
-                ca = pki.ca_cert.display()
-            ),
-        )
-        .expect("kubeconfig");
+        write_kubeconfig(&kubeconfig, &server, &pki.ca_cert, "admin", &token);
+        let account_kubeconfig = root.join("account-kubeconfig");
+        write_kubeconfig(
+            &account_kubeconfig,
+            &server,
+            &pki.ca_cert,
+            "counsel",
+            &account_token,
+        );
         watchdog(&[apiserver.id(), etcd.id()]);
         let mut cluster = Cluster {
             dir,
             kubeconfig,
-            server,
+            account_kubeconfig,
             etcd,
             apiserver,
         };
@@ -450,6 +481,18 @@ impl Drop for Cluster {
             let _ = child.wait();
         }
     }
+}
+
+/// A kubeconfig for `server` (trusting `ca`) as `user`, with `token`.
+fn write_kubeconfig(path: &Path, server: &str, ca: &Path, user: &str, token: &str) {
+    std::fs::write(
+        path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {server}\n    certificate-authority: {ca}\nusers:\n- name: {user}\n  user:\n    token: {token}\ncontexts:\n- name: test\n  context: {{cluster: test, user: {user}, namespace: default}}\ncurrent-context: test\n",
+            ca = ca.display()
+        ),
+    )
+    .expect("kubeconfig");
 }
 
 fn log_file(path: &Path) -> Stdio {

@@ -52,7 +52,10 @@ impl CounselProcess {
             .env("COUNSEL_METRICS_LISTEN", "127.0.0.1:0")
             .env("COUNSEL_LOG_FORMAT", "json")
             .env("COUNSEL_CACHE_DIR", policy_cache::dir())
-            .env_remove("COUNSEL_CONFIG");
+            .env_remove("COUNSEL_CONFIG")
+            // Cluster features only where a test asks for them (--kubeconfig).
+            .env_remove("KUBECONFIG")
+            .env_remove("KUBERNETES_SERVICE_HOST");
         for (name, value) in env {
             command.env(name, value);
         }

@@ -24,6 +24,13 @@ pub struct CheckArgs {
     /// Namespace for objects that do not name one (like `kubectl -n`).
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
+    /// The labels of a namespace, for policies that select namespaces by
+    /// label (match.namespaceSelector): NAME=KEY=VALUE[,KEY=VALUE...], e.g.
+    /// shop=env=prod,tier=web; repeat for more namespaces. A Namespace
+    /// object in the input counts for the objects after it and replaces
+    /// this; a namespace known neither way is selected by every selector.
+    #[arg(long, value_name = "NAME=LABELS", value_parser = super::namespaces::parse_namespace_labels)]
+    pub namespace_labels: Vec<counsel::review::Namespace>,
     /// The operation to check as.
     #[arg(long, value_enum, ignore_case = true, default_value_t = OperationArg::Create)]
     pub operation: OperationArg,

@@ -170,6 +170,8 @@ fn violation(finding: &Finding, line: usize, column: usize) -> Value {
         "found": finding.found,
         "why": finding.why,
         "docs": finding.docs,
+        "contact": finding.contact,
+        "owner": finding.owner,
         "fixes": finding.fixes,
         "fixSafety": finding.fix_safety.as_str(),
         "hint": finding.hint,

@@ -332,6 +332,9 @@ fn finding_block(
     if let Some(contact) = &finding.contact {
         note(out, "contact", contact);
     }
+    if let Some(owner) = &finding.owner {
+        note(out, "owner", owner);
+    }
     out.push('\n');
 }
 

@@ -32,14 +32,13 @@ impl Plan {
         })
     }
 
-    /// Counsel calls no Kubernetes API; the account exists so that its pods
-    /// do not run as `default`.
+    /// Counsel's own account: its token is what the watches of namespaces
+    /// and exceptions use (`rbac.rs` grants exactly that).
     pub(super) fn service_account(&self) -> Value {
         json!({
             "apiVersion": "v1",
             "kind": "ServiceAccount",
             "metadata": self.metadata(&self.name),
-            "automountServiceAccountToken": false,
         })
     }
 
@@ -120,7 +119,8 @@ impl Plan {
     fn pod_spec(&self) -> Value {
         json!({
             "serviceAccountName": self.name,
-            "automountServiceAccountToken": false,
+            // The token is the cluster configuration (in-cluster).
+            "automountServiceAccountToken": true,
             "securityContext": pod_security_context(),
             "affinity": {
                 "podAntiAffinity": {

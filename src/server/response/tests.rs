@@ -36,6 +36,7 @@ fn finding(rule: &str, i: usize, mode: Mode, words: usize) -> Finding {
         why: long("reason"),
         docs: Some(long("docs")),
         contact: Some(long("ask")),
+        owner: None,
         fixes: vec![Edit::Set {
             path: format!("/spec/containers/{i}/securityContext/privileged"),
             value: json!(false),

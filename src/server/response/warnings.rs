@@ -234,6 +234,15 @@ fn report_warnings(report: &Report, subject: &str) -> Vec<String> {
         .iter()
         .map(|finding| finding_warning(finding, subject))
         .collect();
+    // Whom ops tell, once, after the findings it is about (denials say it
+    // in each block).
+    if let Some(owner) = findings.iter().find_map(|finding| finding.owner.as_deref()) {
+        all.push(plain_warning(
+            "[counsel]",
+            subject,
+            &format!("owner: {owner}"),
+        ));
+    }
     all.extend(
         report
             .failures

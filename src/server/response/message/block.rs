@@ -135,6 +135,7 @@ impl RuleBlock {
 ///   hint: ...
 ///   docs: ...
 ///   contact: ...
+///   owner: ...
 /// ```
 pub fn finding_block(finding: &Finding) -> String {
     let mut block = format!(
@@ -154,13 +155,16 @@ pub fn finding_block(finding: &Finding) -> String {
     block
 }
 
-/// The rule's docs and whom to ask.
+/// The rule's docs, whom to ask and who owns the namespace.
 fn docs_and_contact(block: &mut String, finding: &Finding) {
     if let Some(docs) = &finding.docs {
         push_line(block, "  docs", docs, MAX_TEXT_CHARS);
     }
     if let Some(contact) = &finding.contact {
         push_line(block, "  contact", contact, MAX_TEXT_CHARS);
+    }
+    if let Some(owner) = &finding.owner {
+        push_line(block, "  owner", owner, MAX_TEXT_CHARS);
     }
 }
 
