@@ -17,6 +17,7 @@
 //! - [`engine`] runs policy components under limits (wasmtime);
 //! - [`explain`] turns verdicts into explanations;
 //! - [`review`] ties match, evaluate and explain together for one request;
+//! - [`exceptions`] are findings ops let through, with a reason, an owner and an expiry;
 //! - [`fix`] applies fixes to manifest text with minimal edits (`counsel check --fix`);
 //! - [`patch`] turns fixes into an RFC 6902 JSON Patch for the mutating webhook;
 //! - [`server`] is the HTTPS webhook that answers AdmissionReviews with
@@ -28,6 +29,7 @@
 pub mod certs;
 pub mod config;
 pub mod engine;
+pub mod exceptions;
 pub mod explain;
 pub mod fix;
 pub mod matching;

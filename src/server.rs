@@ -10,6 +10,7 @@
 //! completes drains in-flight reviews and returns.
 
 pub mod admission;
+mod exceptions;
 mod listener;
 mod metrics;
 mod mutate;

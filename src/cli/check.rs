@@ -7,6 +7,7 @@
 
 mod args;
 mod base;
+mod exceptions;
 mod fix;
 mod github;
 mod inputs;
@@ -21,10 +22,11 @@ use std::cell::OnceCell;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::SystemTime;
 
 use counsel::explain::Report;
 use counsel::request::{Operation, Request};
-use counsel::review::{Reviewer, Scope};
+use counsel::review::{Context, Reviewer, Scope};
 use counsel::source::{self, Document};
 use serde_json::Value;
 
@@ -130,14 +132,25 @@ struct Checker {
     reviewer: Reviewer,
     operation: Operation,
     namespace: Option<String>,
+    /// `--exceptions`.
+    exceptions: Option<counsel::exceptions::Exceptions>,
+    /// The time every object is reviewed at (exceptions' expiry).
+    now: SystemTime,
 }
 
 impl Checker {
     fn review(&self, object: &Value) -> anyhow::Result<Report> {
         let request =
             Request::for_manifest(object.clone(), self.operation, self.namespace.as_deref());
+        let context = Context {
+            now: self.now,
+            exceptions: self.exceptions.as_ref(),
+            ..Context::alone()
+        };
         // Scope::All never names a policy, so review cannot fail here.
-        Ok(self.reviewer.review(&request, Scope::All, None)?)
+        Ok(self
+            .reviewer
+            .review_in(&request, Scope::All, None, &context)?)
     }
 }
 
@@ -210,14 +223,31 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             "--fix rewrites files in place, so it cannot fix standard input (-); save the manifest to a file and run counsel check --fix -f FILE"
         );
     }
+    let (config, reviewer) = args.policies.load()?;
+    let now = SystemTime::now();
+    let exceptions = match &args.exceptions {
+        paths if paths.is_empty() => None,
+        paths => Some(exceptions::load(
+            paths,
+            args.namespace.as_deref(),
+            &reviewer,
+            config.exceptions,
+            now,
+        )?),
+    };
     let checker = Checker {
-        reviewer: args.policies.load()?,
+        reviewer,
         operation: match args.operation {
             OperationArg::Create => Operation::Create,
             OperationArg::Update => Operation::Update,
         },
         namespace: args.namespace.clone(),
+        exceptions,
+        now,
     };
+    if args.draft_exception {
+        return exceptions::draft(&checker, &args, &config);
+    }
     let stdout = std::io::stdout();
     let color = match args.color {
         ColorChoice::Always => true,
@@ -352,7 +382,7 @@ fn check_file<W: Write>(
                 sink.totals.need_a_person += report
                     .findings
                     .iter()
-                    .filter(|f| fix::FIXED_MODES.contains(&f.mode))
+                    .filter(|f| fix::FIXED_MODES.contains(&f.mode) && f.excepted_by().is_none())
                     .count();
             }
             checked.push(Checked {

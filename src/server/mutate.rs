@@ -20,7 +20,7 @@ use crate::config::Mode;
 use crate::explain::{Finding, Report};
 use crate::fix::{Conflict, FixScope, select};
 use crate::request::Admission;
-use crate::review::{ReviewError, Reviewer, Scope};
+use crate::review::{Context, ReviewError, Reviewer, Scope};
 
 /// A review, with the fixes `/mutate` applies.
 #[derive(Debug, Clone)]
@@ -58,9 +58,10 @@ pub fn mutate(
     request: Admission<'_>,
     scope: Scope<'_>,
     budget: Option<Duration>,
+    context: &Context<'_>,
 ) -> Result<Mutation, ReviewError> {
     let started = Instant::now();
-    let report = reviewer.review(request, scope, budget)?;
+    let report = reviewer.review_in(request, scope, budget, context)?;
     // Only an object on its way in can be patched (not a DELETE's old
     // object), and only fix-mode findings with fixes need the whole of it.
     let fixable = report
@@ -118,7 +119,7 @@ pub fn mutate(
     let mut patched_request = whole.into_owned();
     patched_request.object = Some(patched);
     let remaining = budget.map(|b| b.saturating_sub(started.elapsed()));
-    let after = reviewer.review(&patched_request, scope, remaining)?;
+    let after = reviewer.review_in(&patched_request, scope, remaining, context)?;
     if !after.allowed() {
         let why = if after.failures.is_empty() {
             "the object would still break enforced rules after them"

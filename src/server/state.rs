@@ -1,16 +1,19 @@
 //! What the request handlers share: the loaded policies (swapped on
-//! reload), the serving certificate, the metrics and the review pool.
+//! reload), the exceptions, the serving certificate, the metrics and the
+//! review pool.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 use super::admission::BodyBudget;
+use super::exceptions::ExceptionStore;
 use super::metrics::Metrics;
 use super::pool::ReviewPool;
 use super::response::SkippedPolicy;
 use super::tls::ReloadingCertificate;
 use crate::config::Config;
+use crate::exceptions::{ExceptionError, Exceptions};
 use crate::matching;
 use crate::request::Request;
 use crate::review::{Reviewer, Scope};
@@ -97,6 +100,7 @@ pub struct ServerState {
     limits: RequestLimits,
     body_budget: BodyBudget,
     draining: AtomicBool,
+    exceptions: ExceptionStore,
 }
 
 impl ServerState {
@@ -115,6 +119,7 @@ impl ServerState {
             limits,
             body_budget: BodyBudget::new(limits.body_budget_bytes),
             draining: AtomicBool::new(false),
+            exceptions: ExceptionStore::default(),
         }
     }
 
@@ -123,6 +128,8 @@ impl ServerState {
     pub fn set_policies(&self, policies: Policies) {
         self.metrics
             .set_policies_loaded(policies.reviewer.policies().count());
+        // Exceptions name policies and rules: checked again against these.
+        self.exceptions.reindex(&policies);
         *self
             .policies
             .write()
@@ -143,6 +150,21 @@ impl ServerState {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Replaces the exception objects (`CounselException`s and
+    /// `ClusterCounselException`s as JSON, as the cluster serves them):
+    /// reviews from now on apply those that pass Counsel's checks against
+    /// the policies loaded (and again after every reload). Returns, and
+    /// logs, those that do not.
+    pub fn set_exception_objects(&self, objects: Vec<serde_json::Value>) -> Vec<ExceptionError> {
+        let policies = self.policies();
+        self.exceptions.set_objects(objects, policies.as_deref())
+    }
+
+    /// The exceptions reviews apply now.
+    pub fn exceptions(&self) -> Arc<Exceptions> {
+        self.exceptions.index()
     }
 
     /// The metrics.

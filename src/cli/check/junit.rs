@@ -111,7 +111,7 @@ impl Junit {
                         cases,
                         "      <failure type=\"{}\" message=\"{}\">{}</failure>",
                         xml(&format!("{}/{}", finding.policy, finding.rule)),
-                        xml(&finding.message),
+                        xml(&finding.message_with_exception()),
                         content(&text)
                     );
                 } else {
@@ -120,7 +120,7 @@ impl Junit {
                         "{} {}: {}\n{text}\n\n",
                         finding.mode.as_str(),
                         finding.label(),
-                        finding.message
+                        finding.message_with_exception()
                     );
                 }
             }

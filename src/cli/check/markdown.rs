@@ -96,7 +96,7 @@ impl Markdown {
                 "- **{}** line {}: {}\n",
                 inline(&object),
                 span.start.line,
-                inline(&finding.message)
+                inline(&finding.message_with_exception())
             );
             let mut fresh = None;
             if let Some(Some(fix)) = checked.fixes.get(index) {

@@ -115,7 +115,7 @@ impl Sarif {
                 "ruleId": rule_id,
                 "ruleIndex": rule_index,
                 "level": level(finding.mode),
-                "message": {"text": format!("{}: {}", object.describe(), finding.message)},
+                "message": {"text": format!("{}: {}", object.describe(), finding.message_with_exception())},
                 "locations": [{
                     "physicalLocation": physical,
                     "logicalLocations": [logical],
@@ -130,6 +130,15 @@ impl Sarif {
             });
             if let Some(Some(fix)) = checked.fixes.get(index) {
                 result["fixes"] = json!([self.fix(file, fix)]);
+            }
+            // SARIF's own word for a finding let through by a decision
+            // recorded elsewhere.
+            if let Some(excepted) = finding.excepted_by() {
+                result["suppressions"] = json!([{
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": excepted.sentence(),
+                }]);
             }
             out.push_str(if self.results == 0 { "\n" } else { ",\n" });
             self.results += 1;
