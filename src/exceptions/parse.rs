@@ -235,7 +235,7 @@ pub fn parse(
                             "{expires_text} is {} from now, beyond the longest lifetime ops allow ({}, exceptions.maxLifetime in counsel.yaml); expire it by {}",
                             days(lifetime),
                             days(settings.max_lifetime),
-                            rfc3339(now + settings.max_lifetime)
+                            now.checked_add(settings.max_lifetime).map(rfc3339).unwrap_or_default()
                         ),
                     );
                 }
@@ -317,12 +317,12 @@ pub fn rfc3339(time: SystemTime) -> String {
         .unwrap_or_default()
 }
 
-/// `90 days`, or hours when less than a day.
+/// `90 days` (rounded), or hours when less than two days.
 fn days(duration: Duration) -> String {
-    let hours = duration.as_secs() / 3_600;
-    if hours >= 24 && hours % 24 == 0 || hours >= 48 {
-        format!("{} days", hours / 24)
+    let seconds = duration.as_secs();
+    if seconds >= 2 * 86_400 {
+        format!("{} days", (seconds + 43_200) / 86_400)
     } else {
-        format!("{hours} hours")
+        format!("{} hours", (seconds + 1_800) / 3_600)
     }
 }

@@ -109,13 +109,16 @@ impl Excepted {
     }
 }
 
-/// `12 days`, `1 day`, `5 hours`, `1 minute`: the largest whole unit.
+/// `12 days`, `1 day`, `5 hours`, `1 minute`: the largest unit that fits
+/// whole, rounded (an exception granted for 30 days expires "in 30 days"
+/// for its first half day).
 fn span(duration: Duration) -> String {
     let seconds = duration.as_secs();
+    let rounded = |unit: u64| (seconds + unit / 2) / unit;
     let (count, unit) = match seconds {
-        s if s >= 86_400 => (s / 86_400, "day"),
-        s if s >= 3_600 => (s / 3_600, "hour"),
-        s if s >= 60 => (s / 60, "minute"),
+        s if s >= 86_400 => (rounded(86_400), "day"),
+        s if s >= 3_600 => (rounded(3_600), "hour"),
+        s if s >= 60 => (rounded(60), "minute"),
         s => (s, "second"),
     };
     let plural = if count == 1 { "" } else { "s" };
@@ -130,6 +133,7 @@ mod tests {
     fn spans_name_the_largest_whole_unit() {
         assert_eq!(span(Duration::from_secs(12 * 86_400 + 3_600)), "12 days");
         assert_eq!(span(Duration::from_secs(86_400)), "1 day");
+        assert_eq!(span(Duration::from_secs(30 * 86_400 - 5)), "30 days");
         assert_eq!(span(Duration::from_secs(5 * 3_600 + 59)), "5 hours");
         assert_eq!(span(Duration::from_secs(61)), "1 minute");
         assert_eq!(span(Duration::from_secs(0)), "0 seconds");
