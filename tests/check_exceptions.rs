@@ -205,7 +205,7 @@ fn an_exception_the_webhook_would_refuse_stops_the_run_at_its_line() {
         lines[2].starts_with("exceptions.yaml:10: CounselException shop/legacy-agent: spec.expires: "),
         "{stderr}"
     );
-    assert!(lines[2].contains(" is 120 days from now, beyond the longest lifetime ops allow (90 days, exceptions.maxLifetime in counsel.yaml); expire it by "));
+    assert!(lines[2].contains(" is 120 days from now, beyond the longest lifetime ops allow (90 days, exceptions.maxLifetime in counsel.yaml); expire it by "), "{stderr}");
     assert_eq!(
         lines[3],
         "exceptions.yaml:6: CounselException shop/legacy-agent: spec.rules[1]: the policy \"container-security\" has no rule \"no-such-rule\"; its rules are privileged, allow-privilege-escalation, run-as-non-root, invalid-field"

@@ -1,0 +1,111 @@
+//! Exception objects behind a real kube-apiserver (v1.20, see
+//! tests/support/cluster.rs), with Counsel registered as `counsel install`
+//! registers it: kubectl refuses an exception Counsel finds wrong with
+//! Counsel's own message, and accepts a right one.
+
+#[path = "support/cluster.rs"]
+mod cluster;
+#[path = "support/counsel_process.rs"]
+mod counsel_process;
+#[path = "install/manifests.rs"]
+mod manifests;
+
+use serde_json::Value;
+
+use cluster::Cluster;
+use counsel_process::CounselProcess;
+use manifests::install;
+
+fn exception(namespace: &str, name: &str, rules: &str, expires: &str) -> String {
+    format!(
+        "\
+apiVersion: counsel.dev/v1alpha1
+kind: CounselException
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  policy: pod-security
+  rules: {rules}
+  objects: {{kinds: [Deployment], names: [web]}}
+  reason: the vendor agent needs the host's devices until v5
+  owner: team-payments
+  expires: {expires:?}
+"
+    )
+}
+
+/// RFC 3339, `days` from now.
+fn in_days(days: u64) -> String {
+    let time = std::time::SystemTime::now() + std::time::Duration::from_secs(days * 86_400);
+    time::OffsetDateTime::from(time)
+        .replace_nanosecond(0)
+        .expect("time")
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("formats")
+}
+
+#[test]
+fn kubectl_gets_counsel_s_own_message_for_an_exception_it_refuses() {
+    let cluster = Cluster::shared();
+    let namespace = cluster.namespace("excepting", &[]);
+    let installed = install(&["--name", "excepting"]);
+    let config = installed.one("ConfigMap")["data"]["counsel.yaml"]
+        .as_str()
+        .expect("counsel.yaml");
+    let counsel = CounselProcess::start(Some(config), &[]);
+    let webhooks: Vec<Value> = installed
+        .objects
+        .iter()
+        .filter(|o| o["kind"].as_str().is_some_and(|k| k.ends_with("WebhookConfiguration")))
+        .cloned()
+        .collect();
+    cluster.register_counsel(&counsel, &webhooks, &namespace);
+
+    let unknown = cluster
+        .kubectl(&["apply", "-f", "-"])
+        .stdin(exception(&namespace, "typo", "[privileged, host-netwrk]", &in_days(30)))
+        .run();
+    assert_eq!(unknown.code, Some(1), "{unknown:#?}");
+    assert_eq!(
+        unknown.stderr,
+        format!(
+            "The request is invalid: error when creating \"STDIN\": admission webhook \"validate.excepting.counsel.svc\" denied the request: \
+             CounselException {namespace}/typo: spec.rules[1]: the policy \"pod-security\" has no rule \"host-netwrk\"; its rules are {}\n",
+            pod_security_rules()
+        )
+    );
+
+    let long = cluster
+        .kubectl(&["apply", "-f", "-"])
+        .stdin(exception(&namespace, "forever", "[privileged]", &in_days(365)))
+        .run();
+    assert_eq!(long.code, Some(1), "{long:#?}");
+    assert!(
+        long.stderr.contains(&format!(
+            "denied the request: CounselException {namespace}/forever: spec.expires: "
+        )) && long.stderr.contains(
+            " is 365 days from now, beyond the longest lifetime ops allow (90 days, exceptions.maxLifetime in counsel.yaml); expire it by "
+        ),
+        "{long:#?}"
+    );
+
+    let right = cluster
+        .kubectl(&["apply", "-f", "-"])
+        .stdin(exception(&namespace, "legacy-agent", "[privileged]", &in_days(30)))
+        .run();
+    assert_eq!(right.code, Some(0), "{right:#?}");
+    assert_eq!(
+        right.stdout,
+        "counselexception.counsel.dev/legacy-agent created\n"
+    );
+    let listed = cluster
+        .kubectl(&["get", "cex", "-n", &namespace, "-o", "jsonpath={.items[*].metadata.name}"])
+        .success();
+    assert_eq!(listed, "legacy-agent");
+}
+
+/// The rule ids of the bundled pod-security policy, as Counsel lists them.
+fn pod_security_rules() -> &'static str {
+    "privileged, allow-privilege-escalation, run-as-non-root, run-as-user, capabilities, seccomp, \
+     host-namespaces, host-path-volumes, host-ports, probe-host, app-armor, se-linux, proc-mount, \
+     sysctls, restricted-volumes, windows-host-process, invalid-field"
+}
