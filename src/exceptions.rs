@@ -22,7 +22,7 @@ use counsel_edit::pointer;
 use serde_json::Value;
 
 use crate::config::ExceptionSettings;
-use crate::explain::{ExceptionStatus, Excepted, Finding, field_path};
+use crate::explain::{Excepted, ExceptionStatus, Finding, field_path};
 use crate::request::Request;
 use crate::review::{Context, Reviewer};
 
@@ -83,7 +83,12 @@ impl fmt::Display for ExceptionError {
             if index > 0 {
                 f.write_str("; ")?;
             }
-            write!(f, "{}: {}", field_path(&problem.pointer, None), problem.message)?;
+            write!(
+                f,
+                "{}: {}",
+                field_path(&problem.pointer, None),
+                problem.message
+            )?;
         }
         Ok(())
     }
@@ -191,8 +196,12 @@ impl Exceptions {
                 let status = match exception.expires.duration_since(now) {
                     Ok(left) if left > self.settings.warn_before => ExceptionStatus::Live { left },
                     Ok(left) if !left.is_zero() => ExceptionStatus::ExpiresSoon { left },
-                    Ok(_) => ExceptionStatus::Expired { ago: Default::default() },
-                    Err(error) => ExceptionStatus::Expired { ago: error.duration() },
+                    Ok(_) => ExceptionStatus::Expired {
+                        ago: Default::default(),
+                    },
+                    Err(error) => ExceptionStatus::Expired {
+                        ago: error.duration(),
+                    },
                 };
                 finding.except(Excepted {
                     exception: exception.describe(),

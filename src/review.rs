@@ -203,7 +203,12 @@ impl Reviewer {
             }
             if let Some(exceptions) = exceptions {
                 let target = exceptions::target(request, context);
-                exceptions.apply(&mut report.findings, &target, subject.as_deref(), context.now);
+                exceptions.apply(
+                    &mut report.findings,
+                    &target,
+                    subject.as_deref(),
+                    context.now,
+                );
             }
         }
         let remaining = || budget.map(|b| b.saturating_sub(started.elapsed()));

@@ -111,7 +111,10 @@ fn excepted_lines(output: &Output) -> Vec<String> {
 fn a_live_exception_lets_its_findings_through_and_says_whose_it_is() {
     let expires = at((20 * DAY) as i64);
     let dir = files(&[("exceptions.yaml", &exception(&expires, "[privileged]"))]);
-    let output = counsel(dir.path(), &["-f", "deploy.yaml", "--exceptions", "exceptions.yaml"]);
+    let output = counsel(
+        dir.path(),
+        &["-f", "deploy.yaml", "--exceptions", "exceptions.yaml"],
+    );
     let stdout = text(&output.stdout);
     // allowPrivilegeEscalation is not excepted: it still denies.
     assert_eq!(output.status.code(), Some(1), "{stdout}");
@@ -126,7 +129,10 @@ fn a_live_exception_lets_its_findings_through_and_says_whose_it_is() {
         )]
     );
     assert!(stdout.contains("   = ticket: https://tickets.example.com/OPS-42\n"));
-    assert!(stdout.ends_with("1 error, 1 warning in 1 object\n"), "{stdout}");
+    assert!(
+        stdout.ends_with("1 error, 1 warning in 1 object\n"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -136,7 +142,14 @@ fn json_counts_an_excepted_finding_with_its_exception() {
     let dir = files(&[("exceptions.yaml", &exceptions)]);
     let output = counsel(
         dir.path(),
-        &["-f", "deploy.yaml", "--exceptions", "exceptions.yaml", "-o", "json"],
+        &[
+            "-f",
+            "deploy.yaml",
+            "--exceptions",
+            "exceptions.yaml",
+            "-o",
+            "json",
+        ],
     );
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
@@ -162,7 +175,10 @@ fn json_counts_an_excepted_finding_with_its_exception() {
         );
     }
     // Near the end, it says what will then be enforced.
-    let pretty = counsel(dir.path(), &["-f", "deploy.yaml", "--exceptions", "exceptions.yaml"]);
+    let pretty = counsel(
+        dir.path(),
+        &["-f", "deploy.yaml", "--exceptions", "exceptions.yaml"],
+    );
     assert_eq!(
         excepted_lines(&pretty)[0],
         format!(
@@ -175,7 +191,10 @@ fn json_counts_an_excepted_finding_with_its_exception() {
 fn an_expired_exception_is_named_in_the_denial() {
     let expires = at(-(2 * DAY as i64));
     let dir = files(&[("exceptions.yaml", &exception(&expires, "[privileged]"))]);
-    let output = counsel(dir.path(), &["-f", "deploy.yaml", "--exceptions", "exceptions.yaml"]);
+    let output = counsel(
+        dir.path(),
+        &["-f", "deploy.yaml", "--exceptions", "exceptions.yaml"],
+    );
     assert_eq!(output.status.code(), Some(1));
     let stdout = text(&output.stdout);
     assert!(
@@ -192,7 +211,10 @@ fn an_exception_the_webhook_would_refuse_stops_the_run_at_its_line() {
     let bad = exception(&at((120 * DAY) as i64), "[privileged, no-such-rule]")
         .replace("  owner: team-payments\n", "");
     let dir = files(&[("exceptions.yaml", &bad)]);
-    let output = counsel(dir.path(), &["-f", "deploy.yaml", "--exceptions", "exceptions.yaml"]);
+    let output = counsel(
+        dir.path(),
+        &["-f", "deploy.yaml", "--exceptions", "exceptions.yaml"],
+    );
     assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
     let lines: Vec<&str> = stderr.lines().collect();
@@ -202,7 +224,8 @@ fn an_exception_the_webhook_would_refuse_stops_the_run_at_its_line() {
         "exceptions.yaml:4: CounselException shop/legacy-agent: spec.owner: missing; an exception must name who answers for it (a team, a person)"
     );
     assert!(
-        lines[2].starts_with("exceptions.yaml:10: CounselException shop/legacy-agent: spec.expires: "),
+        lines[2]
+            .starts_with("exceptions.yaml:10: CounselException shop/legacy-agent: spec.expires: "),
         "{stderr}"
     );
     assert!(lines[2].contains(" is 120 days from now, beyond the longest lifetime ops allow (90 days, exceptions.maxLifetime in counsel.yaml); expire it by "), "{stderr}");
@@ -262,10 +285,16 @@ spec:
         )
     );
     std::fs::write(dir.path().join("draft.yaml"), &drafted).expect("write");
-    let applied = counsel(dir.path(), &["-f", "deploy.yaml", "--exceptions", "draft.yaml"]);
+    let applied = counsel(
+        dir.path(),
+        &["-f", "deploy.yaml", "--exceptions", "draft.yaml"],
+    );
     let stdout = text(&applied.stdout);
     assert_eq!(applied.status.code(), Some(0), "{stdout}");
-    assert!(stdout.ends_with("0 errors, 2 warnings in 1 object\n"), "{stdout}");
+    assert!(
+        stdout.ends_with("0 errors, 2 warnings in 1 object\n"),
+        "{stdout}"
+    );
     assert_eq!(excepted_lines(&applied).len(), 2);
     assert!(excepted_lines(&applied)[0].contains("expires in 30 days"));
 }

@@ -55,14 +55,23 @@ fn kubectl_gets_counsel_s_own_message_for_an_exception_it_refuses() {
     let webhooks: Vec<Value> = installed
         .objects
         .iter()
-        .filter(|o| o["kind"].as_str().is_some_and(|k| k.ends_with("WebhookConfiguration")))
+        .filter(|o| {
+            o["kind"]
+                .as_str()
+                .is_some_and(|k| k.ends_with("WebhookConfiguration"))
+        })
         .cloned()
         .collect();
     cluster.register_counsel(&counsel, &webhooks, &namespace);
 
     let unknown = cluster
         .kubectl(&["apply", "-f", "-"])
-        .stdin(exception(&namespace, "typo", "[privileged, host-netwrk]", &in_days(30)))
+        .stdin(exception(
+            &namespace,
+            "typo",
+            "[privileged, host-netwrk]",
+            &in_days(30),
+        ))
         .run();
     assert_eq!(unknown.code, Some(1), "{unknown:#?}");
     assert_eq!(
@@ -76,7 +85,12 @@ fn kubectl_gets_counsel_s_own_message_for_an_exception_it_refuses() {
 
     let long = cluster
         .kubectl(&["apply", "-f", "-"])
-        .stdin(exception(&namespace, "forever", "[privileged]", &in_days(365)))
+        .stdin(exception(
+            &namespace,
+            "forever",
+            "[privileged]",
+            &in_days(365),
+        ))
         .run();
     assert_eq!(long.code, Some(1), "{long:#?}");
     assert!(
@@ -90,7 +104,12 @@ fn kubectl_gets_counsel_s_own_message_for_an_exception_it_refuses() {
 
     let right = cluster
         .kubectl(&["apply", "-f", "-"])
-        .stdin(exception(&namespace, "legacy-agent", "[privileged]", &in_days(30)))
+        .stdin(exception(
+            &namespace,
+            "legacy-agent",
+            "[privileged]",
+            &in_days(30),
+        ))
         .run();
     assert_eq!(right.code, Some(0), "{right:#?}");
     assert_eq!(
@@ -98,7 +117,14 @@ fn kubectl_gets_counsel_s_own_message_for_an_exception_it_refuses() {
         "counselexception.counsel.dev/legacy-agent created\n"
     );
     let listed = cluster
-        .kubectl(&["get", "cex", "-n", &namespace, "-o", "jsonpath={.items[*].metadata.name}"])
+        .kubectl(&[
+            "get",
+            "cex",
+            "-n",
+            &namespace,
+            "-o",
+            "jsonpath={.items[*].metadata.name}",
+        ])
         .success();
     assert_eq!(listed, "legacy-agent");
 }

@@ -19,7 +19,11 @@ use time::format_description::well_known::Rfc3339;
 
 const JSON: Option<&str> = Some("application/json");
 const DAY: u64 = 86_400;
-const RULES: [&str; 3] = ["privileged", "allow-privilege-escalation", "run-as-non-root"];
+const RULES: [&str; 3] = [
+    "privileged",
+    "allow-privilege-escalation",
+    "run-as-non-root",
+];
 
 /// RFC 3339, `offset` seconds from now (negative: in the past).
 fn at(offset: i64) -> String {
@@ -71,7 +75,8 @@ async fn a_live_exception_turns_each_denial_into_one_warning_naming_it() {
     assert!(errors.is_empty(), "{errors:?}");
     let response = answer(&server, "/validate", "CREATE", &privileged_deployment()).await;
     assert_eq!(response["allowed"], json!(true));
-    let mut warnings: Vec<String> = serde_json::from_value(response["warnings"].clone()).expect("warnings");
+    let mut warnings: Vec<String> =
+        serde_json::from_value(response["warnings"].clone()).expect("warnings");
     warnings.sort();
     let mut rules = RULES;
     rules.sort();
@@ -96,7 +101,8 @@ async fn a_live_exception_turns_each_denial_into_one_warning_naming_it() {
         .state
         .set_exception_objects(vec![exception("legacy-agent", &at((5 * DAY) as i64))]);
     let response = answer(&server, "/validate", "CREATE", &privileged_deployment()).await;
-    let warnings: Vec<String> = serde_json::from_value(response["warnings"].clone()).expect("warnings");
+    let warnings: Vec<String> =
+        serde_json::from_value(response["warnings"].clone()).expect("warnings");
     assert!(warnings.contains(&
         "[container-security/privileged] Deployment shop/web: excepted by CounselException shop/legacy-agent (owner: team-payments; expires soon, in 5 days; then this is denied): the vendor agent needs the host's devices until v5".to_owned()
     ), "{warnings:?}");

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
-    Config, ConfigError, ExceptionSettings, FailurePolicy, LabelExpression, Limits, Match, Mode, Module, Origin,
-    PolicyConfig, RuleOverride, Unfixable, Updates, bundled, quantity,
+    Config, ConfigError, ExceptionSettings, FailurePolicy, LabelExpression, Limits, Match, Mode,
+    Module, Origin, PolicyConfig, RuleOverride, Unfixable, Updates, bundled, quantity,
 };
 use crate::request::Operation;
 use crate::source::{self, Document};
@@ -186,7 +186,10 @@ fn exception_settings(
     let read = |text: &Option<String>, field: &str, into: &mut std::time::Duration| {
         if let Some(text) = text {
             *into = quantity::lifetime(text).map_err(|e| {
-                reporter.error(&format!("/exceptions/{field}"), format!("exceptions.{field}: {e}"))
+                reporter.error(
+                    &format!("/exceptions/{field}"),
+                    format!("exceptions.{field}: {e}"),
+                )
             })?;
         }
         Ok::<_, ConfigError>(())

@@ -78,7 +78,11 @@ pub fn draft(report: &Report, object: &Value, request: &Draft) -> Option<String>
         match &subject.namespace {
             Some(namespace) => {
                 let _ = writeln!(out, "kind: {NAMESPACED_KIND}");
-                let _ = writeln!(out, "metadata:\n  name: {name}\n  namespace: {}", quote(namespace));
+                let _ = writeln!(
+                    out,
+                    "metadata:\n  name: {name}\n  namespace: {}",
+                    quote(namespace)
+                );
             }
             None => {
                 let _ = writeln!(out, "kind: {CLUSTER_KIND}");

@@ -108,26 +108,33 @@ fn namespace_matches(exception: &Exception, target: &Target<'_>) -> bool {
         return false;
     };
     let listed = exception.namespaces.is_empty()
-        || exception.namespaces.iter().any(|p| matching::glob(p, namespace));
-    let selected = exception.namespace_selector.as_ref().is_none_or(|selector| {
-        // Every namespace carries its name as a label (Kubernetes 1.21+);
-        // a namespace Counsel knows nothing else of still has that.
-        let label = |key: &str| match target.namespace_labels.and_then(|l| l.get(key)) {
-            Some(value) => Some(value.as_str()),
-            None if key == "kubernetes.io/metadata.name" => Some(namespace),
-            None => None,
-        };
-        selector_matches(selector, label)
-    });
+        || exception
+            .namespaces
+            .iter()
+            .any(|p| matching::glob(p, namespace));
+    let selected = exception
+        .namespace_selector
+        .as_ref()
+        .is_none_or(|selector| {
+            // Every namespace carries its name as a label (Kubernetes 1.21+);
+            // a namespace Counsel knows nothing else of still has that.
+            let label = |key: &str| match target.namespace_labels.and_then(|l| l.get(key)) {
+                Some(value) => Some(value.as_str()),
+                None if key == "kubernetes.io/metadata.name" => Some(namespace),
+                None => None,
+            };
+            selector_matches(selector, label)
+        });
     listed && selected
 }
 
 fn object_matches(exception: &Exception, target: &Target<'_>, container: Option<&str>) -> bool {
-    exception
-        .kinds
-        .iter()
-        .any(|k| k == "*" || k == target.kind)
-        && (exception.names.is_empty() || exception.names.iter().any(|p| matching::glob(p, target.name)))
+    exception.kinds.iter().any(|k| k == "*" || k == target.kind)
+        && (exception.names.is_empty()
+            || exception
+                .names
+                .iter()
+                .any(|p| matching::glob(p, target.name)))
         && selector_matches(&exception.selector, |key| {
             target
                 .labels

@@ -167,7 +167,10 @@ pub fn parse(
     if raw.api_version.as_deref() != Some(API_VERSION) {
         problem(
             "/apiVersion",
-            format!("must be {API_VERSION:?}, not {:?}", raw.api_version.unwrap_or_default()),
+            format!(
+                "must be {API_VERSION:?}, not {:?}",
+                raw.api_version.unwrap_or_default()
+            ),
         );
     }
     let cluster = match raw.kind.as_deref() {
@@ -186,7 +189,10 @@ pub fn parse(
     };
     let name = raw.metadata.name.filter(|n| !n.is_empty());
     if name.is_none() {
-        problem("/metadata/name", "missing; an exception needs a name".into());
+        problem(
+            "/metadata/name",
+            "missing; an exception needs a name".into(),
+        );
     }
     let namespace = if cluster {
         None
@@ -198,7 +204,9 @@ pub fn parse(
         if namespace.is_none() {
             problem(
                 "/metadata/namespace",
-                format!("missing; a {NAMESPACED_KIND} applies in its namespace, so it must name one"),
+                format!(
+                    "missing; a {NAMESPACED_KIND} applies in its namespace, so it must name one"
+                ),
             );
         }
         namespace
@@ -207,19 +215,40 @@ pub fn parse(
         problem("/spec", "missing".into());
         return Err(fail(problems));
     };
-    let required = |value: Option<String>, field: &str, what: &str, problem: &mut dyn FnMut(&str, String)| {
-        match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
-            Some(value) => value,
-            None => {
-                problem(&format!("/spec/{field}"), format!("missing; {what}"));
-                String::new()
+    let required =
+        |value: Option<String>, field: &str, what: &str, problem: &mut dyn FnMut(&str, String)| {
+            match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+                Some(value) => value,
+                None => {
+                    problem(&format!("/spec/{field}"), format!("missing; {what}"));
+                    String::new()
+                }
             }
-        }
-    };
-    let reason = required(spec.reason, "reason", "an exception must say why it is granted", &mut problem);
-    let owner = required(spec.owner, "owner", "an exception must name who answers for it (a team, a person)", &mut problem);
-    let policy = required(spec.policy, "policy", "name the policy as counsel.yaml does", &mut problem);
-    let expires_text = required(spec.expires, "expires", "an exception must expire (an RFC 3339 time, e.g. 2026-12-31T00:00:00Z)", &mut problem);
+        };
+    let reason = required(
+        spec.reason,
+        "reason",
+        "an exception must say why it is granted",
+        &mut problem,
+    );
+    let owner = required(
+        spec.owner,
+        "owner",
+        "an exception must name who answers for it (a team, a person)",
+        &mut problem,
+    );
+    let policy = required(
+        spec.policy,
+        "policy",
+        "name the policy as counsel.yaml does",
+        &mut problem,
+    );
+    let expires_text = required(
+        spec.expires,
+        "expires",
+        "an exception must expire (an RFC 3339 time, e.g. 2026-12-31T00:00:00Z)",
+        &mut problem,
+    );
     let mut expires = SystemTime::UNIX_EPOCH;
     let mut expires_utc = String::new();
     if !expires_text.is_empty() {
@@ -235,19 +264,26 @@ pub fn parse(
                             "{expires_text} is {} from now, beyond the longest lifetime ops allow ({}, exceptions.maxLifetime in counsel.yaml); expire it by {}",
                             days(lifetime),
                             days(settings.max_lifetime),
-                            now.checked_add(settings.max_lifetime).map(rfc3339).unwrap_or_default()
+                            now.checked_add(settings.max_lifetime)
+                                .map(rfc3339)
+                                .unwrap_or_default()
                         ),
                     );
                 }
             }
             Err(_) => problem(
                 "/spec/expires",
-                format!("{expires_text:?} is not an RFC 3339 time; write e.g. 2026-12-31T00:00:00Z"),
+                format!(
+                    "{expires_text:?} is not an RFC 3339 time; write e.g. 2026-12-31T00:00:00Z"
+                ),
             ),
         }
     }
     if spec.rules.is_empty() {
-        problem("/spec/rules", "missing; name the rules of the policy that are excepted".into());
+        problem(
+            "/spec/rules",
+            "missing; name the rules of the policy that are excepted".into(),
+        );
     }
     if !policy.is_empty() {
         match catalog.rules(&policy) {
@@ -274,15 +310,27 @@ pub fn parse(
         }
     }
     let objects = spec.objects;
-    let kinds = objects.as_ref().map(|o| o.kinds.clone()).unwrap_or_default();
+    let kinds = objects
+        .as_ref()
+        .map(|o| o.kinds.clone())
+        .unwrap_or_default();
     if kinds.is_empty() {
-        problem("/spec/objects/kinds", "missing; name the kinds of object it covers (e.g. [Deployment])".into());
+        problem(
+            "/spec/objects/kinds",
+            "missing; name the kinds of object it covers (e.g. [Deployment])".into(),
+        );
     }
     if !cluster && (spec.namespaces.is_some() || spec.namespace_selector.is_some()) {
-        let field = if spec.namespaces.is_some() { "namespaces" } else { "namespaceSelector" };
+        let field = if spec.namespaces.is_some() {
+            "namespaces"
+        } else {
+            "namespaceSelector"
+        };
         problem(
             &format!("/spec/{field}"),
-            format!("a {NAMESPACED_KIND} applies in its own namespace only; use a {CLUSTER_KIND} for others"),
+            format!(
+                "a {NAMESPACED_KIND} applies in its own namespace only; use a {CLUSTER_KIND} for others"
+            ),
         );
     }
     let (names, selector) = objects.map(|o| (o.names, o.selector)).unwrap_or_default();

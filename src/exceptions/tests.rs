@@ -74,7 +74,12 @@ fn target<'a>(
     }
 }
 
-fn names(exceptions: &Exceptions, rule: &str, target: &Target<'_>, container: Option<&str>) -> Vec<String> {
+fn names(
+    exceptions: &Exceptions,
+    rule: &str,
+    target: &Target<'_>,
+    container: Option<&str>,
+) -> Vec<String> {
     exceptions
         .covering("pod-security", rule, target, container)
         .map(Exception::describe)
@@ -88,8 +93,24 @@ fn a_namespaced_exception_covers_its_namespace_and_rules_only() {
         names(&exceptions, "privileged", &target(Some("shop"), None), None),
         ["CounselException shop/legacy"]
     );
-    assert!(names(&exceptions, "privileged", &target(Some("other"), None), None).is_empty());
-    assert!(names(&exceptions, "run-as-non-root", &target(Some("shop"), None), None).is_empty());
+    assert!(
+        names(
+            &exceptions,
+            "privileged",
+            &target(Some("other"), None),
+            None
+        )
+        .is_empty()
+    );
+    assert!(
+        names(
+            &exceptions,
+            "run-as-non-root",
+            &target(Some("shop"), None),
+            None
+        )
+        .is_empty()
+    );
     assert!(names(&exceptions, "privileged", &target(None, None), None).is_empty());
 }
 
@@ -106,7 +127,10 @@ fn objects_match_by_kind_name_prefix_labels_and_container() {
     let labels = json!({"app": "web"});
     let mut at = target(Some("shop"), None);
     at.labels = labels.as_object();
-    assert_eq!(names(&exceptions, "privileged", &at, Some("agent")).len(), 1);
+    assert_eq!(
+        names(&exceptions, "privileged", &at, Some("agent")).len(),
+        1
+    );
     assert!(names(&exceptions, "privileged", &at, Some("app")).is_empty());
     assert!(names(&exceptions, "privileged", &at, None).is_empty());
     let other = json!({"app": "api"});
@@ -123,7 +147,11 @@ fn objects_match_by_kind_name_prefix_labels_and_container() {
 #[test]
 fn cluster_exceptions_select_namespaces_by_name_prefix_or_labels() {
     let exceptions = index(&[
-        exception(CLUSTER_KIND, "by-name", json!({"namespaces": ["shop", "pay"]})),
+        exception(
+            CLUSTER_KIND,
+            "by-name",
+            json!({"namespaces": ["shop", "pay"]}),
+        ),
         exception(CLUSTER_KIND, "by-prefix", json!({"namespaces": ["team-*"]})),
         exception(
             CLUSTER_KIND,
@@ -137,19 +165,35 @@ fn cluster_exceptions_select_namespaces_by_name_prefix_or_labels() {
                 {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["ops"]}
             ]}}),
         ),
-        exception(CLUSTER_KIND, "everywhere", json!({"rules": ["run-as-non-root"]})),
+        exception(
+            CLUSTER_KIND,
+            "everywhere",
+            json!({"rules": ["run-as-non-root"]}),
+        ),
     ]);
     let legacy = BTreeMap::from([("tier".to_owned(), "legacy".to_owned())]);
     let at = |ns, labels| names(&exceptions, "privileged", &target(ns, labels), None);
     assert_eq!(at(Some("pay"), None), ["ClusterCounselException by-name"]);
-    assert_eq!(at(Some("team-a"), None), ["ClusterCounselException by-prefix"]);
-    assert_eq!(at(Some("old"), Some(&legacy)), ["ClusterCounselException by-label"]);
+    assert_eq!(
+        at(Some("team-a"), None),
+        ["ClusterCounselException by-prefix"]
+    );
+    assert_eq!(
+        at(Some("old"), Some(&legacy)),
+        ["ClusterCounselException by-label"]
+    );
     // Unknown labels: the name label still holds.
-    assert_eq!(at(Some("ops"), None), ["ClusterCounselException by-name-label"]);
+    assert_eq!(
+        at(Some("ops"), None),
+        ["ClusterCounselException by-name-label"]
+    );
     assert!(at(Some("old"), None).is_empty());
     assert!(at(None, None).is_empty());
     let everywhere = |ns| names(&exceptions, "run-as-non-root", &target(ns, None), None);
-    assert_eq!(everywhere(Some("any")), ["ClusterCounselException everywhere"]);
+    assert_eq!(
+        everywhere(Some("any")),
+        ["ClusterCounselException everywhere"]
+    );
     assert_eq!(everywhere(None), ["ClusterCounselException everywhere"]);
 }
 
@@ -168,8 +212,8 @@ fn every_problem_is_named_at_its_field() {
     let spec = bad["spec"].as_object_mut().expect("spec");
     spec.remove("reason");
     spec.insert("owner".into(), json!(" "));
-    let error = check(&bad, None, &Policies, &ExceptionSettings::default(), now())
-        .expect_err("refused");
+    let error =
+        check(&bad, None, &Policies, &ExceptionSettings::default(), now()).expect_err("refused");
     assert_eq!(
         error.to_string(),
         "CounselException shop/bad: spec.reason: missing; an exception must say why it is granted; \
@@ -187,8 +231,8 @@ fn lifetimes_beyond_the_maximum_and_unknown_policies_are_refused() {
         "long",
         json!({"expires": "2027-06-01T00:00:00Z", "policy": "nope"}),
     );
-    let error = check(&long, None, &Policies, &ExceptionSettings::default(), now())
-        .expect_err("refused");
+    let error =
+        check(&long, None, &Policies, &ExceptionSettings::default(), now()).expect_err("refused");
     assert_eq!(
         error.to_string(),
         "CounselException shop/long: spec.expires: 2027-06-01T00:00:00Z is 178 days from now, \
@@ -223,9 +267,21 @@ fn finding(rule: &str, mode: Mode) -> Finding {
 #[test]
 fn findings_get_the_live_exception_that_runs_longest_else_the_last_expired() {
     let exceptions = index(&[
-        exception(NAMESPACED_KIND, "short", json!({"expires": "2026-12-08T00:00:00Z"})),
-        exception(NAMESPACED_KIND, "long", json!({"expires": "2026-12-30T00:00:00Z"})),
-        exception(NAMESPACED_KIND, "gone", json!({"expires": "2026-12-01T00:00:00Z"})),
+        exception(
+            NAMESPACED_KIND,
+            "short",
+            json!({"expires": "2026-12-08T00:00:00Z"}),
+        ),
+        exception(
+            NAMESPACED_KIND,
+            "long",
+            json!({"expires": "2026-12-30T00:00:00Z"}),
+        ),
+        exception(
+            NAMESPACED_KIND,
+            "gone",
+            json!({"expires": "2026-12-01T00:00:00Z"}),
+        ),
     ]);
     let object = json!({"spec": {"template": {"spec": {"containers": [{"name": "agent"}]}}}});
     let at = target(Some("shop"), None);
@@ -238,14 +294,24 @@ fn findings_get_the_live_exception_that_runs_longest_else_the_last_expired() {
     assert_eq!(excepted.mode, Mode::Enforce);
     // Within 14 days of the end, it says so.
     let mut findings = vec![finding("privileged", Mode::Enforce)];
-    exceptions.apply(&mut findings, &at, Some(&object), now() + Duration::from_secs(20 * DAY));
+    exceptions.apply(
+        &mut findings,
+        &at,
+        Some(&object),
+        now() + Duration::from_secs(20 * DAY),
+    );
     assert_eq!(
         findings[0].excepted_by().map(|e| (e.when(), e.then())),
         Some(("expires soon, in 5 days".to_owned(), "then this is denied"))
     );
     // Once all have expired, the finding counts again and names the last.
     let mut findings = vec![finding("privileged", Mode::Enforce)];
-    exceptions.apply(&mut findings, &at, Some(&object), now() + Duration::from_secs(27 * DAY));
+    exceptions.apply(
+        &mut findings,
+        &at,
+        Some(&object),
+        now() + Duration::from_secs(27 * DAY),
+    );
     assert_eq!(findings[0].mode, Mode::Enforce);
     assert_eq!(
         findings[0].message,

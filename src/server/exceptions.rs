@@ -80,7 +80,10 @@ fn build(objects: &[Value], policies: Option<&Policies>) -> (Arc<Exceptions>, Ve
     for error in &errors {
         // Refused at admission when the webhook saw it; here when it was
         // made before, or the policies changed since.
-        tracing::warn!(exception = error.object.as_str(), "exception ignored: {error}");
+        tracing::warn!(
+            exception = error.object.as_str(),
+            "exception ignored: {error}"
+        );
     }
     (Arc::new(index), errors)
 }
@@ -103,10 +106,18 @@ pub fn admit(received: &Received, policies: &Policies) -> Option<AdmissionRespon
     }
     let problem = match received.whole() {
         Ok(whole) => match &whole.object {
-            Some(object) => check(object, request.namespace.as_deref(), policies, &policies.config.exceptions)
-                .err()
-                .map(|e| e.to_string()),
-            None => Some(format!("the request carries no {} object", request.kind.kind)),
+            Some(object) => check(
+                object,
+                request.namespace.as_deref(),
+                policies,
+                &policies.config.exceptions,
+            )
+            .err()
+            .map(|e| e.to_string()),
+            None => Some(format!(
+                "the request carries no {} object",
+                request.kind.kind
+            )),
         },
         Err(error) => Some(format!("the object cannot be read: {error}")),
     };
@@ -123,5 +134,12 @@ fn check(
     policies: &Policies,
     settings: &ExceptionSettings,
 ) -> Result<(), ExceptionError> {
-    exceptions::check(object, namespace, &policies.reviewer, settings, SystemTime::now()).map(drop)
+    exceptions::check(
+        object,
+        namespace,
+        &policies.reviewer,
+        settings,
+        SystemTime::now(),
+    )
+    .map(drop)
 }

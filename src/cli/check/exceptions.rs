@@ -143,9 +143,8 @@ pub fn draft(
     }
     for input in &found.inputs {
         let file = inputs::read(input).map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
-        let documents = source::parse(&file.text).map_err(|e| {
-            anyhow::anyhow!("{}:{}:{}: {}", file.name, e.line, e.column, e.message)
-        })?;
+        let documents = source::parse(&file.text)
+            .map_err(|e| anyhow::anyhow!("{}:{}:{}: {}", file.name, e.line, e.column, e.message))?;
         for document in &documents {
             let mut errors = Vec::new();
             for object in inputs::objects(&file.name, document, &mut errors) {

@@ -89,14 +89,10 @@ pub fn fix_file(
                 fixes: Vec::new(),
             };
             let object = &checked.object;
-            let findings = checked
-                .report
-                .findings
-                .iter()
-                .filter(|finding| {
-                    // What an exception lets through is left as it is.
-                    FIXED_MODES.contains(&finding.mode) && finding.excepted_by().is_none()
-                });
+            let findings = checked.report.findings.iter().filter(|finding| {
+                // What an exception lets through is left as it is.
+                FIXED_MODES.contains(&finding.mode) && finding.excepted_by().is_none()
+            });
             let selection = fix::select(findings, Some(&object.value), scope);
             let name = checked.report.object.describe();
             let line = document.locate(&object.prefix).span.start.line;

@@ -316,7 +316,11 @@ fn finding_block(
     note(out, "why", &finding.why);
     if let Some(excepted) = finding.excepted_by() {
         let sentence = excepted.sentence();
-        note(out, "excepted", sentence.strip_prefix("excepted ").unwrap_or(&sentence));
+        note(
+            out,
+            "excepted",
+            sentence.strip_prefix("excepted ").unwrap_or(&sentence),
+        );
         if let Some(ticket) = &excepted.ticket {
             note(out, "ticket", ticket);
         }

@@ -4,7 +4,7 @@
 
 use super::text::{chars, one_line, shorten};
 use super::warnings::MAX_WARNING_CHARS;
-use crate::explain::{ExceptionStatus, Excepted, Finding};
+use crate::explain::{Excepted, ExceptionStatus, Finding};
 
 /// `[policy/rule] Deployment shop/web: excepted by CounselException
 /// shop/legacy-root (owner: team-a; expires in 12 days): <reason>`; the
