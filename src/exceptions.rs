@@ -28,7 +28,7 @@ use crate::review::{Context, Reviewer};
 
 pub use draft::{Draft, draft};
 pub use index::Target;
-pub use parse::{Exception, Selector, rfc3339};
+pub use parse::{Exception, Selector, check, rfc3339};
 
 /// The API group of Counsel's own objects.
 pub const GROUP: &str = "counsel.dev";
@@ -92,17 +92,6 @@ impl fmt::Display for ExceptionError {
         }
         Ok(())
     }
-}
-
-/// Checks one exception object (see [`Exceptions::from_objects`]).
-pub fn check(
-    object: &Value,
-    default_namespace: Option<&str>,
-    catalog: &dyn Catalog,
-    settings: &ExceptionSettings,
-    now: SystemTime,
-) -> Result<Exception, ExceptionError> {
-    parse::parse(object, default_namespace, catalog, settings, now)
 }
 
 /// The exceptions a review applies, indexed.

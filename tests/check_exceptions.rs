@@ -5,16 +5,15 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 #[path = "support/policy_cache.rs"]
 mod policy_cache;
+#[path = "support/times.rs"]
+mod times;
 
-const DAY: u64 = 86_400;
+const DAY: i64 = 86_400;
 
 const DEPLOYMENT: &str = "\
 apiVersion: apps/v1
@@ -37,22 +36,6 @@ fn config() -> String {
         "policies:\n  - name: container-security\n    module: {}/policies/dist/container-security.wasm\n    mode: enforce\n",
         env!("CARGO_MANIFEST_DIR")
     )
-}
-
-/// An RFC 3339 time `offset` seconds from now (negative: in the past), to
-/// the second.
-fn at(offset: i64) -> String {
-    let now = SystemTime::now();
-    let time = if offset >= 0 {
-        now + Duration::from_secs(offset as u64)
-    } else {
-        now - Duration::from_secs(offset.unsigned_abs())
-    };
-    OffsetDateTime::from(time)
-        .replace_nanosecond(0)
-        .expect("time")
-        .format(&Rfc3339)
-        .expect("formats")
 }
 
 fn exception(expires: &str, rules: &str) -> String {
@@ -109,7 +92,7 @@ fn excepted_lines(output: &Output) -> Vec<String> {
 
 #[test]
 fn a_live_exception_lets_its_findings_through_and_says_whose_it_is() {
-    let expires = at((20 * DAY) as i64);
+    let expires = times::from_now(20 * DAY);
     let dir = files(&[("exceptions.yaml", &exception(&expires, "[privileged]"))]);
     let output = counsel(
         dir.path(),
@@ -137,7 +120,7 @@ fn a_live_exception_lets_its_findings_through_and_says_whose_it_is() {
 
 #[test]
 fn json_counts_an_excepted_finding_with_its_exception() {
-    let expires = at((3 * DAY) as i64);
+    let expires = times::from_now(3 * DAY);
     let exceptions = exception(&expires, "[privileged, allow-privilege-escalation]");
     let dir = files(&[("exceptions.yaml", &exceptions)]);
     let output = counsel(
@@ -189,7 +172,7 @@ fn json_counts_an_excepted_finding_with_its_exception() {
 
 #[test]
 fn an_expired_exception_is_named_in_the_denial() {
-    let expires = at(-(2 * DAY as i64));
+    let expires = times::from_now(-2 * DAY);
     let dir = files(&[("exceptions.yaml", &exception(&expires, "[privileged]"))]);
     let output = counsel(
         dir.path(),
@@ -208,7 +191,7 @@ fn an_expired_exception_is_named_in_the_denial() {
 
 #[test]
 fn an_exception_the_webhook_would_refuse_stops_the_run_at_its_line() {
-    let bad = exception(&at((120 * DAY) as i64), "[privileged, no-such-rule]")
+    let bad = exception(&times::from_now(120 * DAY), "[privileged, no-such-rule]")
         .replace("  owner: team-payments\n", "");
     let dir = files(&[("exceptions.yaml", &bad)]);
     let output = counsel(

@@ -9,6 +9,8 @@ mod cluster;
 mod counsel_process;
 #[path = "install/manifests.rs"]
 mod manifests;
+#[path = "support/times.rs"]
+mod times;
 
 use serde_json::Value;
 
@@ -31,16 +33,6 @@ spec:
   expires: {expires:?}
 "
     )
-}
-
-/// RFC 3339, `days` from now.
-fn in_days(days: u64) -> String {
-    let time = std::time::SystemTime::now() + std::time::Duration::from_secs(days * 86_400);
-    time::OffsetDateTime::from(time)
-        .replace_nanosecond(0)
-        .expect("time")
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("formats")
 }
 
 #[test]
@@ -70,7 +62,7 @@ fn kubectl_gets_counsel_s_own_message_for_an_exception_it_refuses() {
             &namespace,
             "typo",
             "[privileged, host-netwrk]",
-            &in_days(30),
+            &times::from_now(30 * 86_400),
         ))
         .run();
     assert_eq!(unknown.code, Some(1), "{unknown:#?}");
@@ -89,7 +81,7 @@ fn kubectl_gets_counsel_s_own_message_for_an_exception_it_refuses() {
             &namespace,
             "forever",
             "[privileged]",
-            &in_days(365),
+            &times::from_now(365 * 86_400),
         ))
         .run();
     assert_eq!(long.code, Some(1), "{long:#?}");
@@ -108,7 +100,7 @@ fn kubectl_gets_counsel_s_own_message_for_an_exception_it_refuses() {
             &namespace,
             "legacy-agent",
             "[privileged]",
-            &in_days(30),
+            &times::from_now(30 * 86_400),
         ))
         .run();
     assert_eq!(right.code, Some(0), "{right:#?}");

@@ -8,37 +8,20 @@
 mod client;
 #[path = "support/harness.rs"]
 mod harness;
-
-use std::time::{Duration, SystemTime};
+#[path = "support/times.rs"]
+mod times;
 
 use client::{Protocol, metrics_with};
 use harness::{Harness, container_security_config, privileged_deployment, review};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 const JSON: Option<&str> = Some("application/json");
-const DAY: u64 = 86_400;
+const DAY: i64 = 86_400;
 const RULES: [&str; 3] = [
     "privileged",
     "allow-privilege-escalation",
     "run-as-non-root",
 ];
-
-/// RFC 3339, `offset` seconds from now (negative: in the past).
-fn at(offset: i64) -> String {
-    let now = SystemTime::now();
-    let time = if offset >= 0 {
-        now + Duration::from_secs(offset as u64)
-    } else {
-        now - Duration::from_secs(offset.unsigned_abs())
-    };
-    OffsetDateTime::from(time)
-        .replace_nanosecond(0)
-        .expect("time")
-        .format(&Rfc3339)
-        .expect("formats")
-}
 
 fn exception(name: &str, expires: &str) -> Value {
     json!({
@@ -71,7 +54,7 @@ async fn a_live_exception_turns_each_denial_into_one_warning_naming_it() {
     let server = Harness::start(Some(&container_security_config())).await;
     let errors = server
         .state
-        .set_exception_objects(vec![exception("legacy-agent", &at((20 * DAY) as i64))]);
+        .set_exception_objects(vec![exception("legacy-agent", &times::from_now(20 * DAY))]);
     assert!(errors.is_empty(), "{errors:?}");
     let response = answer(&server, "/validate", "CREATE", &privileged_deployment()).await;
     assert_eq!(response["allowed"], json!(true));
@@ -99,7 +82,7 @@ async fn a_live_exception_turns_each_denial_into_one_warning_naming_it() {
     // Near its end, the warning says so and what comes then.
     server
         .state
-        .set_exception_objects(vec![exception("legacy-agent", &at((5 * DAY) as i64))]);
+        .set_exception_objects(vec![exception("legacy-agent", &times::from_now(5 * DAY))]);
     let response = answer(&server, "/validate", "CREATE", &privileged_deployment()).await;
     let warnings: Vec<String> =
         serde_json::from_value(response["warnings"].clone()).expect("warnings");
@@ -108,7 +91,7 @@ async fn a_live_exception_turns_each_denial_into_one_warning_naming_it() {
     ), "{warnings:?}");
 
     // Expired: denied again, naming it.
-    let expired = at(-(3 * DAY as i64));
+    let expired = times::from_now(-3 * DAY);
     server
         .state
         .set_exception_objects(vec![exception("legacy-agent", &expired)]);
@@ -124,7 +107,7 @@ async fn a_live_exception_turns_each_denial_into_one_warning_naming_it() {
 #[tokio::test(flavor = "multi_thread")]
 async fn exception_objects_are_checked_by_counsel_on_admission() {
     let server = Harness::start(Some(&container_security_config())).await;
-    let good = exception("legacy-agent", &at((20 * DAY) as i64));
+    let good = exception("legacy-agent", &times::from_now(20 * DAY));
     let response = answer(&server, "/validate", "CREATE", &good).await;
     assert_eq!(response["allowed"], json!(true), "{response}");
 

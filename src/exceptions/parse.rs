@@ -119,7 +119,7 @@ struct RawObjects {
 /// Checks one exception object. `default_namespace` is the namespace of a
 /// `CounselException` that does not name one (the request's, or `counsel
 /// check --namespace`); `now` is when its lifetime is measured from.
-pub fn parse(
+pub fn check(
     object: &Value,
     default_namespace: Option<&str>,
     catalog: &dyn Catalog,
