@@ -65,8 +65,8 @@ pub struct PolicyArgs {
 }
 
 impl PolicyArgs {
-    /// Reads the configuration and loads every policy it names.
-    pub fn load(&self) -> anyhow::Result<Reviewer> {
+    /// Reads the configuration and loads every policy it names; returns both.
+    pub fn load(&self) -> anyhow::Result<(Config, Reviewer)> {
         let config = match &self.config {
             Some(path) => Config::load(path)?,
             None => Config::builtin(),
@@ -80,7 +80,8 @@ impl PolicyArgs {
             ..EngineOptions::default()
         };
         let engine = Engine::new(options).context("starting the policy engine")?;
-        Ok(Reviewer::load(&config, &engine)?)
+        let reviewer = Reviewer::load(&config, &engine)?;
+        Ok((config, reviewer))
     }
 }
 

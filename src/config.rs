@@ -13,6 +13,7 @@ mod raw;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use counsel_contract::{FixSafety, Severity};
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,35 @@ pub struct Config {
     pub origin: Origin,
     /// The policies, in the order they are evaluated and reported.
     pub policies: Vec<PolicyConfig>,
+    /// What exceptions may be granted (`exceptions:`).
+    pub exceptions: ExceptionSettings,
+}
+
+/// Ops' limits on exceptions (`exceptions:` in counsel.yaml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExceptionSettings {
+    /// The longest an exception may run from when it is granted or changed
+    /// (`maxLifetime`, default 90 days).
+    pub max_lifetime: Duration,
+    /// How long before its expiry an exception's warning says it expires
+    /// soon (`warnBefore`, default 14 days).
+    pub warn_before: Duration,
+}
+
+impl Default for ExceptionSettings {
+    fn default() -> Self {
+        const DAY: u64 = 24 * 60 * 60;
+        ExceptionSettings {
+            max_lifetime: Duration::from_secs(90 * DAY),
+            warn_before: Duration::from_secs(14 * DAY),
+        }
+    }
+}
+
+/// Parses a lifetime: `<number><unit>` with unit `d`, `h`, `m` or `s`
+/// (`90d`), as `exceptions.maxLifetime` and `--expires` take it.
+pub fn lifetime(text: &str) -> Result<Duration, String> {
+    quantity::lifetime(text)
 }
 
 /// Where a configuration came from.

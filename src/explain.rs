@@ -8,6 +8,8 @@
 //! `counsel check` and the AdmissionReview encoder of `counsel serve` both
 //! read it; neither decides anything of its own.
 
+mod excepted;
+
 use std::time::Duration;
 
 use counsel_contract::{FixSafety, Rule, Severity, Violation};
@@ -18,6 +20,7 @@ use crate::config::{FailurePolicy, Mode, PolicyConfig, Unfixable};
 use crate::engine::Failure;
 
 pub use counsel_edit::field::field_path;
+pub use excepted::{Excepted, Status as ExceptionStatus};
 
 /// What the message of a finding that does not deny because the request did
 /// not make it starts with (see [`Finding::predates`]).
@@ -145,6 +148,8 @@ pub struct Finding {
     pub fix_fields: Vec<String>,
     /// What a person should do when no machine fix exists.
     pub hint: Option<String>,
+    /// The exception that covers it (live or expired), if any.
+    pub exception: Option<Excepted>,
 }
 
 impl Finding {
@@ -207,6 +212,7 @@ impl Finding {
             fix_safety,
             fix_fields,
             hint: violation.hint,
+            exception: None,
         }
     }
 
@@ -233,6 +239,42 @@ impl Finding {
             }
             self.message.insert_str(0, PREDATES);
         }
+    }
+
+    /// Marks the finding as covered by an exception. A live one lets it
+    /// through: it neither denies nor gets fixed, and is shown as excepted.
+    /// An expired one leaves it as it is, its message saying why the
+    /// exception no longer counts.
+    pub fn except(&mut self, excepted: Excepted) {
+        if excepted.is_live() {
+            if matches!(self.mode, Mode::Enforce | Mode::Fix) {
+                self.mode = Mode::Warn;
+                if let Some(kept) = [CANNOT_FIX, ONLY_A_SUGGESTION]
+                    .iter()
+                    .find_map(|suffix| self.message.strip_suffix(suffix))
+                {
+                    self.message.truncate(kept.len());
+                }
+            }
+        } else {
+            self.message = format!("{} ({})", self.message, excepted.sentence());
+        }
+        self.exception = Some(excepted);
+    }
+
+    /// The message and, when a live exception lets the finding through,
+    /// the exception's story (an expired one is in the message already):
+    /// for renderers that show the finding in one text.
+    pub fn message_with_exception(&self) -> String {
+        match self.excepted_by() {
+            Some(excepted) => format!("{} ({})", self.message, excepted.sentence()),
+            None => self.message.clone(),
+        }
+    }
+
+    /// The live exception that lets this finding through, if any.
+    pub fn excepted_by(&self) -> Option<&Excepted> {
+        self.exception.as_ref().filter(|e| e.is_live())
     }
 
     /// Whether the finding has a machine fix that may be made without a

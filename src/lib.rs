@@ -19,6 +19,7 @@
 //! - [`review`] ties match, evaluate and explain together for one request;
 //! - [`remedy`] decides which findings get fixed and judges the fixed object
 //!   again, for `/mutate` and `counsel check --fix` alike;
+//! - [`exceptions`] are findings ops let through, with a reason, an owner and an expiry;
 //! - [`fix`] makes fixes in manifest text with minimal edits (`counsel check --fix`);
 //! - [`patch`] turns fixes into an RFC 6902 JSON Patch for the mutating webhook;
 //! - [`server`] is the HTTPS webhook that answers AdmissionReviews with
@@ -33,6 +34,7 @@ pub mod certs;
 pub mod cluster;
 pub mod config;
 pub mod engine;
+pub mod exceptions;
 pub mod explain;
 pub mod fix;
 pub mod matching;

@@ -58,7 +58,7 @@ fn namespace_matches(matcher: &Match, namespace: Option<&str>) -> bool {
 }
 
 /// `pattern` is a name, or a prefix followed by `*`.
-fn glob(pattern: &str, name: &str) -> bool {
+pub fn glob(pattern: &str, name: &str) -> bool {
     match pattern.strip_suffix('*') {
         Some(prefix) => name.starts_with(prefix),
         None => pattern == name,
@@ -132,7 +132,8 @@ pub fn selects<'a>(selector: &LabelSelector, label: impl Fn(&str) -> Option<&'a 
             .all(|e| expression_matches(e, label(&e.key)))
 }
 
-fn expression_matches(expression: &LabelExpression, value: Option<&str>) -> bool {
+/// Whether a label's value (`None`: the label is absent) meets `expression`.
+pub fn expression_matches(expression: &LabelExpression, value: Option<&str>) -> bool {
     let listed = || value.is_some_and(|v| expression.values.iter().any(|x| x == v));
     match expression.operator {
         LabelOperator::In => listed(),

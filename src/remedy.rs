@@ -58,9 +58,10 @@ impl Remedy {
         }
     }
 
-    /// Whether `finding` is one of those this remedy fixes, by its mode.
+    /// Whether `finding` is one of those this remedy fixes: by its mode,
+    /// and never what a live exception lets through (left as it is).
     pub fn covers(&self, finding: &Finding) -> bool {
-        self.modes.contains(&finding.mode)
+        self.modes.contains(&finding.mode) && finding.excepted_by().is_none()
     }
 
     /// The fixes to make in `object`, chosen among the fixes of `findings`

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::{Config, ConfigError, FailurePolicy, Origin, PolicyConfig, Updates};
 use crate::engine::{Engine, Policy};
+use crate::exceptions;
 use crate::explain::{
     Evaluation, Finding, ObjectRef, Outcome, PolicyFailure, PolicyWarning, Report,
 };
@@ -202,7 +203,17 @@ impl Reviewer {
             let pointers = violations.iter().flat_map(|(_, v)| {
                 std::iter::once(v.path.as_str()).chain(v.fixes.iter().map(|edit| edit.path()))
             });
-            let subject = admission.subject_reaching(pointers);
+            // Exceptions may name containers: their names are read too.
+            let exceptions = context.exceptions.filter(|e| !e.is_empty());
+            let names: Vec<String> = match exceptions {
+                Some(_) => violations
+                    .iter()
+                    .filter_map(|(_, v)| exceptions::container_name_pointer(&v.path))
+                    .collect(),
+                None => Vec::new(),
+            };
+            let subject =
+                admission.subject_reaching(pointers.chain(names.iter().map(String::as_str)));
             let owner = context.namespace.and_then(Namespace::owner);
             for (loaded, violation) in violations {
                 // The engine has checked that every rule is in the catalog.
@@ -212,6 +223,15 @@ impl Reviewer {
                     finding.owner.clone_from(&owner);
                     report.findings.push(finding);
                 }
+            }
+            if let Some(exceptions) = exceptions {
+                let target = exceptions::target(request, context);
+                exceptions.apply(
+                    &mut report.findings,
+                    &target,
+                    subject.as_deref(),
+                    context.now,
+                );
             }
         }
         let remaining = || budget.map(|b| b.saturating_sub(started.elapsed()));

@@ -10,6 +10,7 @@
 //! completes drains in-flight reviews and returns.
 
 pub mod admission;
+mod exceptions;
 mod listener;
 mod metrics;
 mod mutate;
@@ -210,6 +211,9 @@ impl Server {
             .as_ref()
             .zip(state.cluster())
             .map(|(connection, cluster)| crate::cluster::start(&connection.client, cluster));
+        let exceptions_feed = state.cluster().map(|cluster| {
+            tokio::spawn(feed_exceptions(cluster.watch_exceptions(), state.clone()))
+        });
         let certificate = state.certificate().clone();
         let watcher = tokio::spawn(watch::poll(
             "certificate",
@@ -244,7 +248,26 @@ impl Server {
         let _ = webhook_server.await;
         let _ = ops_server.await;
         watcher.abort();
+        if let Some(feed) = exceptions_feed {
+            feed.abort();
+        }
         tracing::info!("shut down");
+    }
+}
+
+/// Gives the server every exception object the cluster holds, now and on
+/// every change, so reviews apply them within moments of a change.
+async fn feed_exceptions(
+    mut changes: tokio::sync::watch::Receiver<Arc<crate::cluster::ExceptionObjects>>,
+    state: Arc<ServerState>,
+) {
+    loop {
+        let objects = changes.borrow_and_update().clone();
+        let all = objects.namespaced.iter().chain(&objects.cluster_wide);
+        state.set_exception_objects(all.cloned().collect());
+        if changes.changed().await.is_err() {
+            return;
+        }
     }
 }
 
@@ -294,10 +317,11 @@ pub async fn run(
         }
     };
     let names: Vec<&str> = loaded.reviewer.policies().collect();
-    // Said before the policies are installed, which wakes whoever waits
-    // for them (`counsel serve` then says how to try it).
-    tracing::info!("policies loaded: {}; ready", names.join(", "));
+    let names = names.join(", ");
+    // Installed first, so that /readyz agrees with the line as soon as it
+    // is read.
     state.set_policies(loaded);
+    tracing::info!("policies loaded: {names}; ready");
     let config_watcher = source.is_file().then(|| {
         let state = state.clone();
         tokio::spawn(watch::poll(

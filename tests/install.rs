@@ -232,6 +232,8 @@ fn the_webhook_is_sent_creates_and_updates_of_every_workload_kind_and_pod_subres
             {"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods", "pods/ephemeralcontainers", "pods/resize", "replicationcontrollers", "podtemplates"], "operations": ["CREATE", "UPDATE"], "scope": "*"},
             {"apiGroups": ["apps"], "apiVersions": ["v1"], "resources": ["deployments", "replicasets", "statefulsets", "daemonsets"], "operations": ["CREATE", "UPDATE"], "scope": "*"},
             {"apiGroups": ["batch"], "apiVersions": ["v1"], "resources": ["jobs", "cronjobs"], "operations": ["CREATE", "UPDATE"], "scope": "*"},
+            // Counsel's own exception objects, which it checks itself.
+            {"apiGroups": ["counsel.dev"], "apiVersions": ["v1alpha1"], "resources": ["counselexceptions", "clustercounselexceptions"], "operations": ["CREATE", "UPDATE"], "scope": "*"},
         ])
     );
 }

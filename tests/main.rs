@@ -5,7 +5,9 @@
 mod cel;
 mod chart;
 mod check;
+mod check_exceptions;
 mod cluster;
+mod cluster_exceptions;
 mod cluster_install;
 mod cluster_watch;
 mod config;
@@ -16,6 +18,7 @@ mod install;
 mod outputs;
 mod pod_security;
 mod server_certs;
+mod server_exceptions;
 mod server_fairness;
 mod server_limits;
 mod server_messages;

@@ -7,3 +7,4 @@ pub mod cluster;
 pub mod counsel_process;
 pub mod harness;
 pub mod policy_cache;
+pub mod times;

@@ -7,6 +7,7 @@
 
 mod args;
 mod base;
+mod exceptions;
 mod fix;
 mod github;
 mod inputs;
@@ -135,6 +136,10 @@ struct Checker {
     operation: Operation,
     namespace: Option<String>,
     namespaces: KnownNamespaces,
+    /// `--exceptions`.
+    exceptions: Option<counsel::exceptions::Exceptions>,
+    /// The time every object is reviewed at (exceptions' expiry).
+    now: SystemTime,
 }
 
 impl Checker {
@@ -148,7 +153,8 @@ impl Checker {
             .and_then(|name| self.namespaces.get(name));
         let context = Context {
             namespace: namespace.as_ref(),
-            now: SystemTime::now(),
+            now: self.now,
+            exceptions: self.exceptions.as_ref(),
         };
         // Scope::All never names a policy, so review cannot fail here.
         Ok(self
@@ -218,15 +224,32 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             "--fix rewrites files in place, so it cannot fix standard input (-); save the manifest to a file and run counsel check --fix -f FILE"
         );
     }
+    let (config, reviewer) = args.policies.load()?;
+    let now = SystemTime::now();
+    let exceptions = match &args.exceptions {
+        paths if paths.is_empty() => None,
+        paths => Some(exceptions::load(
+            paths,
+            args.namespace.as_deref(),
+            &reviewer,
+            config.exceptions,
+            now,
+        )?),
+    };
     let checker = Checker {
-        reviewer: args.policies.load()?,
+        reviewer,
         operation: match args.operation {
             OperationArg::Create => Operation::Create,
             OperationArg::Update => Operation::Update,
         },
         namespace: args.namespace.clone(),
         namespaces: KnownNamespaces::new(&args.namespace_labels),
+        exceptions,
+        now,
     };
+    if args.draft_exception {
+        return exceptions::draft(&checker, &args, &config);
+    }
     let stdout = std::io::stdout();
     let color = match args.color {
         ColorChoice::Always => true,

@@ -3,6 +3,30 @@
 
 use std::time::Duration;
 
+/// Parses `<number><unit>` with unit `d`, `h`, `m` or `s`: a lifetime.
+pub fn lifetime(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let hint = "write e.g. \"90d\", \"36h\" or \"30m\"";
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration; {hint}"))?;
+    let seconds = match unit {
+        "d" => 24 * 60 * 60,
+        "h" => 60 * 60,
+        "m" => 60,
+        "s" => 1,
+        _ => return Err(format!("{text:?} has no known unit; {hint}")),
+    };
+    if number == 0 {
+        return Err(format!("{text:?} is no time at all; {hint}"));
+    }
+    Ok(Duration::from_secs(number.saturating_mul(seconds)))
+}
+
 /// Parses `<number><unit>` with unit `ms`, `s` or `m`.
 pub fn duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();

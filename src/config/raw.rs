@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
-    Config, ConfigError, FailurePolicy, LabelSelector, Limits, Match, Mode, Module, Origin,
-    PolicyConfig, RuleOverride, Unfixable, Updates, bundled, quantity,
+    Config, ConfigError, ExceptionSettings, FailurePolicy, LabelSelector, Limits, Match, Mode,
+    Module, Origin, PolicyConfig, RuleOverride, Unfixable, Updates, bundled, quantity,
 };
 use crate::request::Operation;
 use crate::source::{self, Document};
@@ -24,6 +24,17 @@ const BUILTIN_PREFIX: &str = "builtin:";
 #[serde(deny_unknown_fields)]
 struct RawFile {
     policies: Vec<Value>,
+    #[serde(default)]
+    exceptions: RawExceptions,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawExceptions {
+    #[serde(default)]
+    max_lifetime: Option<String>,
+    #[serde(default)]
+    warn_before: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -152,7 +163,33 @@ pub(super) fn parse(text: &str, origin: Origin, base: &Path) -> Result<Config, C
         }
         policies.push(policy);
     }
-    Ok(Config { origin, policies })
+    let exceptions = exception_settings(&file.exceptions, &reporter)?;
+    Ok(Config {
+        origin,
+        policies,
+        exceptions,
+    })
+}
+
+fn exception_settings(
+    raw: &RawExceptions,
+    reporter: &Reporter<'_>,
+) -> Result<ExceptionSettings, ConfigError> {
+    let mut settings = ExceptionSettings::default();
+    let read = |text: &Option<String>, field: &str, into: &mut std::time::Duration| {
+        if let Some(text) = text {
+            *into = quantity::lifetime(text).map_err(|e| {
+                reporter.error(
+                    &format!("/exceptions/{field}"),
+                    format!("exceptions.{field}: {e}"),
+                )
+            })?;
+        }
+        Ok::<_, ConfigError>(())
+    };
+    read(&raw.max_lifetime, "maxLifetime", &mut settings.max_lifetime)?;
+    read(&raw.warn_before, "warnBefore", &mut settings.warn_before)?;
+    Ok(settings)
 }
 
 /// Deserialises `value` (found at `pointer`), reporting the exact field.

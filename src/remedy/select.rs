@@ -185,6 +185,7 @@ mod tests {
             fixes,
             fix_safety: FixSafety::Safe,
             hint: None,
+            exception: None,
         }
     }
 

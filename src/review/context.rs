@@ -2,9 +2,13 @@
 //! is in, as the cluster (or `counsel check`'s input) describes it, and the
 //! time of the review. The webhook fills it from its watches; `counsel
 //! check` from its input and options; the review reads nothing else.
+//! Exceptions are part of it, so the webhook and `counsel check` given the
+//! same exception objects agree on them too.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
+
+use crate::exceptions::Exceptions;
 
 /// A namespace as Counsel knows it: its labels (what a
 /// `namespaceSelector` matches) and annotations (which may name its owner).
@@ -49,6 +53,8 @@ pub struct Context<'a> {
     pub namespace: Option<&'a Namespace>,
     /// When the review happens.
     pub now: SystemTime,
+    /// The exceptions that apply (see [`crate::exceptions`]).
+    pub exceptions: Option<&'a Exceptions>,
 }
 
 impl Context<'_> {
@@ -57,6 +63,7 @@ impl Context<'_> {
         Context {
             namespace: None,
             now: SystemTime::now(),
+            exceptions: None,
         }
     }
 }

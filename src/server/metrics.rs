@@ -24,6 +24,15 @@ struct EvaluationLabels {
     outcome: &'static str,
 }
 
+/// Labels of `counsel_excepted_findings_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ExceptedLabels {
+    policy: String,
+    rule: String,
+    /// `CounselException shop/legacy-root`.
+    exception: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FailureLabels {
     policy: String,
@@ -103,6 +112,7 @@ pub struct Metrics {
     registry: Registry,
     evaluations: Family<EvaluationLabels, Counter>,
     policy_failures: Family<FailureLabels, Counter>,
+    excepted: Family<ExceptedLabels, Counter>,
     review_seconds: Family<DecisionLabels, Histogram>,
     policies_loaded: Gauge,
     reloads: Family<ReloadLabels, Counter>,
@@ -127,7 +137,7 @@ impl Metrics {
         let evaluations = Family::<EvaluationLabels, Counter>::default();
         registry.register(
             "counsel_evaluations",
-            "Policy evaluations by policy, rule, mode and outcome (pass, violation, failure); one per broken rule",
+            "Policy evaluations by policy, rule, mode and outcome (pass, violation, excepted, failure); one per broken rule",
             evaluations.clone(),
         );
         let policy_failures = Family::<FailureLabels, Counter>::default();
@@ -135,6 +145,12 @@ impl Metrics {
             "counsel_policy_failures",
             "Policies that failed to answer (trap, deadline, memory, bad verdict) by policy and cause",
             policy_failures.clone(),
+        );
+        let excepted = Family::<ExceptedLabels, Counter>::default();
+        registry.register(
+            "counsel_excepted_findings",
+            "Findings a live exception let through, by policy, rule and exception",
+            excepted.clone(),
         );
         // 0.5 ms to ~16 s: a review normally takes milliseconds, but the
         // API server allows up to 30 s and overload shows in the tail.
@@ -208,6 +224,7 @@ impl Metrics {
             registry,
             evaluations,
             policy_failures,
+            excepted,
             review_seconds,
             policies_loaded,
             reloads,
@@ -237,6 +254,17 @@ impl Metrics {
                 rule: rule.to_owned(),
                 mode: mode.to_owned(),
                 outcome,
+            })
+            .inc();
+    }
+
+    /// Counts a finding an exception let through.
+    pub fn record_excepted(&self, policy: &str, rule: &str, exception: &str) {
+        self.excepted
+            .get_or_create(&ExceptedLabels {
+                policy: policy.to_owned(),
+                rule: rule.to_owned(),
+                exception: exception.to_owned(),
             })
             .inc();
     }

@@ -5,6 +5,7 @@
 //! readable `status.message` (what kubectl prints), `warn` violations become
 //! `warnings`, `audit` violations become `auditAnnotations`.
 
+mod excepted;
 mod message;
 #[cfg(test)]
 mod tests;

@@ -27,6 +27,7 @@ use super::state::{Policies, ServerState};
 use crate::explain::{ObjectRef, Outcome, Report};
 use crate::request::Received;
 use crate::review::{Context, ReviewError, Scope};
+use kube_core::admission::AdmissionResponse;
 
 /// The webhook routes.
 pub(crate) fn router(state: Arc<ServerState>) -> Router {
@@ -218,6 +219,10 @@ async fn review(
                 + &format!("; configured: {}", configured.join(", ")),
         );
     }
+    // Exception objects are Counsel's own: it checks them, not the policies.
+    if let Some(response) = super::exceptions::admit(&request, &policies) {
+        return answer(response, None);
+    }
     // Lines logged while reviewing (a policy that failed, a policy's own
     // log) carry the uid; the one line per review carries the rest.
     // Fields taken from the request are given as `&str`, never `%`: text
@@ -231,6 +236,7 @@ async fn review(
         let request = received_request.request();
         let deadline = tokio::time::Instant::from_std(received + budget);
         let metrics_in_flight = state.metrics().in_flight().clone();
+        let exceptions = state.exceptions();
         let work = {
             let policies = policies.clone();
             let received_request = received_request.clone();
@@ -247,6 +253,7 @@ async fn review(
                 let context = Context {
                     namespace: namespace.as_deref(),
                     now: SystemTime::now(),
+                    exceptions: Some(&exceptions),
                 };
                 match endpoint {
                     Endpoint::Validate => policies
@@ -333,24 +340,29 @@ async fn review(
         } else {
             reviewed!(info);
         }
-        match review_json_with_patch(response, patch.as_ref()) {
-            Ok(body) => (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json")],
-                body,
-            )
-                .into_response(),
-            Err(error) => {
-                tracing::error!("the answer could not be serialised: {error}");
-                plain(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("the AdmissionReview answer could not be serialised: {error}"),
-                )
-            }
-        }
+        answer(response, patch.as_ref())
     }
     .instrument(span)
     .await
+}
+
+/// The AdmissionReview answer as an HTTP response.
+fn answer(response: AdmissionResponse, patch: Option<&json_patch::Patch>) -> Response {
+    match review_json_with_patch(response, patch) {
+        Ok(body) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!("the answer could not be serialised: {error}");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the AdmissionReview answer could not be serialised: {error}"),
+            )
+        }
+    }
 }
 
 /// The time policies get out of what is left before the answer is due: a
@@ -375,11 +387,23 @@ fn record_report(state: &ServerState, policies: &Policies, report: &Report) {
                     .iter()
                     .filter(|f| f.policy == evaluation.policy)
                 {
+                    // Never hidden: counted as excepted, with the exception.
+                    let (mode, outcome) = match finding.excepted_by() {
+                        Some(excepted) => {
+                            metrics.record_excepted(
+                                &finding.policy,
+                                &finding.rule,
+                                &excepted.exception,
+                            );
+                            (excepted.mode, "excepted")
+                        }
+                        None => (finding.mode, "violation"),
+                    };
                     metrics.record_evaluation(
                         &finding.policy,
                         &finding.rule,
-                        finding.mode.as_str(),
-                        "violation",
+                        mode.as_str(),
+                        outcome,
                     );
                 }
             }

@@ -1,17 +1,20 @@
 //! What the request handlers share: the loaded policies (swapped on
-//! reload), the serving certificate, the metrics and the review pool.
+//! reload), the exceptions, the serving certificate, the metrics and the
+//! review pool.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 use super::admission::BodyBudget;
+use super::exceptions::ExceptionStore;
 use super::metrics::Metrics;
 use super::pool::ReviewPool;
 use super::response::SkippedPolicy;
 use super::tls::ReloadingCertificate;
 use crate::cluster::ClusterState;
 use crate::config::Config;
+use crate::exceptions::{ExceptionError, Exceptions};
 use crate::request::Request;
 use crate::review::{Namespace, Reviewer, Scope};
 
@@ -90,6 +93,7 @@ pub struct ServerState {
     body_budget: BodyBudget,
     draining: AtomicBool,
     cluster: Option<Arc<ClusterState>>,
+    exceptions: ExceptionStore,
 }
 
 impl ServerState {
@@ -110,6 +114,7 @@ impl ServerState {
             body_budget: BodyBudget::new(limits.body_budget_bytes),
             draining: AtomicBool::new(false),
             cluster,
+            exceptions: ExceptionStore::default(),
         }
     }
 
@@ -118,10 +123,13 @@ impl ServerState {
     pub fn set_policies(&self, policies: Policies) {
         self.metrics
             .set_policies_loaded(policies.reviewer.policies().count());
+        let policies = Arc::new(policies);
         *self
             .policies
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(policies));
+            .unwrap_or_else(PoisonError::into_inner) = Some(policies.clone());
+        // Exceptions name policies and rules: checked again against these.
+        self.exceptions.reindex(&policies);
         self.loaded.send_replace(true);
     }
 
@@ -138,6 +146,21 @@ impl ServerState {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Replaces the exception objects (`CounselException`s and
+    /// `ClusterCounselException`s as JSON, as the cluster serves them):
+    /// reviews from now on apply those that pass Counsel's checks against
+    /// the policies loaded (and again after every reload). Returns, and
+    /// logs, those that do not.
+    pub fn set_exception_objects(&self, objects: Vec<serde_json::Value>) -> Vec<ExceptionError> {
+        let policies = self.policies();
+        self.exceptions.set_objects(objects, policies.as_deref())
+    }
+
+    /// The exceptions reviews apply now.
+    pub fn exceptions(&self) -> Arc<Exceptions> {
+        self.exceptions.index()
     }
 
     /// The metrics.

@@ -323,6 +323,26 @@ impl Cluster {
         cluster
     }
 
+    /// `kubectl create --dry-run=server` of [`PRIVILEGED_DEPLOYMENT`] in
+    /// `namespace`, until `done` holds of the outcome (Counsel's watches
+    /// follow the cluster within moments; nothing here waits a fixed time).
+    pub fn create_until(&self, namespace: &str, done: impl Fn(&Output) -> bool) -> Output {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let output = self
+                .kubectl(&["create", "--dry-run=server", "-n", namespace, "-f", "-"])
+                .stdin(PRIVILEGED_DEPLOYMENT)
+                .run();
+            if done(&output) {
+                return output;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the outcome never came; the last: {output:#?}"
+            );
+        }
+    }
+
     /// Installs Counsel's CustomResourceDefinitions, as the chart ships
     /// them, and waits until the API server serves them.
     fn install_crds(&self) {

@@ -135,6 +135,18 @@ impl CounselProcess {
         counsel::certs::ca_bundle(&pem)
     }
 
+    /// Waits until every cluster watch has synced (each says so once in
+    /// the log).
+    pub fn wait_synced(&mut self) {
+        for kind in [
+            "namespaces",
+            "counselexceptions",
+            "clustercounselexceptions",
+        ] {
+            self.wait_for_message(|m| m.starts_with(&format!("the watch of {kind} synced")));
+        }
+    }
+
     /// The body of GET `path` on the ops listener.
     pub fn ops_get(&self, path: &str) -> String {
         let mut stream = TcpStream::connect(self.ops).expect("ops listener");

@@ -70,6 +70,29 @@ pub struct CheckArgs {
     /// directory, or the current directory).
     #[arg(long, value_name = "DIR")]
     pub sarif_base: Option<PathBuf>,
+    /// Exception objects (CounselException, ClusterCounselException) to
+    /// apply, as the cluster does: YAML or JSON files, or directories of
+    /// them. An exception that the webhook would refuse stops the run.
+    #[arg(long, value_name = "PATH")]
+    pub exceptions: Vec<PathBuf>,
+    /// Print, instead of a report, the exception that would let each
+    /// object's current violations through (one per policy), for ops to
+    /// review and apply; needs --reason, --owner and --expires.
+    #[arg(long, conflicts_with_all = ["fix", "output"])]
+    pub draft_exception: bool,
+    /// With --draft-exception: why the exception is needed.
+    #[arg(long, requires = "draft_exception")]
+    pub reason: Option<String>,
+    /// With --draft-exception: who answers for it (a team, a person).
+    #[arg(long, requires = "draft_exception")]
+    pub owner: Option<String>,
+    /// With --draft-exception: when it expires, from now (`30d`, `36h`) or
+    /// as an RFC 3339 time.
+    #[arg(long, requires = "draft_exception")]
+    pub expires: Option<String>,
+    /// With --draft-exception: a link to the request or discussion.
+    #[arg(long, requires = "draft_exception")]
+    pub ticket: Option<String>,
 }
 
 /// The least strict finding that fails the run (`--fail-on`).

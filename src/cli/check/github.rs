@@ -114,7 +114,7 @@ impl Renderer for Github {
                 properties.push(("endColumn", span.end.column.to_string()));
             }
             properties.push(("title", format!("{} {object}", finding.label())));
-            let mut message = format!("{}\nwhy: {}", finding.message, finding.why);
+            let mut message = format!("{}\nwhy: {}", finding.message_with_exception(), finding.why);
             if let Some(fix) = finding.fix_summary() {
                 let _ = write!(message, "\nfix: {fix} ({})", finding.fix_safety.as_str());
             }

@@ -157,7 +157,7 @@ fn result(file: &File, document: &Document, checked: &Checked) -> Value {
 }
 
 fn violation(finding: &Finding, line: usize, column: usize) -> Value {
-    json!({
+    let mut violation = json!({
         "policy": finding.policy,
         "rule": finding.rule,
         "mode": finding.mode,
@@ -175,5 +175,26 @@ fn violation(finding: &Finding, line: usize, column: usize) -> Value {
         "fixes": finding.fixes,
         "fixSafety": finding.fix_safety.as_str(),
         "hint": finding.hint,
-    })
+    });
+    if let Some(exception) = &finding.exception {
+        // A live exception lets it through (`excepted`); an expired one is
+        // named beside the finding that counts again.
+        let key = if exception.is_live() {
+            "excepted"
+        } else {
+            "expiredException"
+        };
+        violation[key] = json!({
+            "exception": exception.exception,
+            "name": exception.name,
+            "namespace": exception.namespace,
+            "reason": exception.reason,
+            "owner": exception.owner,
+            "expires": exception.expires,
+            "ticket": exception.ticket,
+            "status": exception.when(),
+            "modeWithout": exception.mode,
+        });
+    }
+    violation
 }

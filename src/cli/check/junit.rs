@@ -107,7 +107,7 @@ impl Renderer for Junit {
                         cases,
                         "      <failure type=\"{}\" message=\"{}\">{}</failure>",
                         xml(&format!("{}/{}", finding.policy, finding.rule)),
-                        xml(&finding.message),
+                        xml(&finding.message_with_exception()),
                         content(&text)
                     );
                 } else {
@@ -116,7 +116,7 @@ impl Renderer for Junit {
                         "{} {}: {}\n{text}\n\n",
                         finding.mode.as_str(),
                         finding.label(),
-                        finding.message
+                        finding.message_with_exception()
                     );
                 }
             }

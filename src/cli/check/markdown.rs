@@ -107,7 +107,7 @@ impl Renderer for Markdown {
                 "- **{}** line {}: {}\n",
                 inline(&object),
                 span.start.line,
-                inline(&finding.message)
+                inline(&finding.message_with_exception())
             );
             let mut fresh = None;
             if let Some(Some(fix)) = checked.fixes.get(index) {

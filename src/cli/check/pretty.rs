@@ -311,6 +311,17 @@ fn finding_block(
         &format!("{} (found: {})", finding.field, finding.found_text()),
     );
     note(out, "why", &finding.why);
+    if let Some(excepted) = finding.excepted_by() {
+        let sentence = excepted.sentence();
+        note(
+            out,
+            "excepted",
+            sentence.strip_prefix("excepted ").unwrap_or(&sentence),
+        );
+        if let Some(ticket) = &excepted.ticket {
+            note(out, "ticket", ticket);
+        }
+    }
     if let Some(fix) = finding.fix_summary() {
         let fix = match (finding.fix_safety, finding.mode) {
             (FixSafety::Safe, Mode::Fix) => format!(

@@ -174,7 +174,7 @@ impl Renderer for Sarif {
                 "ruleId": rule_id,
                 "ruleIndex": rule_index,
                 "level": level(finding.mode),
-                "message": {"text": format!("{}: {}", object.describe(), finding.message)},
+                "message": {"text": format!("{}: {}", object.describe(), finding.message_with_exception())},
                 "locations": [{
                     "physicalLocation": physical,
                     "logicalLocations": [logical],
@@ -189,6 +189,15 @@ impl Renderer for Sarif {
             });
             if let Some(Some(fix)) = checked.fixes.get(index) {
                 result["fixes"] = json!([self.fix(file, fix)]);
+            }
+            // SARIF's own word for a finding let through by a decision
+            // recorded elsewhere.
+            if let Some(excepted) = finding.excepted_by() {
+                result["suppressions"] = json!([{
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": excepted.sentence(),
+                }]);
             }
             out.push_str(if self.results == 0 { "\n" } else { ",\n" });
             self.results += 1;

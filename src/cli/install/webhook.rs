@@ -8,11 +8,15 @@ use super::layout::{EXCLUDED_NAMESPACES, NAMESPACE_NAME_LABEL, SERVICE_PORT, WEB
 
 impl Plan {
     pub(super) fn validating_webhooks(&self) -> Value {
+        let mut webhook = self.webhook("validate", "/validate");
+        if let Some(rules) = webhook["rules"].as_array_mut() {
+            rules.push(exception_rule());
+        }
         json!({
             "apiVersion": "admissionregistration.k8s.io/v1",
             "kind": "ValidatingWebhookConfiguration",
             "metadata": {"name": self.name, "labels": self.labels()},
-            "webhooks": [self.webhook("validate", "/validate")],
+            "webhooks": [webhook],
         })
     }
 
@@ -92,4 +96,17 @@ pub fn rules() -> Value {
             })
         })
         .collect()
+}
+
+/// Counsel's own exception objects, which `/validate` checks itself (the
+/// policy and rules exist, the lifetime is within ops' maximum); only the
+/// validating webhook is sent them.
+pub fn exception_rule() -> Value {
+    json!({
+        "apiGroups": [counsel::exceptions::GROUP],
+        "apiVersions": ["v1alpha1"],
+        "resources": ["counselexceptions", "clustercounselexceptions"],
+        "operations": ["CREATE", "UPDATE"],
+        "scope": "*",
+    })
 }

@@ -44,6 +44,7 @@ fn finding(rule: &str, i: usize, mode: Mode, words: usize) -> Finding {
         fix_safety: FixSafety::Safe,
         fix_fields: vec![format!("spec.containers[{i}].securityContext.privileged")],
         hint: Some(long("hint")),
+        exception: None,
     }
 }
 

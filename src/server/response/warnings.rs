@@ -21,6 +21,7 @@
 use counsel_contract::FixSafety;
 use counsel_edit::Edit;
 
+use super::excepted::excepted_warning;
 use super::text::{chars, one_line, shorten};
 use crate::config::{FailurePolicy, Mode};
 use crate::explain::{Finding, ObjectRef, Report};
@@ -232,7 +233,10 @@ fn report_warnings(report: &Report, subject: &str) -> Vec<String> {
     findings.sort_by_key(|finding| std::cmp::Reverse(finding.severity));
     let mut all: Vec<String> = findings
         .iter()
-        .map(|finding| finding_warning(finding, subject))
+        .map(|finding| match finding.excepted_by() {
+            Some(excepted) => excepted_warning(finding, excepted, subject),
+            None => finding_warning(finding, subject),
+        })
         .collect();
     // Whom ops tell, once, after the findings it is about (denials say it
     // in each block).
