@@ -20,7 +20,9 @@
 //! cluster features on: a real kube-apiserver (tests/support/cluster.rs,
 //! `eval "$(tools/kube/install.sh)"` first) with that many labelled and
 //! annotated namespaces, which the server watches, and the Deployment in
-//! one of them. Linux only (reads /proc). Results are printed;
+//! one of them; COUNSEL_BENCH_EXCEPTIONS=500 adds that many
+//! CounselExceptions, spread over the namespaces (a few in the
+//! Deployment's, covering one of its warnings). Linux only (reads /proc). Results are printed;
 //! BENCHMARKS.md records them.
 
 // The part of the integration tests' support (tests/support.rs) the bench
@@ -41,6 +43,9 @@ mod counsel_process;
 #[path = "../tests/support/policy_cache.rs"]
 #[allow(dead_code)]
 mod policy_cache;
+#[path = "../tests/support/times.rs"]
+#[allow(dead_code)]
+mod times;
 
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
@@ -72,7 +77,8 @@ fn main() {
     let mut object: Value = serde_json::from_str(include_str!("deployment.json"))
         .expect("benches/deployment.json is JSON");
     // Kept running (and stopped) with the benchmark.
-    let cluster = (namespaces > 0).then(|| with_namespaces(namespaces));
+    let exceptions: usize = env_number("COUNSEL_BENCH_EXCEPTIONS", 0);
+    let cluster = (namespaces > 0).then(|| with_namespaces(namespaces, exceptions));
     if cluster.is_some() {
         object["metadata"]["namespace"] = json!(namespace_name(namespaces / 2));
     }
@@ -317,9 +323,12 @@ impl ServerProcess {
             // The lines come in any order; with a cluster, the namespaces
             // must be there before the load starts.
             let (mut webhook, mut loaded) = (None, false);
-            let mut synced = !watching;
+            // Namespaces and both exception kinds: each says once it synced.
+            let mut unsynced: usize = if watching { 3 } else { 0 };
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                synced |= line.contains("the watch of namespaces synced");
+                if line.contains("the watch of ") && line.contains(" synced") {
+                    unsynced = unsynced.saturating_sub(1);
+                }
                 if let Some(rest) = line.split("counsel is serving on https://").nth(1) {
                     webhook = rest
                         .split(' ')
@@ -327,7 +336,7 @@ impl ServerProcess {
                         .and_then(|a| a.parse::<SocketAddr>().ok());
                 }
                 loaded |= line.contains("policies loaded");
-                if loaded && synced && webhook.is_some() {
+                if loaded && unsynced == 0 && webhook.is_some() {
                     let _ = send.send(webhook.take());
                 }
             }
@@ -367,28 +376,55 @@ fn namespace_name(i: usize) -> String {
 }
 
 /// A real API server holding `count` namespaces, each labelled and
-/// annotated as a team's would be.
-fn with_namespaces(count: usize) -> cluster::Cluster {
+/// annotated as a team's would be, and `exceptions` CounselExceptions
+/// spread over them (every hundredth in the benchmark Deployment's
+/// namespace, where they cover the warnings of its container
+/// "log-shipper").
+fn with_namespaces(count: usize, exceptions: usize) -> cluster::Cluster {
     let cluster = cluster::Cluster::start();
-    let items: Vec<Value> = (0..count)
-        .map(|i| {
-            json!({
-                "apiVersion": "v1",
-                "kind": "Namespace",
-                "metadata": {
-                    "name": namespace_name(i),
-                    "labels": {"env": if i % 2 == 0 { "prod" } else { "dev" }, "team": format!("team-{i}")},
-                    "annotations": {"counsel.dev/owner": format!("team-{i}"), "counsel.dev/contact": format!("#team-{i}")},
-                },
-            })
+    let namespaces = (0..count).map(|i| {
+        json!({
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": namespace_name(i),
+                "labels": {"env": if i % 2 == 0 { "prod" } else { "dev" }, "team": format!("team-{i}")},
+                "annotations": {"counsel.dev/owner": format!("team-{i}"), "counsel.dev/contact": format!("#team-{i}")},
+            },
         })
-        .collect();
-    let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
-    cluster
-        .kubectl(&["create", "-f", "-", "-o", "name"])
-        .stdin(list.to_string())
-        .success();
-    println!("cluster features on: {count} namespaces in a real kube-apiserver");
+    });
+    let rules = ["image-digest", "memory-limit", "liveness-probe", "readiness-probe"];
+    let expires = times::from_now(30 * 86_400);
+    let exception_objects = (0..exceptions).map(|i| {
+        let namespace = if i % 100 == 0 { count / 2 } else { i % count };
+        json!({
+            "apiVersion": "counsel.dev/v1alpha1",
+            "kind": "CounselException",
+            "metadata": {"name": format!("exception-{i}"), "namespace": namespace_name(namespace)},
+            "spec": {
+                "policy": "workload-hygiene",
+                "rules": [rules[i % rules.len()]],
+                "objects": {"kinds": ["Deployment"], "names": ["web"]},
+                "containers": ["log-shipper"],
+                "reason": "the vendor's image is rebuilt next quarter",
+                "owner": format!("team-{namespace}"),
+                "expires": expires,
+            },
+        })
+    });
+    for items in [namespaces.collect::<Vec<_>>(), exception_objects.collect()] {
+        if items.is_empty() {
+            continue;
+        }
+        let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
+        cluster
+            .kubectl(&["create", "-f", "-", "-o", "name"])
+            .stdin(list.to_string())
+            .success();
+    }
+    println!(
+        "cluster features on: {count} namespaces and {exceptions} exceptions in a real kube-apiserver"
+    );
     cluster
 }
 
