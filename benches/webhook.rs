@@ -393,7 +393,12 @@ fn with_namespaces(count: usize, exceptions: usize) -> cluster::Cluster {
             },
         })
     });
-    let rules = ["image-digest", "memory-limit", "liveness-probe", "readiness-probe"];
+    let rules = [
+        "image-digest",
+        "memory-limit",
+        "liveness-probe",
+        "readiness-probe",
+    ];
     let expires = times::from_now(30 * 86_400);
     let exception_objects = (0..exceptions).map(|i| {
         let namespace = if i % 100 == 0 { count / 2 } else { i % count };

@@ -28,7 +28,7 @@ use crate::review::{Context, Reviewer};
 
 pub use draft::{Draft, draft};
 pub use index::Target;
-pub use parse::{Exception, Selector, check, rfc3339};
+pub use parse::{Exception, check, rfc3339};
 
 /// The API group of Counsel's own objects.
 pub const GROUP: &str = "counsel.dev";

@@ -133,7 +133,7 @@ pub fn selects<'a>(selector: &LabelSelector, label: impl Fn(&str) -> Option<&'a 
 }
 
 /// Whether a label's value (`None`: the label is absent) meets `expression`.
-pub fn expression_matches(expression: &LabelExpression, value: Option<&str>) -> bool {
+fn expression_matches(expression: &LabelExpression, value: Option<&str>) -> bool {
     let listed = || value.is_some_and(|v| expression.values.iter().any(|x| x == v));
     match expression.operator {
         LabelOperator::In => listed(),

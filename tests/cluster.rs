@@ -3,8 +3,6 @@
 //! developers drive it: what they see on stdout and stderr, and what the
 //! cluster then holds.
 
-use serde_json::Value;
-
 use crate::install::manifests::{Installed, install};
 use crate::support::cluster::{Cluster, Output, PRIVILEGED_DEPLOYMENT};
 use crate::support::counsel_process::CounselProcess;
@@ -27,16 +25,7 @@ fn serve_registered(
     namespace: &str,
 ) -> CounselProcess {
     let counsel = CounselProcess::start(Some(config), &[]);
-    let webhooks: Vec<Value> = installed
-        .objects
-        .iter()
-        .filter(|object| {
-            object["kind"]
-                .as_str()
-                .is_some_and(|kind| kind.ends_with("WebhookConfiguration"))
-        })
-        .cloned()
-        .collect();
+    let webhooks = installed.webhooks();
     cluster.register_counsel(&counsel, &webhooks, namespace);
     counsel
 }

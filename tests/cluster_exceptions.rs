@@ -5,8 +5,6 @@
 
 use crate::support::times;
 
-use serde_json::Value;
-
 use crate::install::manifests::install;
 use crate::support::cluster::Cluster;
 use crate::support::counsel_process::CounselProcess;
@@ -37,16 +35,7 @@ fn kubectl_gets_counsel_s_own_message_for_an_exception_it_refuses() {
         .as_str()
         .expect("counsel.yaml");
     let counsel = CounselProcess::start(Some(config), &[]);
-    let webhooks: Vec<Value> = installed
-        .objects
-        .iter()
-        .filter(|o| {
-            o["kind"]
-                .as_str()
-                .is_some_and(|k| k.ends_with("WebhookConfiguration"))
-        })
-        .cloned()
-        .collect();
+    let webhooks = installed.webhooks();
     cluster.register_counsel(&counsel, &webhooks, &namespace);
 
     let unknown = cluster
@@ -136,16 +125,7 @@ policies:
     let mut counsel = CounselProcess::start(Some(config), &["--kubeconfig", kubeconfig]);
     counsel.wait_synced();
     let installed = install(&["--name", "granted", "--enforce"]);
-    let webhooks: Vec<Value> = installed
-        .objects
-        .iter()
-        .filter(|o| {
-            o["kind"]
-                .as_str()
-                .is_some_and(|k| k.ends_with("WebhookConfiguration"))
-        })
-        .cloned()
-        .collect();
+    let webhooks = installed.webhooks();
     cluster.register_counsel(&counsel, &webhooks, &namespace);
     let reason = "the vendor agent needs the host's devices until v5";
     let grant = |expires: &str| {

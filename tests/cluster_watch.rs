@@ -20,16 +20,6 @@ fn objects_of(installed: &Installed, kinds: &[&str]) -> Vec<Value> {
         .collect()
 }
 
-fn webhooks(installed: &Installed) -> Vec<Value> {
-    objects_of(
-        installed,
-        &[
-            "ValidatingWebhookConfiguration",
-            "MutatingWebhookConfiguration",
-        ],
-    )
-}
-
 #[test]
 fn counsel_runs_with_exactly_its_cluster_role_and_names_the_namespaces_owner() {
     let cluster = Cluster::shared();
@@ -96,7 +86,7 @@ policies:
     );
 
     // It serves, and kubectl shows whom the namespace belongs to.
-    cluster.register_counsel(&counsel, &webhooks(&installed), namespace);
+    cluster.register_counsel(&counsel, &installed.webhooks(), namespace);
     let denied = cluster.create_until(namespace, |output| output.code == Some(1));
     assert_eq!(denied.stdout, "");
     assert!(
@@ -129,7 +119,7 @@ policies:
     let mut counsel = CounselProcess::start(Some(config), &["--kubeconfig", kubeconfig]);
     counsel.wait_synced();
     let installed = install(&["--name", "selector"]);
-    cluster.register_counsel(&counsel, &webhooks(&installed), &namespace);
+    cluster.register_counsel(&counsel, &installed.webhooks(), &namespace);
 
     // Not labelled: the policy does not look.
     let allowed = cluster.create_until(&namespace, |_| true);

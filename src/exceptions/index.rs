@@ -7,7 +7,6 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::Exception;
-use super::parse::Selector;
 use crate::matching;
 
 /// Where a finding is: what an exception must match.
@@ -123,7 +122,7 @@ fn namespace_matches(exception: &Exception, target: &Target<'_>) -> bool {
                 None if key == "kubernetes.io/metadata.name" => Some(namespace),
                 None => None,
             };
-            selector_matches(selector, label)
+            matching::selects(selector, label)
         });
     listed && selected
 }
@@ -135,7 +134,7 @@ fn object_matches(exception: &Exception, target: &Target<'_>, container: Option<
                 .names
                 .iter()
                 .any(|p| matching::glob(p, target.name)))
-        && selector_matches(&exception.selector, |key| {
+        && matching::selects(&exception.selector, |key| {
             target
                 .labels
                 .and_then(|labels| labels.get(key))
@@ -143,15 +142,4 @@ fn object_matches(exception: &Exception, target: &Target<'_>, container: Option<
         })
         && (exception.containers.is_empty()
             || container.is_some_and(|c| exception.containers.iter().any(|x| x == c)))
-}
-
-fn selector_matches<'v>(selector: &Selector, label: impl Fn(&str) -> Option<&'v str>) -> bool {
-    selector
-        .match_labels
-        .iter()
-        .all(|(key, value)| label(key) == Some(value.as_str()))
-        && selector
-            .match_expressions
-            .iter()
-            .all(|e| matching::expression_matches(e, label(&e.key)))
 }

@@ -1,7 +1,6 @@
 //! One exception object (JSON, as read from a file or the cluster) to a
 //! checked [`Exception`], or every problem with it, each at its field.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
@@ -10,7 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{API_VERSION, CLUSTER_KIND, Catalog, ExceptionError, NAMESPACED_KIND, Problem};
-use crate::config::{ExceptionSettings, LabelExpression};
+use crate::config::{ExceptionSettings, LabelSelector};
 
 /// One exception, checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,7 +28,7 @@ pub struct Exception {
     /// The objects' names, or prefixes ending in `*`; empty: every name.
     pub names: Vec<String>,
     /// Labels the objects must carry.
-    pub selector: Selector,
+    pub selector: LabelSelector,
     /// Only findings in these containers; empty: anywhere in the object.
     pub containers: Vec<String>,
     /// Why it was granted.
@@ -45,19 +44,7 @@ pub struct Exception {
     /// For a cluster-wide exception: namespace names or prefixes (`*`).
     pub namespaces: Vec<String>,
     /// For a cluster-wide exception: labels the namespace must carry.
-    pub namespace_selector: Option<Selector>,
-}
-
-/// A Kubernetes label selector.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Selector {
-    /// Labels with exactly these values.
-    #[serde(default)]
-    pub match_labels: BTreeMap<String, String>,
-    /// Further requirements.
-    #[serde(default)]
-    pub match_expressions: Vec<LabelExpression>,
+    pub namespace_selector: Option<LabelSelector>,
 }
 
 impl Exception {
@@ -102,7 +89,7 @@ struct RawSpec {
     #[serde(default)]
     namespaces: Option<Vec<String>>,
     #[serde(default)]
-    namespace_selector: Option<Selector>,
+    namespace_selector: Option<LabelSelector>,
 }
 
 #[derive(Deserialize)]
@@ -113,7 +100,7 @@ struct RawObjects {
     #[serde(default)]
     names: Vec<String>,
     #[serde(default)]
-    selector: Selector,
+    selector: LabelSelector,
 }
 
 /// Checks one exception object. `default_namespace` is the namespace of a

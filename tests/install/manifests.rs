@@ -41,6 +41,20 @@ pub fn install(args: &[&str]) -> Installed {
 }
 
 impl Installed {
+    /// Its webhook configurations (validating and mutating), in output
+    /// order: what a test registers Counsel with.
+    pub fn webhooks(&self) -> Vec<Value> {
+        self.objects
+            .iter()
+            .filter(|object| {
+                object["kind"]
+                    .as_str()
+                    .is_some_and(|kind| kind.ends_with("WebhookConfiguration"))
+            })
+            .cloned()
+            .collect()
+    }
+
     /// The kinds, in output order.
     pub fn kinds(&self) -> Vec<&str> {
         self.objects
