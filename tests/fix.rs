@@ -43,7 +43,7 @@ fn corpus() -> PathBuf {
 }
 
 /// The corpus inputs, by name.
-fn inputs() -> Vec<String> {
+pub(crate) fn inputs() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(corpus())
         .expect("tests/fix")
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
@@ -62,7 +62,7 @@ fn golden(name: &str) -> String {
 }
 
 /// A temporary directory holding a copy of the input.
-fn copy(name: &str) -> tempfile::TempDir {
+pub(crate) fn copy(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::copy(corpus().join(name), dir.path().join(name)).expect("copy");
     dir

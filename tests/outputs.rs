@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::fix::{copy, inputs};
 use crate::support::cli::counsel;
 use serde_json::Value;
 
@@ -19,26 +20,6 @@ const FORMATS: [(&str, &str); 4] = [
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
-}
-
-/// The corpus inputs, by name.
-fn inputs() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(root().join("tests/fix"))
-        .expect("tests/fix")
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|name| {
-            !name.contains(".fixed.") && (name.ends_with(".yaml") || name.ends_with(".json"))
-        })
-        .collect();
-    names.sort();
-    names
-}
-
-/// A temporary directory holding a copy of the input.
-fn copy(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::copy(root().join("tests/fix").join(name), dir.path().join(name)).expect("copy");
-    dir
 }
 
 /// The output of one format on one input, with the run's directory and the
