@@ -25,11 +25,14 @@
 //! - [`server`] is the HTTPS webhook that answers AdmissionReviews with
 //!   those explanations, and [`certs`] makes and loads its certificates;
 //! - [`cluster`] watches the cluster (namespaces, exceptions) beside the
-//!   review path, for the webhook's review context.
+//!   review path, for the webhook's review context;
+//! - [`audit`] is what the background audit concludes about the objects
+//!   already in the cluster.
 //!
 //! The command line (`counsel check`, `counsel serve`, ...) lives in the
 //! binary and renders reports for the terminal or AdmissionReview.
 
+pub mod audit;
 pub mod certs;
 pub mod cluster;
 pub mod config;
