@@ -9,6 +9,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use serde_json::Value;
+
 use crate::explain;
 
 /// Names one audited object; orders reports by namespace, then kind and name.
@@ -45,4 +47,39 @@ pub struct AuditSnapshot {
     /// Every watched kind has been listed and each object judged once since
     /// the audit started or the policies or exceptions last changed.
     pub complete: bool,
+}
+
+/// The controller that owns `object` (its `ownerReferences` entry with
+/// `controller: true`), as `(kind, name)`: a Pod made by a ReplicaSet is
+/// reported at its controller, once, not once per replica.
+pub fn controller(object: &Value) -> Option<(&str, &str)> {
+    let owners = object.pointer("/metadata/ownerReferences")?.as_array()?;
+    owners.iter().find_map(|owner| {
+        if owner.get("controller")?.as_bool()? {
+            Some((owner.get("kind")?.as_str()?, owner.get("name")?.as_str()?))
+        } else {
+            None
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::controller;
+
+    #[test]
+    fn the_controller_is_the_owner_marked_controller() {
+        let pod = json!({"metadata": {"ownerReferences": [
+            {"kind": "Node", "name": "n1"},
+            {"kind": "ReplicaSet", "name": "web-5d9c", "controller": true}
+        ]}});
+        assert_eq!(controller(&pod), Some(("ReplicaSet", "web-5d9c")));
+        let orphan = json!({"metadata": {"ownerReferences": [
+            {"kind": "ReplicaSet", "name": "web-5d9c", "controller": false}
+        ]}});
+        assert_eq!(controller(&orphan), None);
+        assert_eq!(controller(&json!({"metadata": {}})), None);
+    }
 }

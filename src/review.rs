@@ -79,6 +79,22 @@ impl Reviewer {
             .map(|p| &p.policy)
     }
 
+    /// The kinds the policies match, as the background audit and `counsel
+    /// audit` need them: which kinds to list.
+    pub fn kinds(&self) -> MatchedKinds {
+        let mut kinds = MatchedKinds::default();
+        for loaded in &self.policies {
+            let named = (loaded.config.matcher.kinds.as_deref())
+                .unwrap_or(&loaded.policy.metadata().kinds);
+            if named.is_empty() || named.iter().any(|kind| kind == "*") {
+                kinds.every = true;
+            } else {
+                kinds.named.extend(named.iter().cloned());
+            }
+        }
+        kinds
+    }
+
     /// The configuration of each policy in `scope` whose match selects
     /// `request`, in order: the policies a review of it runs.
     pub fn matching<'s>(
@@ -404,4 +420,13 @@ fn load_policy(
         policy: loaded,
         settings,
     })
+}
+
+/// The kinds a configuration's policies match ([`Reviewer::kinds`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MatchedKinds {
+    /// Kinds some policy names (`Deployment`).
+    pub named: std::collections::BTreeSet<String>,
+    /// Some policy matches every kind (no kinds, or `*`).
+    pub every: bool,
 }
