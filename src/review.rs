@@ -84,8 +84,8 @@ impl Reviewer {
     pub fn kinds(&self) -> MatchedKinds {
         let mut kinds = MatchedKinds::default();
         for loaded in &self.policies {
-            let named = (loaded.config.matcher.kinds.as_deref())
-                .unwrap_or(&loaded.policy.metadata().kinds);
+            let named =
+                (loaded.config.matcher.kinds.as_deref()).unwrap_or(&loaded.policy.metadata().kinds);
             if named.is_empty() || named.iter().any(|kind| kind == "*") {
                 kinds.every = true;
             } else {
