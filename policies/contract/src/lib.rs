@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 pub use catalog::{FixSafety, INVALID_FIELD, Metadata, Rule, Severity};
 pub use counsel_edit::Edit;
 pub use encoded::{EncodedViolation, verdict_encoded_size};
-pub use verdict::{Verdict, Violation};
+pub use verdict::{Place, Verdict, Violation};
 
 /// The resource name Kubernetes gives a kind when nothing says otherwise
 /// (what `kubectl` and the API server guess from a kind): the kind in lower

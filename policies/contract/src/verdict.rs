@@ -54,9 +54,15 @@ impl Violation {
         }
     }
 
-    /// Sets the JSON Pointer of the offending field.
-    pub fn at(mut self, pointer: impl Into<String>) -> Self {
-        self.path = pointer.into();
+    /// Sets where the violation is: a JSON Pointer (`&str`, `String`), or a
+    /// [`Place`] that also says what was found there (the SDK's field
+    /// cursor), which then fills in [`found`](Self::found).
+    pub fn at(mut self, place: impl Into<Place>) -> Self {
+        let place = place.into();
+        self.path = place.pointer;
+        if let Some(found) = place.found {
+            self.found = found;
+        }
         self
     }
 
@@ -84,6 +90,13 @@ impl Violation {
         self
     }
 
+    /// Adds a fix: set the violation's own field (its [`path`](Self::path),
+    /// so call it after [`at`](Self::at)) to `value`.
+    pub fn fix_to(self, value: impl Into<Value>) -> Self {
+        let path = self.path.clone();
+        self.fix_set(path, value.into())
+    }
+
     /// Adds a fix: remove `pointer`.
     pub fn fix_remove(mut self, pointer: impl Into<String>) -> Self {
         self.fixes.push(Edit::remove(pointer));
@@ -100,6 +113,38 @@ impl Violation {
     pub fn docs(mut self, url: impl Into<String>) -> Self {
         self.docs = Some(url.into());
         self
+    }
+}
+
+/// Where a violation is, as [`Violation::at`] takes it: a JSON Pointer and,
+/// when the place knows it, the value found there (`None` inside: the field
+/// is missing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    /// RFC 6901 JSON Pointer of the field.
+    pub pointer: String,
+    /// What was found there, when known; `Some(None)` when missing.
+    pub found: Option<Option<Value>>,
+}
+
+impl From<String> for Place {
+    fn from(pointer: String) -> Place {
+        Place {
+            pointer,
+            found: None,
+        }
+    }
+}
+
+impl From<&str> for Place {
+    fn from(pointer: &str) -> Place {
+        Place::from(pointer.to_owned())
+    }
+}
+
+impl From<&String> for Place {
+    fn from(pointer: &String) -> Place {
+        Place::from(pointer.clone())
     }
 }
 

@@ -10,9 +10,9 @@ mod se_linux;
 mod seccomp;
 mod volumes;
 
-use crate::fields::Findings;
 use crate::pod::Pod;
 use crate::settings::Level;
+use counsel_policy::Findings;
 
 /// The policy version and level a check runs at.
 #[derive(Debug, Clone, Copy)]

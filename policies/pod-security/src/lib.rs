@@ -51,17 +51,15 @@
 //! own or together with the others, in any order.
 
 mod checks;
-mod fields;
 mod pod;
 pub mod rules;
 pub mod settings;
 mod update;
 
 use counsel_policy::workload::{self, pod_specs};
-use counsel_policy::{Metadata, Policy, Reads, Request, Verdict};
+use counsel_policy::{Findings, Metadata, Policy, Reads, Request, Verdict};
 
 use crate::checks::Ctx;
-use crate::fields::Findings;
 use crate::pod::Pod;
 pub use crate::settings::{Level, PolicyVersion, Settings};
 
@@ -128,12 +126,10 @@ impl Policy for PodSecurity {
         verdict.extend(specs.problems);
         for spec in &specs.specs {
             let mut findings = Findings::default();
-            for problem in spec.container_problems() {
-                findings.push(problem);
-            }
+            findings.extend(spec.container_problems());
             let pod = Pod::read(spec, &mut findings);
             checks::run(&pod, ctx, &mut findings);
-            verdict.extend(findings.into_violations());
+            verdict.extend(findings);
         }
         verdict
     }

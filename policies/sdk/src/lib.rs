@@ -180,6 +180,8 @@ pub mod field;
 #[doc(hidden)]
 pub mod guest;
 pub mod log;
+pub mod node;
+pub mod quantity;
 pub mod request;
 pub mod settings;
 #[cfg(not(target_arch = "wasm32"))]
@@ -189,11 +191,13 @@ pub mod workload;
 
 pub use catalog::{FixSafety, INVALID_FIELD, Metadata, Rule, Severity};
 pub use counsel_edit::{Edit, Reads, pointer};
+pub use node::{Findings, Node, StringMap};
+pub use quantity::{Quantity, QuantityError};
 pub use request::{Operation, Request, RequestError};
 pub use serde_json::{self, Value, json};
 pub use settings::{NoSettings, SettingsError};
 pub use verdict::{
-    MAX_VIOLATIONS, MAX_VIOLATIONS_PER_RULE, Verdict, Violation, invalid_field, violation,
+    MAX_VIOLATIONS, MAX_VIOLATIONS_PER_RULE, RuleId, Verdict, Violation, invalid_field, violation,
 };
 
 /// A Counsel policy.

@@ -6,34 +6,64 @@
 
 use serde_json::Value;
 
-pub use counsel_contract::{Verdict, Violation};
+pub use counsel_contract::{Place, Verdict, Violation};
 
-use crate::catalog::INVALID_FIELD;
+use crate::catalog::{INVALID_FIELD, Rule};
 use crate::request::type_name;
 
 /// Starts a violation of `rule` (at the object's root until [`Violation::at`]).
 ///
+/// `rule` is the rule's constant (`&PRIVILEGED`), so a misspelt rule does
+/// not compile; a rule id (`"privileged"`) is accepted too, for rules a
+/// policy reads from its settings.
+///
 /// ```
-/// use counsel_policy::{json, violation, Edit};
+/// use counsel_policy::{json, violation, Edit, Rule};
+///
+/// const PRIVILEGED: Rule = Rule::new("privileged", "No privileged containers", "...");
 ///
 /// let path = "/spec/containers/0/securityContext/privileged";
-/// let v = violation("privileged")
+/// let v = violation(&PRIVILEGED)
 ///     .at(path)
 ///     .message(r#"container "app" runs privileged"#)
 ///     .found(&json!(true))
-///     .fix_set(path, json!(false));
+///     .fix_to(false);
 /// assert_eq!(v.rule, "privileged");
 /// assert_eq!(v.found, Some(json!(true)));
 /// assert_eq!(v.fixes, [Edit::set(path, json!(false))]);
 /// ```
-pub fn violation(rule: &str) -> Violation {
-    Violation::new(rule)
+pub fn violation(rule: &(impl RuleId + ?Sized)) -> Violation {
+    Violation::new(rule.rule_id())
+}
+
+/// What [`violation`] takes to name a rule: a [`Rule`] constant, or its id.
+pub trait RuleId {
+    /// The rule's id.
+    fn rule_id(&self) -> &str;
+}
+
+impl RuleId for Rule {
+    fn rule_id(&self) -> &str {
+        self.id
+    }
+}
+
+impl RuleId for str {
+    fn rule_id(&self) -> &str {
+        self
+    }
+}
+
+impl RuleId for String {
+    fn rule_id(&self) -> &str {
+        self
+    }
 }
 
 /// The built-in `invalid-field` violation: `found` at `pointer` is not
 /// `expected` (`an object`, `an array`, `a boolean`, `a string`, ...).
 pub fn invalid_field(pointer: &str, found: &Value, expected: &str) -> Violation {
-    violation(INVALID_FIELD.id)
+    violation(&INVALID_FIELD)
         .at(pointer)
         .message(format!(
             "`{pointer}` must be {expected}, but it is {}",

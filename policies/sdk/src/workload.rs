@@ -53,6 +53,7 @@ pub use containers::{ContainerList, ContainerRef, Containers};
 use serde_json::Value;
 
 use crate::field::{self, Object};
+use crate::node::Node;
 use crate::pointer;
 use crate::verdict::{Violation, invalid_field};
 use counsel_edit::Reads;
@@ -171,6 +172,9 @@ pub struct PodSpecRef<'a> {
     pub metadata: Option<&'a Object>,
     /// JSON Pointer of that metadata, also when it is missing.
     pub metadata_pointer: String,
+    /// The PodSpec and its metadata as JSON values, for [`PodSpecRef::node`].
+    value: &'a Value,
+    metadata_value: Option<&'a Value>,
 }
 
 /// Finds the PodSpecs in `object`, by its `kind`.
@@ -205,6 +209,8 @@ pub fn pod_specs(object: &Value) -> PodSpecs<'_> {
             spec: root,
             metadata,
             metadata_pointer: "/metadata".to_owned(),
+            value: object,
+            metadata_value: metadata.and(object.get("metadata")),
         });
         return found;
     }
@@ -240,11 +246,16 @@ pub fn pod_specs(object: &Value) -> PodSpecs<'_> {
             found.problems.push(problem);
             None
         });
+    let (Some(value), metadata_value) = (template.get("spec"), template.get("metadata")) else {
+        return found;
+    };
     found.specs.push(PodSpecRef {
         pointer: pointer::push(&template_pointer, "spec"),
         spec,
         metadata,
         metadata_pointer: pointer::push(&template_pointer, "metadata"),
+        value,
+        metadata_value: metadata.and(metadata_value),
     });
     found
 }
@@ -261,6 +272,17 @@ impl<'a> PodSpecRef<'a> {
     /// entries that are not objects, and names that are not strings.
     pub fn container_problems(&self) -> Vec<Violation> {
         containers::problems(self.spec, &self.pointer)
+    }
+
+    /// The PodSpec as a [`Node`], for typed reads.
+    pub fn node(&self) -> Node<'a> {
+        Node::new(Some(self.value), self.pointer.clone())
+    }
+
+    /// The pod's (or pod template's) metadata as a [`Node`] (absent when
+    /// missing), e.g. for [`Node::string_map`] of its annotations.
+    pub fn metadata_node(&self) -> Node<'a> {
+        Node::new(self.metadata_value, self.metadata_pointer.clone())
     }
 
     /// The pointer to a field below this PodSpec (`pointer_to(&["securityContext"])`).

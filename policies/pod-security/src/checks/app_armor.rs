@@ -1,9 +1,9 @@
 //! appArmorProfile: the fields and the beta annotations.
 
-use counsel_policy::{json, violation};
+use counsel_policy::node::Entry;
+use counsel_policy::{Findings, Node, json, violation};
 
-use crate::fields::{Findings, Obj};
-use crate::pod::{Annotation, Pod};
+use crate::pod::Pod;
 use crate::rules::APP_ARMOR;
 
 /// Prefix of the per-container AppArmor annotation.
@@ -13,13 +13,9 @@ const ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/
 /// `RuntimeDefault` or `Localhost`, and every AppArmor annotation is `""`,
 /// `runtime/default` or `localhost/...`.
 pub fn app_armor_profile(pod: &Pod<'_>, out: &mut Findings) {
-    if let Some(sc) = &pod.security_context {
-        check_field(sc, "pod", out);
-    }
+    check_field(&pod.security_context, "pod", out);
     for c in &pod.containers {
-        if let Some(sc) = &c.security_context {
-            check_field(sc, &c.describe(), out);
-        }
+        check_field(&c.security_context, &c.label, out);
     }
     for annotation in &pod.annotations {
         if annotation.key.starts_with(ANNOTATION_PREFIX) {
@@ -28,26 +24,25 @@ pub fn app_armor_profile(pod: &Pod<'_>, out: &mut Findings) {
     }
 }
 
-fn check_field(sc: &Obj<'_>, who: &str, out: &mut Findings) {
-    let Some(profile) = sc.object("appArmorProfile", out) else {
+fn check_field(sc: &Node<'_>, who: &str, out: &mut Findings) {
+    let Some(profile) = sc.field("appArmorProfile").object(out) else {
         return;
     };
-    let kind = profile.str("type", out);
+    let field = profile.field("type");
+    let kind = field.str(out);
     if matches!(kind, Some("RuntimeDefault" | "Localhost")) {
         return;
     }
-    let ptr = profile.at("type");
-    let v = violation(APP_ARMOR)
-        .at(ptr.as_str())
-        .found_opt(profile.value("type"))
+    let v = violation(&APP_ARMOR)
+        .at(&field)
         .message(format!(
             "{who} must not set securityContext.appArmorProfile.type to {:?}",
             kind.unwrap_or("")
         ))
-        .fix_set(ptr.as_str(), json!("RuntimeDefault"));
+        .fix_to("RuntimeDefault");
     // localhostProfile goes only with type Localhost.
-    let v = if profile.value("localhostProfile").is_some() {
-        v.fix_remove(profile.at("localhostProfile").as_str())
+    let v = if profile.has("localhostProfile") {
+        v.fix_remove(&profile.field("localhostProfile"))
     } else {
         v
     };
@@ -58,21 +53,19 @@ fn check_field(sc: &Obj<'_>, who: &str, out: &mut Findings) {
 /// `appArmorProfile` field already applies to its container (its own or the
 /// pod's): the API server requires annotation and field to agree, and the
 /// field (checked above) is what counts, so the annotation is removed.
-fn check_annotation(pod: &Pod<'_>, annotation: &Annotation<'_>, out: &mut Findings) {
+fn check_annotation(pod: &Pod<'_>, annotation: &Entry<'_>, out: &mut Findings) {
     let value = annotation.value;
     if value.is_empty() || value == "runtime/default" || value.starts_with("localhost/") {
         return;
     }
     let container = &annotation.key[ANNOTATION_PREFIX.len()..];
-    let has_field =
-        |sc: Option<&Obj<'_>>| sc.is_some_and(|sc| sc.value("appArmorProfile").is_some());
-    let field_applies = has_field(pod.security_context.as_ref())
+    let field_applies = pod.security_context.has("appArmorProfile")
         || pod
             .containers
             .iter()
-            .any(|c| c.name == container && has_field(c.security_context.as_ref()));
-    let ptr = annotation.ptr.as_str();
-    let v = violation(APP_ARMOR)
+            .any(|c| c.name == container && c.security_context.has("appArmorProfile"));
+    let ptr = &annotation.node;
+    let v = violation(&APP_ARMOR)
         .at(ptr)
         .found(&json!(value))
         .message(format!(

@@ -1,10 +1,9 @@
 //! capabilities_baseline and capabilities_restricted, both reported as the
 //! `capabilities` rule.
 
-use counsel_policy::{Value, json, violation};
+use counsel_policy::{Findings, Node, Value, Violation, json, violation};
 
 use super::Ctx;
-use crate::fields::{Findings, Obj};
 use crate::pod::{Container, Pod};
 use crate::rules::{BASELINE_DOCS, CAPABILITIES, RESTRICTED_DOCS};
 use crate::settings::Level;
@@ -53,17 +52,14 @@ pub fn restricted(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
         return;
     }
     for c in &pod.containers {
-        let drop_ptr = c.security_ptr(&["capabilities", "drop"]);
         let Some(caps) = capabilities(c, out) else {
-            out.push(missing_drop_all(c, drop_ptr, None));
+            let drop = c.security_context.field("capabilities").field("drop");
+            out.push(missing_drop_all(c, &drop));
             continue;
         };
-        let drops_all = caps
-            .strings("drop", out)
-            .iter()
-            .any(|(_, cap)| *cap == "ALL");
-        if !drops_all {
-            out.push(missing_drop_all(c, drop_ptr, caps.value("drop")));
+        let drop = caps.field("drop");
+        if !drop.strings(out).iter().any(|(_, cap)| *cap == "ALL") {
+            out.push(missing_drop_all(c, &drop));
         }
         forbidden_adds(
             c,
@@ -76,25 +72,18 @@ pub fn restricted(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
 }
 
 /// The container's `securityContext.capabilities`, when set.
-fn capabilities<'a>(c: &Container<'a>, out: &mut Findings) -> Option<Obj<'a>> {
-    c.security_context
-        .as_ref()
-        .and_then(|sc| sc.object("capabilities", out))
+fn capabilities<'a>(c: &Container<'a>, out: &mut Findings) -> Option<Node<'a>> {
+    c.security_context.field("capabilities").object(out)
 }
 
-fn missing_drop_all(
-    c: &Container<'_>,
-    ptr: String,
-    found: Option<&Value>,
-) -> counsel_policy::Violation {
-    violation(CAPABILITIES)
-        .at(ptr.as_str())
-        .found_opt(found)
+fn missing_drop_all(c: &Container<'_>, drop: &Node<'_>) -> Violation {
+    violation(&CAPABILITIES)
+        .at(drop)
         .message(format!(
             "{} must set securityContext.capabilities.drop=[\"ALL\"]",
-            c.describe()
+            c.label
         ))
-        .fix_set(ptr.as_str(), json!(["ALL"]))
+        .fix_to(json!(["ALL"]))
         .docs(RESTRICTED_DOCS)
 }
 
@@ -103,31 +92,27 @@ fn missing_drop_all(
 /// subset of them in any order gives the same result.
 fn forbidden_adds(
     c: &Container<'_>,
-    caps: &Obj<'_>,
+    caps: &Node<'_>,
     allowed: impl Fn(&str) -> bool,
     level: Level,
     out: &mut Findings,
 ) {
-    let adds = caps.strings("add", out);
+    let list = caps.field("add");
+    let adds = list.strings(out);
     let kept: Vec<Value> = adds
         .iter()
         .filter(|(_, cap)| allowed(cap))
-        .map(|(_, cap)| Value::String((*cap).to_owned()))
+        .map(|(_, cap)| Value::from(*cap))
         .collect();
-    let list = caps.at("add");
-    for (index, cap) in adds.iter().filter(|(_, cap)| !allowed(cap)) {
-        let ptr = counsel_policy::pointer::push(&list, &index.to_string());
-        let v = violation(CAPABILITIES)
-            .at(ptr.as_str())
-            .found(&Value::String((*cap).to_owned()))
-            .message(format!(
-                "{} must not add capability {cap:?} at {level}",
-                c.describe()
-            ));
+    for (entry, cap) in adds.iter().filter(|(_, cap)| !allowed(cap)) {
+        let v = violation(&CAPABILITIES).at(entry).message(format!(
+            "{} must not add capability {cap:?} at {level}",
+            c.label
+        ));
         let v = if kept.is_empty() {
-            v.fix_remove(list.as_str())
+            v.fix_remove(&list)
         } else {
-            v.fix_set(list.as_str(), Value::Array(kept.clone()))
+            v.fix_set(&list, Value::Array(kept.clone()))
         };
         let docs = match level {
             Level::Baseline => BASELINE_DOCS,

@@ -1,8 +1,7 @@
 //! hostNamespaces, hostPorts and hostProbesAndHostLifecycle.
 
-use counsel_policy::{Value, json, violation};
+use counsel_policy::{Findings, Node, violation};
 
-use crate::fields::{Findings, Obj};
 use crate::pod::{Container, Pod};
 use crate::rules::{HOST_NAMESPACES, HOST_PORTS, PROBE_HOST};
 
@@ -13,14 +12,13 @@ pub fn host_namespaces(pod: &Pod<'_>, out: &mut Findings) {
         ("hostPID", "the node's process list"),
         ("hostIPC", "the node's shared memory and IPC"),
     ] {
-        if pod.spec.bool(field, out) == Some(true) {
-            let ptr = pod.spec.at(field);
+        let node = pod.spec.field(field);
+        if node.bool(out) == Some(true) {
             out.push(
-                violation(HOST_NAMESPACES)
-                    .at(ptr.as_str())
-                    .found(&Value::Bool(true))
+                violation(&HOST_NAMESPACES)
+                    .at(&node)
                     .message(format!("pod must not set {field}=true (it shares {what})"))
-                    .fix_set(ptr.as_str(), json!(false)),
+                    .fix_to(false),
             );
         }
     }
@@ -29,23 +27,23 @@ pub fn host_namespaces(pod: &Pod<'_>, out: &mut Findings) {
 /// hostPorts: every `ports[*].hostPort` is 0 or unset.
 pub fn host_ports(pod: &Pod<'_>, out: &mut Findings) {
     for c in &pod.containers {
-        for (index, port) in c.obj.objects("ports", out) {
-            let Some(host_port) = port.int("hostPort", out) else {
+        for (index, port) in c.node.field("ports").items(out).iter().enumerate() {
+            // Not an object: reported, and it opens no port.
+            let field = port.as_object(out).field("hostPort");
+            let Some(host_port) = field.int(out) else {
                 continue;
             };
             if host_port == 0 {
                 continue;
             }
-            let ptr = port.at("hostPort");
             out.push(
-                violation(HOST_PORTS)
-                    .at(ptr.as_str())
-                    .found_opt(port.value("hostPort"))
+                violation(&HOST_PORTS)
+                    .at(&field)
                     .message(format!(
                         "{} must not open hostPort {host_port} (ports[{index}])",
-                        c.describe()
+                        c.label
                     ))
-                    .fix_remove(ptr.as_str())
+                    .fix_remove(&field)
                     .hint(
                         "Reach the container through a Service (type NodePort or LoadBalancer if \
                          it must be reachable from outside the cluster) instead of a port on the \
@@ -61,13 +59,13 @@ pub fn host_ports(pod: &Pod<'_>, out: &mut Findings) {
 pub fn host_probes_and_lifecycle(pod: &Pod<'_>, out: &mut Findings) {
     for c in &pod.containers {
         for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
-            if let Some(handler) = c.obj.object(probe, out) {
+            if let Some(handler) = c.node.field(probe).object(out) {
                 check_handler(c, &handler, probe, out);
             }
         }
-        if let Some(lifecycle) = c.obj.object("lifecycle", out) {
+        if let Some(lifecycle) = c.node.field("lifecycle").object(out) {
             for hook in ["postStart", "preStop"] {
-                if let Some(handler) = lifecycle.object(hook, out) {
+                if let Some(handler) = lifecycle.field(hook).object(out) {
                     check_handler(c, &handler, &format!("lifecycle.{hook}"), out);
                 }
             }
@@ -75,31 +73,30 @@ pub fn host_probes_and_lifecycle(pod: &Pod<'_>, out: &mut Findings) {
     }
 }
 
-fn check_handler(c: &Container<'_>, handler: &Obj<'_>, name: &str, out: &mut Findings) {
+fn check_handler(c: &Container<'_>, handler: &Node<'_>, name: &str, out: &mut Findings) {
     for action in ["httpGet", "tcpSocket"] {
-        if let Some(action_obj) = handler.object(action, out) {
+        if let Some(action_obj) = handler.field(action).object(out) {
             check_host(c, &action_obj, &format!("{name}.{action}"), out);
         }
     }
 }
 
-fn check_host(c: &Container<'_>, action: &Obj<'_>, name: &str, out: &mut Findings) {
-    let Some(host) = action.str("host", out) else {
+fn check_host(c: &Container<'_>, action: &Node<'_>, name: &str, out: &mut Findings) {
+    let field = action.field("host");
+    let Some(host) = field.str(out) else {
         return;
     };
     if host.is_empty() {
         return;
     }
-    let ptr = action.at("host");
     out.push(
-        violation(PROBE_HOST)
-            .at(ptr.as_str())
-            .found_opt(action.value("host"))
+        violation(&PROBE_HOST)
+            .at(&field)
             .message(format!(
                 "{} must not send its {name} to host {host:?}",
-                c.describe()
+                c.label
             ))
-            .fix_remove(ptr.as_str())
+            .fix_remove(&field)
             .hint(
                 "Without `host` the kubelet checks the pod's own IP address. For a virtual host, \
                  set an HTTP `Host` header in httpGet.httpHeaders instead.",

@@ -1,9 +1,8 @@
 //! runAsNonRoot and runAsUser (restricted).
 
-use counsel_policy::{json, violation};
+use counsel_policy::{Findings, Node, violation};
 
 use super::Ctx;
-use crate::fields::{Findings, Obj};
 use crate::pod::Pod;
 use crate::rules::{RUN_AS_NON_ROOT, RUN_AS_USER};
 
@@ -24,54 +23,46 @@ pub fn run_as_non_root(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
     if ctx.minor >= 35 && pod.user_namespace {
         return;
     }
-    let pod_value = pod
-        .security_context
-        .as_ref()
-        .and_then(|sc| sc.bool("runAsNonRoot", out));
-    let pod_ptr = pod.security_ptr(&["runAsNonRoot"]);
+    let pod_field = pod.security_context.field("runAsNonRoot");
+    let pod_value = pod_field.bool(out);
     if pod_value == Some(false) {
         out.push(
-            violation(RUN_AS_NON_ROOT)
-                .at(pod_ptr.as_str())
-                .found(&json!(false))
+            violation(&RUN_AS_NON_ROOT)
+                .at(&pod_field)
                 .message("pod must not set securityContext.runAsNonRoot=false")
-                .fix_set(pod_ptr.as_str(), json!(true))
+                .fix_to(true)
                 .hint(NON_ROOT_HINT),
         );
     }
     let mut unset = Vec::new();
     let mut explicit = Vec::new();
     for c in &pod.containers {
-        let value = c
-            .security_context
-            .as_ref()
-            .and_then(|sc| sc.bool("runAsNonRoot", out));
-        let ptr = c.security_ptr(&["runAsNonRoot"]);
-        match value {
+        let field = c.security_context.field("runAsNonRoot");
+        match field.bool(out) {
             Some(true) => {}
             Some(false) => explicit.push(
-                violation(RUN_AS_NON_ROOT)
-                    .at(ptr.as_str())
-                    .found(&json!(false))
+                violation(&RUN_AS_NON_ROOT)
+                    .at(&field)
                     .message(format!(
                         "{} must not set securityContext.runAsNonRoot=false",
-                        c.describe()
+                        c.label
                     ))
-                    .fix_set(ptr.as_str(), json!(true))
+                    .fix_to(true)
                     .hint(NON_ROOT_HINT),
             ),
             // An explicit `false` on the pod is reported above; its fix
             // covers this container too.
-            None if pod_value.is_none() => unset.push(c.describe()),
+            None if pod_value.is_none() => unset.push(c.label.clone()),
             None => {}
         }
     }
     // Pod level first, as everywhere (only when the pod sets nothing, so
     // never beside the pod's own `false`).
+    // Unset (or of another type, reported): nothing to show as found.
     if !unset.is_empty() {
         out.push(
-            violation(RUN_AS_NON_ROOT)
-                .at(pod_ptr.as_str())
+            violation(&RUN_AS_NON_ROOT)
+                .at(pod_field.pointer())
                 .message(format!(
                     "{} may run as root: neither {} nor the pod {} \
                      securityContext.runAsNonRoot=true",
@@ -79,7 +70,7 @@ pub fn run_as_non_root(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
                     if unset.len() == 1 { "it" } else { "they" },
                     if unset.len() == 1 { "sets" } else { "set" },
                 ))
-                .fix_set(pod_ptr.as_str(), json!(true))
+                .fix_to(true)
                 .hint(NON_ROOT_HINT),
         );
     }
@@ -104,13 +95,12 @@ pub fn run_as_user(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
     if ctx.minor >= 35 && pod.user_namespace {
         return;
     }
-    let check = |sc: &Obj<'_>, who: String, out: &mut Findings| {
-        if sc.int("runAsUser", out) == Some(0) {
-            let ptr = sc.at("runAsUser");
+    let check = |sc: &Node<'_>, who: &str, out: &mut Findings| {
+        let field = sc.field("runAsUser");
+        if field.int(out) == Some(0) {
             out.push(
-                violation(RUN_AS_USER)
-                    .at(ptr.as_str())
-                    .found(&json!(0))
+                violation(&RUN_AS_USER)
+                    .at(&field)
                     .message(format!("{who} must not set runAsUser=0"))
                     .hint(
                         "Pick a non-zero user id the image works with (many images document one, \
@@ -122,12 +112,8 @@ pub fn run_as_user(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
             );
         }
     };
-    if let Some(sc) = &pod.security_context {
-        check(sc, "pod".to_owned(), out);
-    }
+    check(&pod.security_context, "pod", out);
     for c in &pod.containers {
-        if let Some(sc) = &c.security_context {
-            check(sc, c.describe(), out);
-        }
+        check(&c.security_context, &c.label, out);
     }
 }

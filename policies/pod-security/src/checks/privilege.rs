@@ -1,36 +1,26 @@
 //! privileged, allowPrivilegeEscalation, windowsHostProcess, procMount and
 //! sysctls.
 
-use counsel_policy::{Value, json, violation};
+use counsel_policy::{Findings, Node, Value, violation};
 
 use super::Ctx;
-use crate::fields::{Findings, Obj};
 use crate::pod::Pod;
 use crate::rules::{
     ALLOW_PRIVILEGE_ESCALATION, BASELINE_DOCS, PRIVILEGED, PROC_MOUNT, RESTRICTED_DOCS, SYSCTLS,
     WINDOWS_HOST_PROCESS,
 };
 
+const PRIVILEGED_HINT: &str = "If the container needs one specific power, grant that capability \
+     instead of privileged mode (at baseline; restricted allows only NET_BIND_SERVICE).";
+
 /// privileged: no container sets `securityContext.privileged: true`.
 pub fn privileged(pod: &Pod<'_>, out: &mut Findings) {
     for c in &pod.containers {
-        let Some(sc) = &c.security_context else {
-            continue;
-        };
-        if sc.bool("privileged", out) == Some(true) {
-            let ptr = sc.at("privileged");
-            out.push(
-                violation(PRIVILEGED)
-                    .at(ptr.as_str())
-                    .found(&Value::Bool(true))
-                    .message(format!("{} runs privileged", c.describe()))
-                    .fix_set(ptr.as_str(), json!(false))
-                    .hint(
-                        "If the container needs one specific power, grant that capability \
-                         instead of privileged mode (at baseline; restricted allows only \
-                         NET_BIND_SERVICE).",
-                    ),
-            );
+        let field = c.security_context.field("privileged");
+        if field.bool(out) == Some(true) {
+            let message = format!("{} runs privileged", c.label);
+            let v = violation(&PRIVILEGED).at(&field).message(message);
+            out.push(v.fix_to(false).hint(PRIVILEGED_HINT));
         }
     }
 }
@@ -42,30 +32,20 @@ pub fn allow_privilege_escalation(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
         return;
     }
     for c in &pod.containers {
-        let ptr = c.security_ptr(&["allowPrivilegeEscalation"]);
-        let (value, found) = match &c.security_context {
-            Some(sc) => (
-                sc.bool("allowPrivilegeEscalation", out),
-                sc.value("allowPrivilegeEscalation"),
-            ),
-            None => (None, None),
-        };
-        if value == Some(false) {
-            continue;
-        }
-        let message = match value {
-            Some(true) => format!("{} allows privilege escalation", c.describe()),
-            _ => format!(
+        let field = c.security_context.field("allowPrivilegeEscalation");
+        let message = match field.bool(out) {
+            Some(false) => continue,
+            Some(true) => format!("{} allows privilege escalation", c.label),
+            None => format!(
                 "{} does not set securityContext.allowPrivilegeEscalation=false",
-                c.describe()
+                c.label
             ),
         };
         out.push(
-            violation(ALLOW_PRIVILEGE_ESCALATION)
-                .at(ptr.as_str())
-                .found_opt(found)
+            violation(&ALLOW_PRIVILEGE_ESCALATION)
+                .at(&field)
                 .message(message)
-                .fix_set(ptr.as_str(), json!(false)),
+                .fix_to(false),
         );
     }
 }
@@ -73,30 +53,25 @@ pub fn allow_privilege_escalation(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
 /// windowsHostProcess: neither the pod nor a container sets
 /// `windowsOptions.hostProcess: true`.
 pub fn windows_host_process(pod: &Pod<'_>, out: &mut Findings) {
-    let check = |sc: &Obj<'_>, who: String, out: &mut Findings| {
-        let Some(options) = sc.object("windowsOptions", out) else {
+    let check = |sc: &Node<'_>, who: &str, out: &mut Findings| {
+        let Some(options) = sc.field("windowsOptions").object(out) else {
             return;
         };
-        if options.bool("hostProcess", out) == Some(true) {
-            let ptr = options.at("hostProcess");
+        let field = options.field("hostProcess");
+        if field.bool(out) == Some(true) {
             out.push(
-                violation(WINDOWS_HOST_PROCESS)
-                    .at(ptr.as_str())
-                    .found(&Value::Bool(true))
+                violation(&WINDOWS_HOST_PROCESS)
+                    .at(&field)
                     .message(format!(
                         "{who} must not set securityContext.windowsOptions.hostProcess=true"
                     ))
-                    .fix_set(ptr.as_str(), json!(false)),
+                    .fix_to(false),
             );
         }
     };
-    if let Some(sc) = &pod.security_context {
-        check(sc, "pod".to_owned(), out);
-    }
+    check(&pod.security_context, "pod", out);
     for c in &pod.containers {
-        if let Some(sc) = &c.security_context {
-            check(sc, c.describe(), out);
-        }
+        check(&c.security_context, &c.label, out);
     }
 }
 
@@ -108,23 +83,19 @@ pub fn proc_mount(pod: &Pod<'_>, ctx: Ctx, restricted: bool, out: &mut Findings)
         return;
     }
     for c in &pod.containers {
-        let Some(sc) = &c.security_context else {
-            continue;
-        };
-        let Some(mount) = sc.str("procMount", out) else {
+        let field = c.security_context.field("procMount");
+        let Some(mount) = field.str(out) else {
             continue;
         };
         if mount != "Default" {
-            let ptr = sc.at("procMount");
             out.push(
-                violation(PROC_MOUNT)
-                    .at(ptr.as_str())
-                    .found_opt(sc.value("procMount"))
+                violation(&PROC_MOUNT)
+                    .at(&field)
                     .message(format!(
                         "{} must not set securityContext.procMount to {mount:?}",
-                        c.describe()
+                        c.label
                     ))
-                    .fix_set(ptr.as_str(), json!("Default"))
+                    .fix_to("Default")
                     .docs(if restricted {
                         RESTRICTED_DOCS
                     } else {
@@ -159,38 +130,33 @@ fn sysctl_allowed(name: &str, minor: u32) -> bool {
 /// The fix keeps the allowed entries (and removes the list when none is left),
 /// so every violation carries the same, order-independent edit.
 pub fn sysctls(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
-    let Some(sc) = &pod.security_context else {
-        return;
-    };
-    let entries = sc.objects("sysctls", out);
+    let list = pod.security_context.field("sysctls");
     let mut kept: Vec<Value> = Vec::new();
-    let mut bad: Vec<(String, Option<&Value>, String)> = Vec::new();
-    for (_, entry) in &entries {
-        let name = entry.str("name", out).unwrap_or("");
-        if sysctl_allowed(name, ctx.minor) {
-            kept.push(Value::Object(entry.map.clone()));
+    let mut bad: Vec<(Node<'_>, &str)> = Vec::new();
+    for entry in list.objects(out) {
+        let name = entry.field("name");
+        let text = name.str(out).unwrap_or("");
+        if sysctl_allowed(text, ctx.minor) {
+            kept.extend(entry.value().cloned());
         } else {
-            bad.push((entry.at("name"), entry.value("name"), name.to_owned()));
+            bad.push((name, text));
         }
     }
-    let list = sc.at("sysctls");
-    for (ptr, found, name) in bad {
-        let v = violation(SYSCTLS)
-            .at(ptr.as_str())
-            .found_opt(found)
-            .message(format!("pod must not set sysctl {name:?}"))
+    for (name, text) in bad {
+        let v = violation(&SYSCTLS)
+            .at(&name)
+            .message(format!("pod must not set sysctl {text:?}"))
             .hint(
                 "Only sysctls scoped to the pod's own network namespace are allowed: \
                  kernel.shm_rmid_forced and a set of net.ipv4.* ones (ip_local_port_range, \
                  tcp_syncookies, ...). Node-wide kernel settings belong to the node's \
                  configuration, not to a pod.",
             );
-        let v = if kept.is_empty() {
-            v.fix_remove(list.as_str())
+        out.push(if kept.is_empty() {
+            v.fix_remove(&list)
         } else {
-            v.fix_set(list.as_str(), Value::Array(kept.clone()))
-        };
-        out.push(v);
+            v.fix_set(&list, Value::Array(kept.clone()))
+        });
     }
 }
 

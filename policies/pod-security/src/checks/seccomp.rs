@@ -1,11 +1,10 @@
 //! seccompProfile_baseline and seccompProfile_restricted, both reported as
 //! the `seccomp` rule.
 
-use counsel_policy::{Violation, json, violation};
+use counsel_policy::{Findings, Node, Violation, json, violation};
 
 use super::Ctx;
 use super::identity::join;
-use crate::fields::{Findings, Obj};
 use crate::pod::Pod;
 use crate::rules::{BASELINE_DOCS, RESTRICTED_DOCS, SECCOMP};
 
@@ -21,14 +20,14 @@ enum Profile<'a> {
     /// `RuntimeDefault` or `Localhost`.
     Allowed,
     /// Set with any other type (missing type counts as `""`).
-    Forbidden(Obj<'a>),
+    Forbidden(Node<'a>),
 }
 
-fn profile<'a>(sc: Option<&Obj<'a>>, out: &mut Findings) -> Profile<'a> {
-    let Some(profile) = sc.and_then(|sc| sc.object("seccompProfile", out)) else {
+fn profile<'a>(sc: &Node<'a>, out: &mut Findings) -> Profile<'a> {
+    let Some(profile) = sc.field("seccompProfile").object(out) else {
         return Profile::Nil;
     };
-    match profile.str("type", out) {
+    match profile.field("type").str(out) {
         Some("RuntimeDefault" | "Localhost") => Profile::Allowed,
         _ => Profile::Forbidden(profile),
     }
@@ -37,19 +36,18 @@ fn profile<'a>(sc: Option<&Obj<'a>>, out: &mut Findings) -> Profile<'a> {
 /// A violation for a set profile with a forbidden type, fixed in place: type
 /// `RuntimeDefault`, and no `localhostProfile` (which only `Localhost` takes);
 /// `docs` links the level that reports it.
-fn forbidden(profile: &Obj<'_>, who: &str, docs: &str, out: &mut Findings) -> Violation {
-    let ptr = profile.at("type");
-    let shown = profile.str("type", out).unwrap_or("");
-    let v = violation(SECCOMP)
-        .at(ptr.as_str())
-        .found_opt(profile.value("type"))
+fn forbidden(profile: &Node<'_>, who: &str, docs: &str, out: &mut Findings) -> Violation {
+    let field = profile.field("type");
+    let shown = field.str(out).unwrap_or("");
+    let v = violation(&SECCOMP)
+        .at(&field)
         .message(format!(
             "{who} must not set securityContext.seccompProfile.type to {shown:?}"
         ))
-        .fix_set(ptr.as_str(), json!("RuntimeDefault"))
+        .fix_to("RuntimeDefault")
         .docs(docs);
-    if profile.value("localhostProfile").is_some() {
-        v.fix_remove(profile.at("localhostProfile").as_str())
+    if profile.has("localhostProfile") {
+        v.fix_remove(&profile.field("localhostProfile"))
     } else {
         v
     }
@@ -62,13 +60,13 @@ pub fn baseline(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
     if ctx.minor < 19 {
         return annotations(pod, out);
     }
-    if let Profile::Forbidden(p) = profile(pod.security_context.as_ref(), out) {
+    if let Profile::Forbidden(p) = profile(&pod.security_context, out) {
         let v = forbidden(&p, "pod", BASELINE_DOCS, out);
         out.push(v);
     }
     for c in &pod.containers {
-        if let Profile::Forbidden(p) = profile(c.security_context.as_ref(), out) {
-            let v = forbidden(&p, &c.describe(), BASELINE_DOCS, out);
+        if let Profile::Forbidden(p) = profile(&c.security_context, out) {
+            let v = forbidden(&p, &c.label, BASELINE_DOCS, out);
             out.push(v);
         }
     }
@@ -85,7 +83,7 @@ fn annotations(pod: &Pod<'_>, out: &mut Findings) {
         }
     }
     for key in keys {
-        let Some(annotation) = pod.annotations.iter().find(|a| a.key == key) else {
+        let Some(annotation) = pod.annotations.get(&key) else {
             continue;
         };
         let value = annotation.value;
@@ -93,14 +91,15 @@ fn annotations(pod: &Pod<'_>, out: &mut Findings) {
         {
             continue;
         }
+        // `found` is what Kubernetes reads: `""` for a `null` value.
         out.push(
-            violation(SECCOMP)
-                .at(annotation.ptr.as_str())
+            violation(&SECCOMP)
+                .at(&annotation.node)
                 .found(&json!(value))
                 .message(format!(
                     "annotation {key}={value:?} sets a forbidden seccomp profile"
                 ))
-                .fix_set(annotation.ptr.as_str(), json!("runtime/default"))
+                .fix_to("runtime/default")
                 .docs(BASELINE_DOCS),
         );
     }
@@ -115,7 +114,7 @@ pub fn restricted(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
     if pod.windows && ctx.minor >= 25 {
         return;
     }
-    let pod_profile = profile(pod.security_context.as_ref(), out);
+    let pod_profile = profile(&pod.security_context, out);
     if let Profile::Forbidden(p) = &pod_profile {
         let v = forbidden(p, "pod", RESTRICTED_DOCS, out);
         out.push(v);
@@ -123,24 +122,25 @@ pub fn restricted(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
     let mut unset = Vec::new();
     let mut forbidden_containers = Vec::new();
     for c in &pod.containers {
-        match profile(c.security_context.as_ref(), out) {
+        match profile(&c.security_context, out) {
             Profile::Allowed => {}
             Profile::Forbidden(p) => {
-                forbidden_containers.push(forbidden(&p, &c.describe(), RESTRICTED_DOCS, out))
+                forbidden_containers.push(forbidden(&p, &c.label, RESTRICTED_DOCS, out))
             }
             // A forbidden pod profile is reported above, and its fix covers
             // this container too.
-            Profile::Nil if matches!(pod_profile, Profile::Nil) => unset.push(c.describe()),
+            Profile::Nil if matches!(pod_profile, Profile::Nil) => unset.push(c.label.clone()),
             Profile::Nil => {}
         }
     }
     // Pod level first, as everywhere (only when the pod sets nothing, so
     // never beside a forbidden pod profile).
     if !unset.is_empty() {
-        let pod_type = pod.security_ptr(&["seccompProfile", "type"]);
+        // Unset (or not an object, reported): nothing was found there.
+        let pod_type = pod.security_context.field("seccompProfile").field("type");
         out.push(
-            violation(SECCOMP)
-                .at(pod_type.as_str())
+            violation(&SECCOMP)
+                .at(pod_type.pointer())
                 .message(format!(
                     "{} {} no seccomp profile: neither {} nor the pod {} \
                      securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"",
@@ -149,7 +149,7 @@ pub fn restricted(pod: &Pod<'_>, ctx: Ctx, out: &mut Findings) {
                     if unset.len() == 1 { "it" } else { "they" },
                     if unset.len() == 1 { "sets" } else { "set" },
                 ))
-                .fix_set(pod_type.as_str(), json!("RuntimeDefault"))
+                .fix_to("RuntimeDefault")
                 .docs(RESTRICTED_DOCS),
         );
     }

@@ -1,8 +1,7 @@
 //! hostPathVolumes (baseline) and restrictedVolumes (restricted).
 
-use counsel_policy::violation;
+use counsel_policy::{Findings, Node, violation};
 
-use crate::fields::{Findings, Obj};
 use crate::pod::Pod;
 use crate::rules::{HOST_PATH_VOLUMES, RESTRICTED_VOLUMES};
 
@@ -52,30 +51,31 @@ const HOST_PATH_HINT: &str = "Use a volume scoped to the pod instead: emptyDir f
 
 /// Reports every known source that is set but not an object. The checks
 /// still count it as set; the `invalid-field` violation fails the object.
-fn report_malformed_sources(volume: &Obj<'_>, out: &mut Findings) {
+fn report_malformed_sources(volume: &Node<'_>, out: &mut Findings) {
     for source in ALLOWED.iter().chain(RESTRICTED.iter()) {
-        volume.object(source, out);
+        if volume.has(source) {
+            volume.field(source).object(out);
+        }
     }
 }
 
-fn name<'a>(volume: &Obj<'a>, out: &mut Findings) -> &'a str {
-    volume.str("name", out).unwrap_or("")
+fn name<'a>(volume: &Node<'a>, out: &mut Findings) -> &'a str {
+    volume.field("name").str(out).unwrap_or("")
 }
 
 /// hostPathVolumes: no volume has a `hostPath` source.
 pub fn host_path_volumes(pod: &Pod<'_>, out: &mut Findings) {
     for volume in &pod.volumes {
         report_malformed_sources(volume, out);
-        let Some(found) = volume.value("hostPath") else {
+        let host_path = volume.field("hostPath");
+        let Some(found) = host_path.value() else {
             continue;
         };
-        let ptr = volume.at("hostPath");
         let name = name(volume, out);
         let path = found.get("path").and_then(|p| p.as_str()).unwrap_or("");
         out.push(
-            violation(HOST_PATH_VOLUMES)
-                .at(ptr.as_str())
-                .found(found)
+            violation(&HOST_PATH_VOLUMES)
+                .at(&host_path)
                 .message(format!(
                     "volume {name:?} must not mount the node's directory {path:?} (hostPath)"
                 ))
@@ -90,16 +90,12 @@ pub fn host_path_volumes(pod: &Pod<'_>, out: &mut Findings) {
 pub fn restricted_volumes(pod: &Pod<'_>, out: &mut Findings) {
     for volume in &pod.volumes {
         report_malformed_sources(volume, out);
-        if ALLOWED.iter().any(|source| volume.value(source).is_some()) {
+        if ALLOWED.iter().any(|source| volume.has(source)) {
             continue;
         }
-        let Some(source) = RESTRICTED
-            .iter()
-            .find(|source| volume.value(source).is_some())
-        else {
+        let Some(source) = RESTRICTED.iter().find(|source| volume.has(source)) else {
             continue;
         };
-        let ptr = volume.at(source);
         let name = name(volume, out);
         let hint = if *source == "hostPath" {
             HOST_PATH_HINT.to_owned()
@@ -112,9 +108,8 @@ pub fn restricted_volumes(pod: &Pod<'_>, out: &mut Findings) {
             )
         };
         out.push(
-            violation(RESTRICTED_VOLUMES)
-                .at(ptr.as_str())
-                .found_opt(volume.value(source))
+            violation(&RESTRICTED_VOLUMES)
+                .at(&volume.field(source))
                 .message(format!(
                     "volume {name:?} must not use the restricted volume type {source:?}"
                 ))

@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::field::{self, Object};
+use crate::node::Node;
 use crate::pointer;
 use crate::verdict::{Violation, invalid_field};
 
@@ -57,9 +58,16 @@ pub struct ContainerRef<'a> {
     pub pointer: String,
     /// The container object.
     pub container: &'a Object,
+    /// The container as a JSON value, for [`ContainerRef::node`].
+    value: &'a Value,
 }
 
-impl ContainerRef<'_> {
+impl<'a> ContainerRef<'a> {
+    /// The container as a [`Node`], for typed reads.
+    pub fn node(&self) -> Node<'a> {
+        Node::new(Some(self.value), self.pointer.clone())
+    }
+
     /// How messages name this container: `container "app"`,
     /// `init container "migrate"`, or `container #2 (no name)`.
     pub fn label(&self) -> String {
@@ -122,6 +130,7 @@ impl<'a> Iterator for Containers<'a> {
                         name: container.get("name").and_then(Value::as_str).unwrap_or(""),
                         pointer: pointer::push(&list_pointer, &index.to_string()),
                         container,
+                        value: item,
                     });
                 }
             }
