@@ -1,82 +1,62 @@
 //! The per-container rules: `privileged` and `allow-privilege-escalation`.
 
-use counsel_policy::field::{self, Object};
-use counsel_policy::workload::{ContainerRef, PodSpecRef};
-use counsel_policy::{Value, Verdict, json, violation};
+use counsel_policy::workload::PodSpecRef;
+use counsel_policy::{Findings, Node, Value, violation};
 
 use crate::{ALLOW_PRIVILEGE_ESCALATION, PRIVILEGED};
 
 /// A container whose `securityContext` could be read.
 pub(crate) struct Container<'a> {
-    pub(crate) at: ContainerRef<'a>,
-    /// Its `securityContext`, `None` when missing.
-    pub(crate) context: Option<&'a Object>,
-    /// Pointer to that `securityContext`.
-    pub(crate) context_pointer: String,
+    /// How messages name it (`container "app"`).
+    pub(crate) label: String,
+    /// Its `securityContext` (absent when missing).
+    pub(crate) context: Node<'a>,
     /// Whether the pod is a Windows pod.
     windows: bool,
 }
 
-impl Container<'_> {
-    /// Pointer to a field of the container's `securityContext`.
-    pub(crate) fn field_pointer(&self, name: &str) -> String {
-        counsel_policy::pointer::push(&self.context_pointer, name)
-    }
-
-    /// The raw value of a `securityContext` field, if set.
-    pub(crate) fn raw(&self, name: &str) -> Option<&Value> {
-        self.context.and_then(|context| field::get(context, name))
-    }
-
-    /// A boolean `securityContext` field; a wrong type is reported and read
-    /// as `Err(())` so no rule guesses at it.
-    pub(crate) fn flag(&self, name: &str, verdict: &mut Verdict) -> Result<Option<bool>, ()> {
-        let Some(context) = self.context else {
-            return Ok(None);
-        };
-        field::boolean(context, name, &self.context_pointer).map_err(|problem| {
-            verdict.push(problem);
-        })
+/// A boolean field; `Err` when it has another type (reported), so that no
+/// rule guesses at it.
+pub(crate) fn flag(field: &Node<'_>, out: &mut Findings) -> Result<Option<bool>, ()> {
+    match field.bool(out) {
+        None if field.is_set() => Err(()),
+        value => Ok(value),
     }
 }
 
 /// Every container of `spec` whose `securityContext` is an object or
 /// missing; the others are reported as `invalid-field` and left out.
-pub(crate) fn read<'a>(spec: &PodSpecRef<'a>, verdict: &mut Verdict) -> Vec<Container<'a>> {
+pub(crate) fn read<'a>(spec: &PodSpecRef<'a>, out: &mut Findings) -> Vec<Container<'a>> {
     let windows = spec.os_name() == Some("windows");
     spec.containers()
-        .filter_map(
-            |at| match field::object(at.container, "securityContext", &at.pointer) {
-                Ok(context) => Some(Container {
-                    context_pointer: at.pointer_to(&["securityContext"]),
-                    at,
-                    context,
-                    windows,
-                }),
-                Err(problem) => {
-                    verdict.push(problem);
-                    None
-                }
-            },
-        )
+        .filter_map(|at| {
+            let context = at.node().field("securityContext");
+            if context.is_set() && context.object(out).is_none() {
+                return None;
+            }
+            Some(Container {
+                label: at.label(),
+                context,
+                windows,
+            })
+        })
         .collect()
 }
 
 /// `privileged`: `securityContext.privileged` must not be true.
-pub(crate) fn check_privileged(container: &Container, verdict: &mut Verdict) {
-    if container.flag("privileged", verdict) != Ok(Some(true)) {
+pub(crate) fn check_privileged(container: &Container, out: &mut Findings) {
+    let field = container.context.field("privileged");
+    if field.bool(out) != Some(true) {
         return;
     }
-    let path = container.field_pointer("privileged");
-    let found = violation(PRIVILEGED.id)
-        .at(&path)
-        .message(format!("{} runs privileged", container.at.label()))
-        .found(&json!(true));
-    verdict.push(if container.windows {
+    let v = violation(&PRIVILEGED)
+        .at(&field)
+        .message(format!("{} runs privileged", container.label));
+    out.push(if container.windows {
         // Kubernetes refuses the field in Windows pods whatever its value.
-        found.fix_remove(&path)
+        v.fix_remove(&field)
     } else {
-        found.fix_set(&path, json!(false)).hint(
+        v.fix_to(false).hint(
             "If the container needs one specific privilege, add just that capability under \
              securityContext.capabilities.add instead.",
         )
@@ -85,21 +65,20 @@ pub(crate) fn check_privileged(container: &Container, verdict: &mut Verdict) {
 
 /// `allow-privilege-escalation`: `securityContext.allowPrivilegeEscalation`
 /// must be explicitly false.
-pub(crate) fn check_privilege_escalation(container: &Container, verdict: &mut Verdict) {
-    let Ok(value) = container.flag("allowPrivilegeEscalation", verdict) else {
+pub(crate) fn check_privilege_escalation(container: &Container, out: &mut Findings) {
+    let field = container.context.field("allowPrivilegeEscalation");
+    let Ok(value) = flag(&field, out) else {
         return;
     };
-    let label = container.at.label();
+    let label = &container.label;
     let message = match value {
         Some(false) => return,
         Some(true) => format!("{label} allows privilege escalation"),
         None => format!("{label} does not set allowPrivilegeEscalation to false"),
     };
-    let path = container.field_pointer("allowPrivilegeEscalation");
-    let mut v = violation(ALLOW_PRIVILEGE_ESCALATION.id)
-        .at(&path)
-        .message(message)
-        .found_opt(container.raw("allowPrivilegeEscalation"));
+    let mut v = violation(&ALLOW_PRIVILEGE_ESCALATION)
+        .at(&field)
+        .message(message);
     if adds_sys_admin(container) {
         // The API server rejects allowPrivilegeEscalation: false next to
         // CAP_SYS_ADMIN, so no edit of ours alone would be accepted.
@@ -109,23 +88,26 @@ pub(crate) fn check_privilege_escalation(container: &Container, verdict: &mut Ve
              then set allowPrivilegeEscalation: false.",
         );
     } else {
-        if container.raw("privileged").and_then(Value::as_bool) == Some(true) {
+        let privileged = container.context.field("privileged");
+        if privileged.value().and_then(Value::as_bool) == Some(true) {
             // The API server also rejects it next to privileged: true.
             v = v
-                .fix_set(container.field_pointer("privileged"), json!(false))
+                .fix_set(&privileged, false.into())
                 .hint("A privileged container always allows privilege escalation, so the fix also turns privileged off.");
         }
-        v = v.fix_set(&path, json!(false));
+        v = v.fix_to(false);
     }
-    verdict.push(v);
+    out.push(v);
 }
 
 /// Whether `securityContext.capabilities.add` lists SYS_ADMIN (with or
 /// without the `CAP_` prefix). Read leniently: a malformed list adds nothing.
 fn adds_sys_admin(container: &Container) -> bool {
     container
-        .raw("capabilities")
-        .and_then(|capabilities| capabilities.get("add"))
+        .context
+        .field("capabilities")
+        .field("add")
+        .value()
         .and_then(Value::as_array)
         .is_some_and(|added| {
             added

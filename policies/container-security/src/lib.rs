@@ -15,8 +15,8 @@ mod containers;
 mod run_as_non_root;
 
 use counsel_policy::{
-    FixSafety, Metadata, NoSettings, Policy, Request, Rule, Severity, Verdict, export_policy,
-    workload,
+    Findings, FixSafety, Metadata, NoSettings, Policy, Request, Rule, Severity, Verdict,
+    export_policy, workload,
 };
 
 /// No container runs privileged.
@@ -79,26 +79,28 @@ impl Policy for ContainerSecurity {
     }
 
     fn validate(request: &Request, _: &NoSettings) -> Verdict {
-        let mut verdict = Verdict::default();
+        let mut out = Findings::default();
         // On DELETE there is nothing new to run.
         let Some(object) = request.object() else {
-            return verdict;
+            return Verdict::default();
         };
         let found = workload::pod_specs(object);
-        verdict.extend(found.problems);
+        out.extend(found.problems);
         for spec in &found.specs {
-            verdict.extend(spec.container_problems());
-            let containers = containers::read(spec, &mut verdict);
+            out.extend(spec.container_problems());
+            let containers = containers::read(spec, &mut out);
             for container in &containers {
-                containers::check_privileged(container, &mut verdict);
+                containers::check_privileged(container, &mut out);
                 // The Pod Security Standards exempt Windows pods: Windows has
                 // no setuid, and the kubelet rejects the field there.
                 if spec.os_name() != Some("windows") {
-                    containers::check_privilege_escalation(container, &mut verdict);
+                    containers::check_privilege_escalation(container, &mut out);
                 }
             }
-            run_as_non_root::check(spec, &containers, &mut verdict);
+            run_as_non_root::check(spec, &containers, &mut out);
         }
+        let mut verdict = Verdict::default();
+        verdict.extend(out);
         verdict
     }
 }

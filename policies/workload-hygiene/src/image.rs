@@ -1,7 +1,7 @@
 //! Image references: `image-tag`, `image-digest` and `image-pull-policy`.
 
 use counsel_policy::workload::ContainerRef;
-use counsel_policy::{Verdict, field, json, violation};
+use counsel_policy::{Findings, violation};
 
 use crate::Enabled;
 use crate::rules::{IMAGE_DIGEST, IMAGE_PULL_POLICY, IMAGE_TAG};
@@ -64,25 +64,23 @@ impl<'a> ImageRef<'a> {
 const PULL_POLICIES: [&str; 3] = ["Always", "IfNotPresent", "Never"];
 
 /// Checks the container's image and pull policy.
-pub fn check(c: &ContainerRef<'_>, enabled: &Enabled, verdict: &mut Verdict) {
-    let image = match field::string(c.container, "image", &c.pointer) {
-        Ok(Some(image)) if !image.is_empty() => image,
-        Ok(_) => return,
-        Err(problem) => return verdict.push(problem),
+pub fn check(c: &ContainerRef<'_>, enabled: &Enabled, out: &mut Findings) {
+    let field = c.node().field("image");
+    let image = match field.str(out) {
+        Some(image) if !image.is_empty() => image,
+        _ => return,
     };
     let reference = ImageRef::parse(image);
     let pinning = reference.pinning();
-    let image_ptr = c.pointer_to(&["image"]);
     let who = c.label();
     if pinning == Pinning::Mutable && enabled.on(&IMAGE_TAG) {
         let message = match reference.tag {
             None => format!("{who} uses image {image:?} without a tag, which means :latest"),
             Some(_) => format!("{who} uses image {image:?}, whose tag moves with every push"),
         };
-        verdict.push(
-            violation(IMAGE_TAG.id)
-                .at(image_ptr.as_str())
-                .found(&json!(image))
+        out.push(
+            violation(&IMAGE_TAG)
+                .at(&field)
                 .message(message)
                 .hint(format!(
                     "Pin a version tag (for example {}:1.2.3) or, better, a digest ({}@sha256:...), \
@@ -92,10 +90,9 @@ pub fn check(c: &ContainerRef<'_>, enabled: &Enabled, verdict: &mut Verdict) {
         );
     }
     if pinning == Pinning::Tag && enabled.on(&IMAGE_DIGEST) {
-        verdict.push(
-            violation(IMAGE_DIGEST.id)
-                .at(image_ptr.as_str())
-                .found(&json!(image))
+        out.push(
+            violation(&IMAGE_DIGEST)
+                .at(&field)
                 .message(format!(
                     "{who} uses image {image:?}, pinned by tag but not by digest"
                 ))
@@ -107,21 +104,17 @@ pub fn check(c: &ContainerRef<'_>, enabled: &Enabled, verdict: &mut Verdict) {
         );
     }
     if enabled.on(&IMAGE_PULL_POLICY) {
-        check_pull_policy(c, image, pinning, verdict);
+        check_pull_policy(c, image, pinning, out);
     }
 }
 
-fn check_pull_policy(c: &ContainerRef<'_>, image: &str, pinning: Pinning, verdict: &mut Verdict) {
-    let policy = match field::string(c.container, "imagePullPolicy", &c.pointer) {
-        Ok(Some(policy)) => policy,
-        Ok(None) => return,
-        Err(problem) => return verdict.push(problem),
+fn check_pull_policy(c: &ContainerRef<'_>, image: &str, pinning: Pinning, out: &mut Findings) {
+    let field = c.node().field("imagePullPolicy");
+    let Some(policy) = field.str(out) else {
+        return;
     };
-    let ptr = c.pointer_to(&["imagePullPolicy"]);
     let who = c.label();
-    let v = violation(IMAGE_PULL_POLICY.id)
-        .at(ptr.as_str())
-        .found(&json!(policy));
+    let v = violation(&IMAGE_PULL_POLICY).at(&field);
     if !PULL_POLICIES.contains(&policy) {
         let v = v.message(format!(
             "{who} sets imagePullPolicy {policy:?}; Kubernetes accepts only Always, IfNotPresent \
@@ -136,8 +129,8 @@ fn check_pull_policy(c: &ContainerRef<'_>, image: &str, pinning: Pinning, verdic
             (Some(&"Never"), Pinning::Mutable) => None,
             (known, _) => known.copied(),
         };
-        verdict.push(match fixed {
-            Some(known) => v.fix_set(ptr.as_str(), json!(known)),
+        out.push(match fixed {
+            Some(known) => v.fix_to(known),
             None => v.hint(
                 "Remove imagePullPolicy to get the default (Always for :latest or no tag, \
                  IfNotPresent otherwise), or set one of the three.",
@@ -149,15 +142,15 @@ fn check_pull_policy(c: &ContainerRef<'_>, image: &str, pinning: Pinning, verdic
         return;
     }
     match policy {
-        "IfNotPresent" => verdict.push(
+        "IfNotPresent" => out.push(
             v.message(format!(
                 "{who} pulls {image:?} only when the node does not have it, so each node keeps \
                  whatever it pulled first"
             ))
-            .fix_set(ptr.as_str(), json!("Always"))
+            .fix_to("Always")
             .hint("Better still, pin a version and keep IfNotPresent."),
         ),
-        "Never" => verdict.push(
+        "Never" => out.push(
             v.message(format!(
                 "{who} never pulls {image:?}, so each node runs whatever it already has under \
                  that name"

@@ -37,7 +37,9 @@ mod resources;
 pub mod rules;
 
 use counsel_policy::workload::{ContainerList, pod_specs};
-use counsel_policy::{Metadata, Operation, Policy, Reads, Request, Rule, Verdict, workload};
+use counsel_policy::{
+    Findings, Metadata, Operation, Policy, Reads, Request, Rule, Verdict, workload,
+};
 use serde::Deserialize;
 
 use crate::resources::Resources;
@@ -134,22 +136,25 @@ impl Policy for WorkloadHygiene {
         let enabled = Enabled::from_settings(settings);
         let kind = object.get("kind").and_then(|k| k.as_str()).unwrap_or("");
         let found = pod_specs(object);
-        verdict.extend(found.problems);
+        let mut out = Findings::default();
+        out.extend(found.problems);
         for spec in &found.specs {
-            verdict.extend(spec.container_problems());
-            let pod_resources = Resources::read(spec.spec, &spec.pointer, &mut verdict);
-            let long_running = probes::long_running(kind, spec.spec);
+            out.extend(spec.container_problems());
+            let pod = spec.node();
+            let pod_resources = Resources::read(&pod, &mut out);
+            let long_running = probes::long_running(kind, &pod);
             for c in spec.containers() {
                 if c.list == ContainerList::Ephemeral {
                     continue;
                 }
-                resources::check(&c, &pod_resources, &enabled, &mut verdict);
-                image::check(&c, &enabled, &mut verdict);
+                resources::check(&c, &pod_resources, &enabled, &mut out);
+                image::check(&c, &enabled, &mut out);
                 if long_running {
-                    probes::check(&c, &enabled, &mut verdict);
+                    probes::check(&c, &enabled, &mut out);
                 }
             }
         }
+        verdict.extend(out);
         verdict
     }
 }

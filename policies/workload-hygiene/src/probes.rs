@@ -1,8 +1,7 @@
 //! `liveness-probe` and `readiness-probe`, for long-running workloads.
 
-use counsel_policy::field::{self, Object};
 use counsel_policy::workload::{ContainerList, ContainerRef};
-use counsel_policy::{Verdict, violation};
+use counsel_policy::{Findings, Node, violation};
 
 use crate::Enabled;
 use crate::rules::{LIVENESS_PROBE, READINESS_PROBE};
@@ -11,11 +10,11 @@ use crate::rules::{LIVENESS_PROBE, READINESS_PROBE};
 /// the controllers that keep pods running, and Pods or PodTemplates whose
 /// `restartPolicy` is `Always` (the default). Jobs and CronJobs run to
 /// completion.
-pub fn long_running(kind: &str, spec: &Object) -> bool {
+pub fn long_running(kind: &str, spec: &Node<'_>) -> bool {
     match kind {
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController" => true,
         "Pod" | "PodTemplate" => matches!(
-            field::get(spec, "restartPolicy").and_then(|p| p.as_str()),
+            spec.field("restartPolicy").value().and_then(|p| p.as_str()),
             None | Some("Always")
         ),
         _ => false,
@@ -24,11 +23,12 @@ pub fn long_running(kind: &str, spec: &Object) -> bool {
 
 /// Checks that a regular container of a long-running pod has both probes.
 /// Init and ephemeral containers are not expected to have them.
-pub fn check(c: &ContainerRef<'_>, enabled: &Enabled, verdict: &mut Verdict) {
+pub fn check(c: &ContainerRef<'_>, enabled: &Enabled, out: &mut Findings) {
     if c.list != ContainerList::Regular {
         return;
     }
     let who = c.label();
+    let container = c.node();
     let probes = [
         (
             &LIVENESS_PROBE,
@@ -50,15 +50,15 @@ pub fn check(c: &ContainerRef<'_>, enabled: &Enabled, verdict: &mut Verdict) {
         if !enabled.on(rule) {
             continue;
         }
-        match field::object(c.container, key, &c.pointer) {
-            Ok(Some(_)) => {}
-            Ok(None) => verdict.push(
-                violation(rule.id)
-                    .at(c.pointer_to(&[key]))
+        // A probe of another type is reported as invalid-field, not missing.
+        let probe = container.field(key);
+        if probe.object(out).is_none() && !probe.is_set() {
+            out.push(
+                violation(rule)
+                    .at(&probe)
                     .message(format!("{who} has no {name} probe"))
                     .hint(hint),
-            ),
-            Err(problem) => verdict.push(problem),
+            );
         }
     }
 }
