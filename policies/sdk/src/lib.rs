@@ -34,12 +34,13 @@
 //!
 //! ```
 //! use counsel_policy::{
-//!     export_policy, field, json, violation, workload, Metadata, Policy, Reads, Request, Rule,
+//!     export_policy, violation, workload, Findings, Metadata, Policy, Reads, Request, Rule,
 //!     Severity, Verdict,
 //! };
 //! use serde::Deserialize;
 //!
 //! /// The rule, declared once: the catalog entry ops can reword in configuration.
+//! /// Violations name it by this constant, so a misspelt rule does not compile.
 //! const READ_ONLY_ROOT: Rule = Rule::new(
 //!     "read-only-root-filesystem",
 //!     "Containers must mount their root filesystem read-only",
@@ -87,39 +88,35 @@
 //!     }
 //!
 //!     fn validate(request: &Request, settings: &Settings) -> Verdict {
-//!         let mut verdict = Verdict::default();
 //!         let Some(object) = request.object() else {
-//!             return verdict; // DELETE: nothing to check
+//!             return Verdict::default(); // DELETE: nothing to check
 //!         };
+//!         // Every violation goes to `out`, and so does every field of the
+//!         // wrong type a read meets (as `invalid-field`, once per field).
+//!         let mut out = Findings::default();
 //!         let found = workload::pod_specs(object);
-//!         verdict.extend(found.problems);
+//!         out.extend(found.problems);
 //!         for spec in &found.specs {
-//!             verdict.extend(spec.container_problems());
-//!             for container in spec.containers() {
-//!                 if settings.exempt_containers.iter().any(|n| n == container.name) {
+//!             out.extend(spec.container_problems());
+//!             for c in spec.containers() {
+//!                 if settings.exempt_containers.iter().any(|n| n == c.name) {
 //!                     continue;
 //!                 }
-//!                 // A wrongly typed field is reported, never a panic.
-//!                 let context = match field::object(container.container, "securityContext", &container.pointer) {
-//!                     Ok(context) => context,
-//!                     Err(problem) => { verdict.push(problem); continue; }
-//!                 };
-//!                 let sc_pointer = container.pointer_to(&["securityContext"]);
-//!                 let value = context.and_then(|sc| field::get(sc, "readOnlyRootFilesystem"));
-//!                 if value.and_then(|v| v.as_bool()) != Some(true) {
-//!                     let path = container.pointer_to(&["securityContext", "readOnlyRootFilesystem"]);
-//!                     verdict.push(
-//!                         violation(READ_ONLY_ROOT.id)
-//!                             .at(&path)
-//!                             .message(format!("{} can write to its root filesystem", container.label()))
-//!                             .found_opt(value)
-//!                             .fix_set(&path, json!(true))
+//!                 let context = c.node().field("securityContext").as_object(&mut out);
+//!                 let field = context.field("readOnlyRootFilesystem");
+//!                 if field.bool(&mut out) != Some(true) {
+//!                     let message = format!("{} can write to its root filesystem", c.label());
+//!                     out.push(
+//!                         violation(&READ_ONLY_ROOT)
+//!                             .at(&field) // its pointer, and the value found there
+//!                             .message(message)
+//!                             .fix_to(true)
 //!                             .hint("Mount an emptyDir where the program must write (e.g. /tmp)."),
 //!                     );
 //!                 }
 //!             }
 //!         }
-//!         verdict
+//!         out.into()
 //!     }
 //! }
 //!
@@ -153,6 +150,15 @@
 //! let fixed = apply_fixes(&counsel_policy::testing::yaml(manifest), &verdict);
 //! assert!(check_object::<ReadOnlyRoot>(&fixed, "{}").violations.is_empty());
 //!
+//! // A field of the wrong type is reported where it is, never guessed at.
+//! let bad = manifest.replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: yes please");
+//! let verdict = check::<ReadOnlyRoot>(&bad, "{}");
+//! assert_eq!(rule_ids(&verdict), ["read-only-root-filesystem", "invalid-field", "read-only-root-filesystem"]);
+//! assert_eq!(
+//!     verdict.violations[1].message,
+//!     "`/spec/template/spec/containers/1/securityContext/readOnlyRootFilesystem` must be a boolean, but it is a string",
+//! );
+//!
 //! // Settings are honoured, and bad ones are refused with the setting's name.
 //! assert!(check::<ReadOnlyRoot>(manifest, r#"{"exemptContainers": ["app"]}"#).passed());
 //! assert_eq!(
@@ -160,6 +166,74 @@
 //!     "setting `exemptContainers[0]` is empty; give a container name",
 //! );
 //! ```
+//!
+//! # Reading the object: [`Node`] and [`Findings`]
+//!
+//! A [`Node`] is a field of the object (or its absence) with its JSON
+//! Pointer: `field("securityContext")`, `index(0)`, then a typed read:
+//! `bool`, `str`, `int`, [`quantity`](Node::quantity), `object`, `items`,
+//! `objects`, `strings`, [`string_map`](Node::string_map) (and
+//! [`labels`](Node::labels) / [`annotations`](Node::annotations) of an
+//! object). A read gives `None` for a missing or `null` field, and for a
+//! field of another type, which it records in the [`Findings`] as one
+//! `invalid-field` violation: no wrongly typed field is dropped silently,
+//! and no rule has to think about types. `violation(&RULE).at(&node)` points
+//! at the node and records the value found there (nothing, when the field is
+//! missing); `fix_to(value)` sets that same field. Kubernetes quantities
+//! (`500m`, `1.5Gi`, `2e3`) are [`Quantity`]s, parsed as the API server
+//! parses them and compared exactly.
+//!
+//! The whole `privileged` rule of the bundled `pod-security` policy (its
+//! `Pod` reads each container's `securityContext` once, as below):
+//!
+//! ```
+//! # use counsel_policy::{violation, workload::PodSpecRef, Findings, Rule};
+//! # const PRIVILEGED: Rule = Rule::new("privileged", "No privileged containers", "...");
+//! # const PRIVILEGED_HINT: &str = "Grant the one capability it needs instead.";
+//! pub fn privileged(pod: &PodSpecRef<'_>, out: &mut Findings) {
+//!     for c in pod.containers() {
+//!         let field = c.node().field("securityContext").as_object(out).field("privileged");
+//!         if field.bool(out) == Some(true) {
+//!             let message = format!("{} runs privileged", c.label());
+//!             let v = violation(&PRIVILEGED).at(&field).message(message);
+//!             out.push(v.fix_to(false).hint(PRIVILEGED_HINT));
+//!         }
+//!     }
+//! }
+//! # let object = counsel_policy::json!({"kind": "Pod", "spec": {"containers": [
+//! #     {"name": "app", "securityContext": {"privileged": true}}]}});
+//! # let mut out = Findings::default();
+//! # privileged(&counsel_policy::workload::pod_specs(&object).specs[0], &mut out);
+//! # let v = &out.violations()[0];
+//! # assert_eq!(v.path, "/spec/containers/0/securityContext/privileged");
+//! # assert_eq!(v.found, Some(counsel_policy::json!(true)));
+//! # assert_eq!(v.message, r#"container "app" runs privileged"#);
+//! ```
+//!
+//! # What Counsel adds around a violation's message
+//!
+//! Write the message as one short line about the object, naming the thing
+//! at fault (`container "app" runs privileged`) but not the object itself:
+//! Counsel adds that, and the rest of the explanation, around it.
+//!
+//! - A denial (`kubectl apply` refused) starts with the object and a count
+//!   (`Deployment shop/web violates 3 rules:`), then for each violation
+//!   `[policy/rule] <message>` and lines for the field and the value found,
+//!   why (the rule's `why`), the fix, the hint, docs and whom to ask.
+//! - A warning (`mode: warn`; kubectl prints `Warning: ...`) is one line:
+//!   `[policy/rule] Kind ns/name: <message> (fix: ...)`, the hint standing
+//!   where there is no fix. The object is named because kubectl prints
+//!   warnings before its own line about the object.
+//!
+//! Kubernetes asks webhooks to keep a warning within 120 characters where
+//! possible, and the API server cuts warnings to 256 characters (once a
+//! request's warnings pass 4096 characters) and drops any with a control
+//! character. Counsel keeps each warning to one line of at most 256
+//! characters, shortening the message (after a whole word) before the
+//! label, the object and the fix. So keep messages under about 80
+//! characters, on one line: with `[policy/rule] Kind ns/name: ` before it
+//! the warning then stays near the advised 120, and nothing you wrote is
+//! cut.
 //!
 //! # Building
 //!

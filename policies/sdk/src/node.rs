@@ -358,6 +358,17 @@ impl Findings {
     }
 }
 
+/// The verdict of the violations found (`out.into()` at the end of
+/// `validate`).
+impl From<Findings> for crate::Verdict {
+    fn from(findings: Findings) -> crate::Verdict {
+        crate::Verdict {
+            violations: findings.violations,
+            warnings: Vec::new(),
+        }
+    }
+}
+
 impl IntoIterator for Findings {
     type Item = Violation;
     type IntoIter = std::vec::IntoIter<Violation>;
