@@ -59,65 +59,12 @@ impl Comparer for Quantity {
     }
 }
 
-/// Parses a quantity as Kubernetes writes them: a signed decimal number,
-/// then a binary suffix (`Ki`..`Ei`), a decimal one (`n`, `u`, `m`, `k`,
-/// `M`..`E`) or an exponent (`e3`, `E-2`).
+/// Parses a quantity as Kubernetes' `quantity()` does (the SDK's
+/// [`counsel_policy::Quantity`], the API server's own parser).
 pub fn parse(text: &str) -> Result<Quantity, String> {
-    let bad = || format!("{text:?} is not a quantity (e.g. 500m, 128Mi, 1.5, 2e3)");
-    let (negative, rest) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let number_len = rest
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(rest.len());
-    let (number, suffix) = rest.split_at(number_len);
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    if (whole.is_empty() && fraction.is_empty()) || fraction.contains('.') || fraction.len() > 9 {
-        return Err(bad());
-    }
-    let digits = |s: &str| -> Result<i128, String> {
-        if s.is_empty() {
-            Ok(0)
-        } else {
-            s.parse::<i128>().map_err(|_| bad())
-        }
-    };
-    let fraction_nanos = digits(fraction)? * 10i128.pow(9 - fraction.len() as u32);
-    let mut nanos = digits(whole)?
-        .checked_mul(NANO)
-        .and_then(|n| n.checked_add(fraction_nanos))
-        .ok_or_else(bad)?;
-    let (multiply, divide): (i128, i128) = match suffix {
-        "" => (1, 1),
-        "n" => (1, NANO),
-        "u" => (1, 1_000_000),
-        "m" => (1, 1_000),
-        "k" => (1_000, 1),
-        "M" => (1_000_000, 1),
-        "G" => (NANO, 1),
-        "T" => (1_000 * NANO, 1),
-        "P" => (1_000_000 * NANO, 1),
-        "E" => (NANO * NANO, 1),
-        "Ki" => (1 << 10, 1),
-        "Mi" => (1 << 20, 1),
-        "Gi" => (1 << 30, 1),
-        "Ti" => (1 << 40, 1),
-        "Pi" => (1 << 50, 1),
-        "Ei" => (1 << 60, 1),
-        exponent if exponent.starts_with(['e', 'E']) => {
-            let power: i32 = exponent[1..].parse().map_err(|_| bad())?;
-            if power.unsigned_abs() > 18 {
-                return Err(bad());
-            }
-            let scale = 10i128.pow(power.unsigned_abs());
-            if power >= 0 { (scale, 1) } else { (1, scale) }
-        }
-        _ => return Err(bad()),
-    };
-    nanos = nanos.checked_mul(multiply).ok_or_else(bad)? / divide;
-    Ok(Quantity(if negative { -nanos } else { nanos }))
+    counsel_policy::Quantity::parse(text)
+        .map(|quantity| Quantity(quantity.nanos()))
+        .map_err(|err| err.to_string())
 }
 
 fn quantity_arg<'a>(function: &str, value: &'a dyn Val) -> Result<&'a Quantity, ExecutionError> {
@@ -290,7 +237,11 @@ mod tests {
         assert_eq!(q("2e3"), q("2k"));
         assert_eq!(q("-1.25"), -(NANO + NANO / 4));
         assert_eq!(q("1E"), NANO * NANO * NANO);
-        for bad in ["", "Mi", "1.2.3", "1x", "1e", "--1", "1.0000000001"] {
+        // As the API server: a suffix alone is zero, and finer than a
+        // billionth rounds up.
+        assert_eq!(q("Mi"), 0);
+        assert_eq!(q("1.0000000001"), NANO + 1);
+        for bad in ["", "1.2.3", "1x", "1e", "--1"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }
