@@ -44,7 +44,9 @@
 //! assert_eq!(out.violations()[0].message, "`/spec/hostNetwork` must be a boolean, but it is a string");
 //! ```
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
+use std::rc::Rc;
 
 use serde_json::Value;
 
@@ -55,10 +57,26 @@ use crate::{INVALID_FIELD, pointer};
 use counsel_contract::Place;
 
 /// A value of the submitted object (or its absence) and its JSON Pointer.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The pointer is written out only when asked for (most fields a rule reads
+/// are never reported), and then once per node: a node keeps its parent's
+/// pointer, shared, and its own token.
+#[derive(Debug, Clone)]
 pub struct Node<'a> {
     value: Option<&'a Value>,
-    pointer: String,
+    /// The parent's pointer (the node's own when `token` is `None`).
+    parent: Rc<str>,
+    token: Token<'a>,
+    /// `parent` and `token` joined, once asked for.
+    pointer: OnceCell<Rc<str>>,
+}
+
+/// The last reference token of a node's pointer, not yet escaped.
+#[derive(Debug, Clone, Copy)]
+enum Token<'a> {
+    None,
+    Key(&'a str),
+    Index(usize),
 }
 
 impl<'a> Node<'a> {
@@ -71,13 +89,33 @@ impl<'a> Node<'a> {
     pub fn new(value: Option<&'a Value>, pointer: impl Into<String>) -> Node<'a> {
         Node {
             value: value.filter(|value| !value.is_null()),
-            pointer: pointer.into(),
+            parent: Rc::from(pointer.into()),
+            token: Token::None,
+            pointer: OnceCell::new(),
         }
     }
 
     /// The node's RFC 6901 JSON Pointer from the root of the object.
     pub fn pointer(&self) -> &str {
-        &self.pointer
+        self.shared_pointer()
+    }
+
+    fn shared_pointer(&self) -> &Rc<str> {
+        let join = |token: &str| Rc::from(pointer::push(&self.parent, token));
+        match self.token {
+            Token::None => &self.parent,
+            Token::Key(key) => self.pointer.get_or_init(|| join(key)),
+            Token::Index(index) => self.pointer.get_or_init(|| join(&index.to_string())),
+        }
+    }
+
+    fn child(&self, value: Option<&'a Value>, token: Token<'a>) -> Node<'a> {
+        Node {
+            value: value.filter(|value| !value.is_null()),
+            parent: Rc::clone(self.shared_pointer()),
+            token,
+            pointer: OnceCell::new(),
+        }
     }
 
     /// The value, unless the field is missing or `null`.
@@ -100,19 +138,18 @@ impl<'a> Node<'a> {
 
     /// Member `key` of this object; absent when this is not an object or
     /// has no such member (reading it through a typed read reports nothing:
-    /// a wrongly typed parent is reported where it is read).
-    pub fn field(&self, key: &str) -> Node<'a> {
-        Node::new(
-            self.value.and_then(|value| value.get(key)),
-            pointer::push(&self.pointer, key),
-        )
+    /// a wrongly typed parent is reported where it is read). `key` is a
+    /// literal or a key read from the object; for another, see
+    /// [`Node::new`].
+    pub fn field(&self, key: &'a str) -> Node<'a> {
+        self.child(self.value.and_then(|value| value.get(key)), Token::Key(key))
     }
 
     /// Element `index` of this array; absent when there is none.
     pub fn index(&self, index: usize) -> Node<'a> {
-        Node::new(
+        self.child(
             self.value.and_then(|value| value.get(index)),
-            pointer::push(&self.pointer, &index.to_string()),
+            Token::Index(index),
         )
     }
 
@@ -148,7 +185,10 @@ impl<'a> Node<'a> {
     pub fn as_object(&self, out: &mut Findings) -> Node<'a> {
         match self.map(out) {
             Some(_) => self.clone(),
-            None => Node::new(None, self.pointer.clone()),
+            None => Node {
+                value: None,
+                ..self.clone()
+            },
         }
     }
 
@@ -187,7 +227,7 @@ impl<'a> Node<'a> {
             Value::String(text) => text.trim().parse::<Quantity>(),
             Value::Number(number) => number.to_string().parse::<Quantity>(),
             other => {
-                out.push(invalid_field(&self.pointer, other, "a quantity"));
+                out.push(invalid_field(self.pointer(), other, "a quantity"));
                 return None;
             }
         };
@@ -196,7 +236,10 @@ impl<'a> Node<'a> {
                 out.push(
                     crate::violation(&INVALID_FIELD)
                         .at(self)
-                        .message(format!("`{}` must be a quantity, but {err}", self.pointer))
+                        .message(format!(
+                            "`{}` must be a quantity, but {err}",
+                            self.pointer()
+                        ))
                         .hint(
                             "Kubernetes expects a quantity here: a number with an optional \
                              suffix, such as 500m, 1.5, 128Mi, 2Gi or 1e3.",
@@ -212,7 +255,7 @@ impl<'a> Node<'a> {
     pub fn string_map(&self, out: &mut Findings) -> StringMap<'a> {
         let mut entries = Vec::new();
         for (key, value) in self.map(out).into_iter().flatten() {
-            let node = Node::new(Some(value), pointer::push(&self.pointer, key));
+            let node = self.field(key);
             let value = match value {
                 Value::String(text) => text.as_str(),
                 Value::Null => "",
@@ -247,9 +290,16 @@ impl<'a> Node<'a> {
         let value = self.value?;
         let typed = read(value);
         if typed.is_none() {
-            out.push(invalid_field(&self.pointer, value, expected));
+            out.push(invalid_field(self.pointer(), value, expected));
         }
         typed
+    }
+}
+
+/// Nodes are equal when their values and pointers are.
+impl PartialEq for Node<'_> {
+    fn eq(&self, other: &Node<'_>) -> bool {
+        self.value == other.value && self.pointer() == other.pointer()
     }
 }
 
@@ -257,7 +307,7 @@ impl<'a> Node<'a> {
 impl From<&Node<'_>> for Place {
     fn from(node: &Node<'_>) -> Place {
         Place {
-            pointer: node.pointer.clone(),
+            pointer: node.pointer().to_owned(),
             found: Some(node.value.cloned()),
         }
     }
@@ -266,7 +316,7 @@ impl From<&Node<'_>> for Place {
 /// A fix's pointer (`fix_set(&node, ...)`, `fix_remove(&node)`).
 impl From<&Node<'_>> for String {
     fn from(node: &Node<'_>) -> String {
-        node.pointer.clone()
+        node.pointer().to_owned()
     }
 }
 
