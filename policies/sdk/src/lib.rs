@@ -251,6 +251,7 @@ extern crate self as counsel_policy;
 mod alloc;
 pub mod catalog;
 pub mod field;
+pub mod findings;
 #[doc(hidden)]
 pub mod guest;
 pub mod log;
@@ -265,7 +266,8 @@ pub mod workload;
 
 pub use catalog::{FixSafety, INVALID_FIELD, Metadata, Rule, Severity};
 pub use counsel_edit::{Edit, Reads, pointer};
-pub use node::{Findings, Node, StringMap};
+pub use findings::Findings;
+pub use node::{Node, StringMap};
 pub use quantity::{Quantity, QuantityError};
 pub use request::{Operation, Request, RequestError};
 pub use serde_json::{self, Value, json};

@@ -45,14 +45,14 @@
 //! ```
 
 use std::cell::OnceCell;
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use serde_json::Value;
 
 use crate::field::Object;
+use crate::findings::Findings;
 use crate::quantity::Quantity;
-use crate::verdict::{Violation, invalid_field};
+use crate::verdict::invalid_field;
 use crate::{INVALID_FIELD, pointer};
 use counsel_contract::Place;
 
@@ -368,73 +368,6 @@ impl<'s, 'a> IntoIterator for &'s StringMap<'a> {
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
-    }
-}
-
-/// The violations an evaluation finds, in order: the sink every typed read
-/// reports to. `invalid-field` violations are kept once per pointer.
-#[derive(Debug, Default)]
-pub struct Findings {
-    violations: Vec<Violation>,
-    invalid: BTreeSet<String>,
-}
-
-impl Findings {
-    /// Records a violation; an `invalid-field` one only if none is recorded
-    /// at its pointer yet.
-    pub fn push(&mut self, violation: Violation) {
-        if violation.rule != INVALID_FIELD.id || self.invalid.insert(violation.path.clone()) {
-            self.violations.push(violation);
-        }
-    }
-
-    /// The value of a typed read of the [`field`](crate::field) module,
-    /// recording its `invalid-field` violation.
-    pub fn read<T>(&mut self, read: Result<Option<T>, Violation>) -> Option<T> {
-        read.unwrap_or_else(|problem| {
-            self.push(problem);
-            None
-        })
-    }
-
-    /// The violations so far.
-    pub fn violations(&self) -> &[Violation] {
-        &self.violations
-    }
-
-    /// The violations, in the order they were found.
-    pub fn into_violations(self) -> Vec<Violation> {
-        self.violations
-    }
-}
-
-/// The verdict of the violations found (`out.into()` at the end of
-/// `validate`).
-impl From<Findings> for crate::Verdict {
-    fn from(findings: Findings) -> crate::Verdict {
-        crate::Verdict {
-            violations: findings.violations,
-            warnings: Vec::new(),
-        }
-    }
-}
-
-impl IntoIterator for Findings {
-    type Item = Violation;
-    type IntoIter = std::vec::IntoIter<Violation>;
-
-    /// The violations, in the order they were found (`verdict.extend(findings)`).
-    fn into_iter(self) -> Self::IntoIter {
-        self.violations.into_iter()
-    }
-}
-
-impl Extend<Violation> for Findings {
-    /// Records each violation ([`Findings::push`]).
-    fn extend<I: IntoIterator<Item = Violation>>(&mut self, violations: I) {
-        for violation in violations {
-            self.push(violation);
-        }
     }
 }
 

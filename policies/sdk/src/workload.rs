@@ -246,6 +246,7 @@ pub fn pod_specs(object: &Value) -> PodSpecs<'_> {
             found.problems.push(problem);
             None
         });
+    // Both present as read above; the values are what `node()` wraps.
     let (Some(value), metadata_value) = (template.get("spec"), template.get("metadata")) else {
         return found;
     };

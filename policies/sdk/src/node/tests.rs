@@ -144,19 +144,3 @@ fn violations_at_a_node_carry_what_was_found() {
     let v = violation("rule").found(&json!(1)).at("/x");
     assert_eq!(v.found, Some(json!(1)));
 }
-
-#[test]
-fn findings_keep_other_rules_every_time_and_invalid_fields_once() {
-    let mut out = Findings::default();
-    out.push(violation(&RULE).at("/a"));
-    out.push(violation(&RULE).at("/a"));
-    let bad = crate::invalid_field("/a", &json!(1), "a string");
-    out.extend([bad.clone(), bad]);
-    assert_eq!(
-        out.read::<bool>(Err(crate::invalid_field("/a", &json!(1), "a string"))),
-        None
-    );
-    assert_eq!(out.read(Ok(Some(3))), Some(3));
-    let rules: Vec<_> = out.into_violations().into_iter().map(|v| v.rule).collect();
-    assert_eq!(rules, ["rule", "rule", "invalid-field"]);
-}
