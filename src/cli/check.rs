@@ -12,7 +12,7 @@ mod fix;
 mod github;
 mod inputs;
 mod json;
-mod junit;
+pub(super) mod junit;
 mod markdown;
 mod namespaces;
 mod pretty;
@@ -25,6 +25,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
+use counsel::config::Config;
 use counsel::explain::Report;
 use counsel::remedy::Remedy;
 use counsel::request::{Operation, Request};
@@ -225,6 +226,16 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let (config, reviewer) = args.policies.load()?;
+    run_loaded(args, &config, reviewer)
+}
+
+/// Runs `counsel check` with policies already loaded (`counsel run -f`
+/// loads one policy of its own).
+pub(super) fn run_loaded(
+    args: CheckArgs,
+    config: &Config,
+    reviewer: Reviewer,
+) -> anyhow::Result<ExitCode> {
     let now = SystemTime::now();
     let exceptions = match &args.exceptions {
         paths if paths.is_empty() => None,
@@ -248,7 +259,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         now,
     };
     if args.draft_exception {
-        return exceptions::draft(&checker, &args, &config);
+        return exceptions::draft(&checker, &args, config);
     }
     let stdout = std::io::stdout();
     let color = match args.color {
@@ -321,13 +332,66 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         .finish(&mut sink.buffer, &totals, fixing.then_some(dry_run));
     sink.flush()?;
     sink.out.flush()?;
-    Ok(ExitCode::from(if totals.unchecked > 0 {
+    Ok(exit_code(&totals))
+}
+
+/// The exit code of a run: 2 when something could not be checked, 1 when
+/// something fails it (`--fail-on`), else 0.
+fn exit_code(totals: &Totals) -> ExitCode {
+    ExitCode::from(if totals.unchecked > 0 {
         EXIT_ERROR
     } else if totals.failing {
         EXIT_DENIED
     } else {
         0
-    }))
+    })
+}
+
+/// Renders the report of an object reviewed elsewhere (`counsel run
+/// --request`: the object of an AdmissionReview) as `counsel check` renders
+/// a file's: `file` is the text it is in, and `prefix` its pointer there
+/// (`/request/object`). Returns the exit code `counsel check` would.
+pub(super) fn render_report(
+    output: Format,
+    (name, text): (String, String),
+    prefix: &str,
+    object: Value,
+    report: Report,
+) -> anyhow::Result<ExitCode> {
+    let renderer: Box<dyn Renderer> = match output {
+        Format::Json => Box::new(json::Json::new()),
+        _ => Box::new(pretty::Pretty::new(false, false)),
+    };
+    let stdout = std::io::stdout();
+    let mut sink = Sink {
+        renderer,
+        out: std::io::BufWriter::new(stdout.lock()),
+        buffer: String::new(),
+        totals: Totals::default(),
+        fail_on: FailOn::Enforce,
+    };
+    let file = File::new(name, text, source::Encoding::Utf8, None);
+    let document = source::parse(&file.text)
+        .map_err(|e| anyhow::anyhow!("{}:{}: {}", file.name, e.line, e.message))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("{} is empty", file.name))?;
+    sink.renderer.start(&mut sink.buffer);
+    let checked = Checked {
+        object: inputs::Object {
+            prefix: prefix.to_owned(),
+            value: object,
+        },
+        report,
+        fixes: Vec::new(),
+    };
+    sink.checked(&file, &document, &checked);
+    sink.file_done(&file);
+    let totals = std::mem::take(&mut sink.totals);
+    sink.renderer.finish(&mut sink.buffer, &totals, None);
+    sink.flush()?;
+    sink.out.flush()?;
+    Ok(exit_code(&totals))
 }
 
 /// Reviews and reports every object of a file, one document at a time;
