@@ -50,11 +50,21 @@ pub struct NewArgs {
 /// A file of a template: where it goes, and its text.
 type Template = (&'static str, &'static str);
 
+/// What to make: the directory, the templates, and the values of their
+/// placeholders besides `{{name}}` and `{{dir}}`.
+type Plan = (PathBuf, &'static [Template], Vec<(&'static str, String)>);
+
 const CEL: [Template; 6] = [
     ("rules.yaml", include_str!("new/cel/rules.yaml")),
     ("counsel.yaml", include_str!("new/cel/counsel.yaml")),
-    ("{{name}}.test.yaml", include_str!("new/cel/suite.test.yaml")),
-    ("examples/allowed.yaml", include_str!("new/cel/allowed.yaml")),
+    (
+        "{{name}}.test.yaml",
+        include_str!("new/cel/suite.test.yaml"),
+    ),
+    (
+        "examples/allowed.yaml",
+        include_str!("new/cel/allowed.yaml"),
+    ),
     ("examples/denied.yaml", include_str!("new/cel/denied.yaml")),
     (
         "examples/denied.fixed.yaml",
@@ -66,7 +76,10 @@ const RUST: [Template; 4] = [
     ("Cargo.toml", include_str!("new/rust/Cargo.toml")),
     ("src/lib.rs", include_str!("new/rust/lib.rs")),
     ("counsel.yaml", include_str!("new/rust/counsel.yaml")),
-    ("{{name}}.test.yaml", include_str!("new/rust/suite.test.yaml")),
+    (
+        "{{name}}.test.yaml",
+        include_str!("new/rust/suite.test.yaml"),
+    ),
 ];
 
 /// Runs `counsel new`.
@@ -100,9 +113,9 @@ pub fn run(args: NewArgs) -> anyhow::Result<ExitCode> {
     values.push(("{{name}}", name.clone()));
     values.push(("{{dir}}", shown.clone()));
     let fill = |text: &str| {
-        values
-            .iter()
-            .fold(text.to_owned(), |text, (key, value)| text.replace(key, value))
+        values.iter().fold(text.to_owned(), |text, (key, value)| {
+            text.replace(key, value)
+        })
     };
     for (path, text) in templates {
         let path = dir.join(fill(path));
@@ -126,9 +139,7 @@ pub fn run(args: NewArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Where a Rust policy goes and how its Cargo.toml finds the SDK.
-fn rust_plan(
-    args: &NewArgs,
-) -> anyhow::Result<(PathBuf, &'static [Template], Vec<(&'static str, String)>)> {
+fn rust_plan(args: &NewArgs) -> anyhow::Result<Plan> {
     let sdk = match &args.sdk {
         Some(sdk) => sdk.clone(),
         None => find_sdk()?,

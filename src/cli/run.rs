@@ -103,7 +103,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         None | Some(RunOperation::Create) => OperationArg::Create,
         Some(RunOperation::Update) => OperationArg::Update,
         Some(RunOperation::Delete) => {
-            bail!("--operation DELETE is for --review and --request; a manifest is checked as CREATE or UPDATE")
+            bail!(
+                "--operation DELETE is for --review and --request; a manifest is checked as CREATE or UPDATE"
+            )
         }
     };
     let check = CheckArgs {
@@ -149,7 +151,12 @@ fn config(policy: &str, settings: Option<&str>) -> anyhow::Result<Config> {
         Some(file) if file.starts_with('@') => entry["settingsFile"] = json!(&file[1..]),
         Some(text) => {
             let documents = source::parse(text).map_err(|e| {
-                anyhow::anyhow!("--settings: line {}: column {}: {}", e.line, e.column, e.message)
+                anyhow::anyhow!(
+                    "--settings: line {}: column {}: {}",
+                    e.line,
+                    e.column,
+                    e.message
+                )
             })?;
             match documents.as_slice() {
                 [document] if document.value.is_object() => {
@@ -200,7 +207,9 @@ fn print_review(args: &RunArgs) -> anyhow::Result<ExitCode> {
         (Some(RunOperation::Delete), _) => Operation::Delete,
     };
     if old.is_some() && operation != Operation::Update {
-        bail!("--old is the stored object of an UPDATE; it does not go with --operation {operation:?}");
+        bail!(
+            "--old is the stored object of an UPDATE; it does not go with --operation {operation:?}"
+        );
     }
     let mut request = Request::for_manifest(object, operation, args.namespace.as_deref());
     if let Some(old) = old {
@@ -228,6 +237,8 @@ fn one_object(path: &Path) -> anyhow::Result<Value> {
         (Some(document), None) if document.value.is_object() => Ok(document.value),
         (None, _) => bail!("{shown} holds no object"),
         (Some(_), None) => bail!("{shown}: expected a mapping, a Kubernetes object"),
-        (Some(_), Some(_)) => bail!("{shown} holds more than one object; --review makes one review"),
+        (Some(_), Some(_)) => {
+            bail!("{shown} holds more than one object; --review makes one review")
+        }
     }
 }

@@ -133,11 +133,13 @@ fn run_suite(path: &Path, engine: &Engine) -> Result<SuiteRun, SuiteError> {
     })?;
     let mut ran = Vec::with_capacity(suite.cases.len());
     for case in &suite.cases {
-        ran.push(case::run(&suite, case, &reviewer).map_err(|error| SuiteError {
-            file: shown.clone(),
-            line: Some(case.line),
-            message: error.to_string(),
-        })?);
+        ran.push(
+            case::run(&suite, case, &reviewer).map_err(|error| SuiteError {
+                file: shown.clone(),
+                line: Some(case.line),
+                message: error.to_string(),
+            })?,
+        );
     }
     Ok(SuiteRun { suite, ran })
 }
@@ -185,7 +187,10 @@ fn search(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<SuiteError>) {
             }
         } else if SUITE_ENDINGS.iter().any(|end| name.ends_with(end)) {
             // `./x.test.yaml` is shown as `x.test.yaml`.
-            files.push(path.strip_prefix(".").map_or(path.clone(), Path::to_path_buf));
+            files.push(
+                path.strip_prefix(".")
+                    .map_or(path.clone(), Path::to_path_buf),
+            );
         }
     }
 }

@@ -183,7 +183,11 @@ pub(super) fn policy_entry(
         origin,
         document: Some(document),
     };
-    let entry = document.value.pointer(pointer).cloned().unwrap_or(Value::Null);
+    let entry = document
+        .value
+        .pointer(pointer)
+        .cloned()
+        .unwrap_or(Value::Null);
     let label = entry.get("name").and_then(Value::as_str).map_or_else(
         || "the policy".to_owned(),
         |name| format!("policy {name:?}"),

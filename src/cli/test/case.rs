@@ -61,7 +61,10 @@ impl std::fmt::Display for Mismatch {
             Mismatch::Unexpected { finding } => write!(f, "unexpected finding: {finding}"),
             Mismatch::Failed(message) => write!(f, "the policy failed: {message}"),
             Mismatch::Fixed { diff } => {
-                write!(f, "the object after --fix differs (- expected, + got):\n{diff}")
+                write!(
+                    f,
+                    "the object after --fix differs (- expected, + got):\n{diff}"
+                )
             }
         }
     }
@@ -93,7 +96,12 @@ pub fn run(suite: &Suite, case: &Case, reviewer: &Reviewer) -> Result<Ran, Revie
             expected: case.expect.allowed,
         });
     }
-    mismatches.extend(report.failures.iter().map(|f| Mismatch::Failed(f.sentence())));
+    mismatches.extend(
+        report
+            .failures
+            .iter()
+            .map(|f| Mismatch::Failed(f.sentence())),
+    );
     compare_findings(&case.expect.findings, &report.findings, &mut mismatches);
     let fixed = case.expect.fixed.as_ref().map(|expected| {
         let fixed = fix(&report, &case.object, case);

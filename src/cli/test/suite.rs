@@ -401,14 +401,12 @@ fn one_of(
             &format!("{pointer}/{inline_name}"),
             format!("{field}.{inline_name}: expected a mapping, the object"),
         )),
-        (None, Some(name)) => object_file(&base.join(&name))
-            .map(Some)
-            .map_err(|why| {
-                at.error(
-                    &format!("{pointer}/{file_name}"),
-                    format!("{field}.{file_name}: {name}: {why}"),
-                )
-            }),
+        (None, Some(name)) => object_file(&base.join(&name)).map(Some).map_err(|why| {
+            at.error(
+                &format!("{pointer}/{file_name}"),
+                format!("{field}.{file_name}: {name}: {why}"),
+            )
+        }),
         (None, None) => Ok(None),
     }
 }
@@ -416,8 +414,7 @@ fn one_of(
 /// The one object in a manifest file.
 fn object_file(path: &PathBuf) -> Result<Value, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
-    let documents =
-        source::parse(&text).map_err(|e| format!("line {}: {}", e.line, e.message))?;
+    let documents = source::parse(&text).map_err(|e| format!("line {}: {}", e.line, e.message))?;
     let mut objects = documents.into_iter().filter(|d| !d.value.is_null());
     match (objects.next(), objects.next()) {
         (Some(document), None) if document.value.is_object() => Ok(document.value),
