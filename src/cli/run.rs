@@ -228,17 +228,5 @@ fn print_review(args: &RunArgs) -> anyhow::Result<ExitCode> {
 
 /// The one object of a manifest file.
 fn one_object(path: &Path) -> anyhow::Result<Value> {
-    let shown = path.display();
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {shown}"))?;
-    let documents = source::parse(&text)
-        .map_err(|e| anyhow::anyhow!("{shown}:{}: column {}: {}", e.line, e.column, e.message))?;
-    let mut objects = documents.into_iter().filter(|d| !d.value.is_null());
-    match (objects.next(), objects.next()) {
-        (Some(document), None) if document.value.is_object() => Ok(document.value),
-        (None, _) => bail!("{shown} holds no object"),
-        (Some(_), None) => bail!("{shown}: expected a mapping, a Kubernetes object"),
-        (Some(_), Some(_)) => {
-            bail!("{shown} holds more than one object; --review makes one review")
-        }
-    }
+    super::test::object_file(path).map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))
 }

@@ -17,7 +17,7 @@ use counsel::review::Reviewer;
 
 use super::{EXIT_ERROR, PolicyArgs};
 pub use case::Ran;
-pub use suite::{Suite, SuiteError};
+pub use suite::{Suite, SuiteError, object_file};
 
 /// What a suite file's name ends with, for directories to be searched.
 const SUITE_ENDINGS: [&str; 2] = [".test.yaml", ".test.yml"];

@@ -3,7 +3,7 @@
 //! (`cases[1].expect.allowed`), as configuration errors do.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use counsel::config::{Config, Mode, Origin};
 use counsel::remedy::FixScope;
@@ -411,8 +411,9 @@ fn one_of(
     }
 }
 
-/// The one object in a manifest file.
-fn object_file(path: &PathBuf) -> Result<Value, String> {
+/// The one object in a manifest file (`counsel run --review` reads its
+/// manifests so too).
+pub fn object_file(path: &Path) -> Result<Value, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
     let documents = source::parse(&text).map_err(|e| format!("line {}: {}", e.line, e.message))?;
     let mut objects = documents.into_iter().filter(|d| !d.value.is_null());
@@ -420,6 +421,6 @@ fn object_file(path: &PathBuf) -> Result<Value, String> {
         (Some(document), None) if document.value.is_object() => Ok(document.value),
         (Some(_), None) => Err("expected a mapping, the object".into()),
         (None, _) => Err("holds no object".into()),
-        (Some(_), Some(_)) => Err("holds more than one object; a case tests one".into()),
+        (Some(_), Some(_)) => Err("holds more than one object; give one per file".into()),
     }
 }
