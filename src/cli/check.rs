@@ -16,6 +16,7 @@ pub(super) mod junit;
 mod markdown;
 mod namespaces;
 mod pretty;
+mod reported;
 mod sarif;
 mod suggestions;
 
@@ -37,6 +38,7 @@ use super::EXIT_ERROR;
 pub use args::{CheckArgs, ColorChoice, FailOn, Format, OperationArg};
 use inputs::{Checked, InputError, Skipped};
 use namespaces::KnownNamespaces;
+pub(super) use reported::render_report;
 
 /// Exit code when something fails the run (`--fail-on`; by default an
 /// enforced rule broken or a policy failed under `failurePolicy: fail`).
@@ -345,53 +347,6 @@ fn exit_code(totals: &Totals) -> ExitCode {
     } else {
         0
     })
-}
-
-/// Renders the report of an object reviewed elsewhere (`counsel run
-/// --request`: the object of an AdmissionReview) as `counsel check` renders
-/// a file's: `file` is the text it is in, and `prefix` its pointer there
-/// (`/request/object`). Returns the exit code `counsel check` would.
-pub(super) fn render_report(
-    output: Format,
-    (name, text): (String, String),
-    prefix: &str,
-    object: Value,
-    report: Report,
-) -> anyhow::Result<ExitCode> {
-    let renderer: Box<dyn Renderer> = match output {
-        Format::Json => Box::new(json::Json::new()),
-        _ => Box::new(pretty::Pretty::new(false, false)),
-    };
-    let stdout = std::io::stdout();
-    let mut sink = Sink {
-        renderer,
-        out: std::io::BufWriter::new(stdout.lock()),
-        buffer: String::new(),
-        totals: Totals::default(),
-        fail_on: FailOn::Enforce,
-    };
-    let file = File::new(name, text, source::Encoding::Utf8, None);
-    let document = source::parse(&file.text)
-        .map_err(|e| anyhow::anyhow!("{}:{}: {}", file.name, e.line, e.message))?
-        .into_iter()
-        .next()
-        .ok_or_else(|| anyhow::anyhow!("{} is empty", file.name))?;
-    sink.renderer.start(&mut sink.buffer);
-    let checked = Checked {
-        object: inputs::Object {
-            prefix: prefix.to_owned(),
-            value: object,
-        },
-        report,
-        fixes: Vec::new(),
-    };
-    sink.checked(&file, &document, &checked);
-    sink.file_done(&file);
-    let totals = std::mem::take(&mut sink.totals);
-    sink.renderer.finish(&mut sink.buffer, &totals, None);
-    sink.flush()?;
-    sink.out.flush()?;
-    Ok(exit_code(&totals))
 }
 
 /// Reviews and reports every object of a file, one document at a time;
