@@ -154,10 +154,15 @@ fn rust_plan(args: &NewArgs) -> anyhow::Result<Plan> {
         );
     }
     let policies = sdk.parent().map(Path::to_path_buf).unwrap_or_default();
-    let dir = args
-        .dir
-        .clone()
-        .unwrap_or_else(|| policies.join(&args.name));
+    // Shown relative to the current directory when it is inside it.
+    let dir = args.dir.clone().unwrap_or_else(|| {
+        let dir = policies.join(&args.name);
+        let here = std::env::current_dir().unwrap_or_default();
+        match dir.strip_prefix(&here) {
+            Ok(relative) => relative.to_path_buf(),
+            Err(_) => dir,
+        }
+    });
     // In the policies workspace when its parent is that workspace's folder.
     let parent = dir
         .parent()
