@@ -4,8 +4,11 @@
 mod certs;
 mod check;
 mod install;
+mod new;
 mod precompile;
+mod run;
 mod serve;
+mod test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +49,14 @@ pub enum Command {
     /// Compile the policies of a configuration ahead of time, into a
     /// directory `counsel serve --precompiled-dir` reads.
     Precompile(precompile::PrecompileArgs),
+    /// Run declarative test suites of policies (`*.test.yaml`).
+    Test(test::TestArgs),
+    /// Evaluate one policy, with its settings, on a manifest or an
+    /// AdmissionReview, without a configuration file.
+    Run(run::RunArgs),
+    /// Start a new policy (CEL rules or a Rust crate) with a test suite
+    /// that passes as generated.
+    New(new::NewArgs),
 }
 
 /// Options shared by every command that loads policies.
@@ -71,6 +82,12 @@ impl PolicyArgs {
             Some(path) => Config::load(path)?,
             None => Config::builtin(),
         };
+        let reviewer = Reviewer::load(&config, &self.engine()?)?;
+        Ok((config, reviewer))
+    }
+
+    /// The policy engine, with the cache directories given.
+    pub fn engine(&self) -> anyhow::Result<Engine> {
         let options = EngineOptions {
             cache_dir: self
                 .cache_dir
@@ -79,9 +96,7 @@ impl PolicyArgs {
             precompiled_dir: self.precompiled_dir.clone(),
             ..EngineOptions::default()
         };
-        let engine = Engine::new(options).context("starting the policy engine")?;
-        let reviewer = Reviewer::load(&config, &engine)?;
-        Ok((config, reviewer))
+        Engine::new(options).context("starting the policy engine")
     }
 }
 
@@ -108,5 +123,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Certs(args) => certs::run(args),
         Command::Install(args) => install::run(args),
         Command::Precompile(args) => precompile::run(args),
+        Command::Test(args) => test::run(args),
+        Command::Run(args) => run::run(args),
+        Command::New(args) => new::run(args),
     }
 }

@@ -23,6 +23,7 @@ pub use bundled::{BUNDLED, bundled};
 
 use crate::engine::Limits;
 use crate::request::Operation;
+use crate::source::Document;
 
 /// The configuration used when none is given.
 const DEFAULT_CONFIG: &str = include_str!("config/default.yaml");
@@ -366,6 +367,24 @@ impl Config {
     /// Checks configuration text; module paths are resolved against `base`.
     pub fn parse(text: &str, origin: Origin, base: &Path) -> Result<Config, ConfigError> {
         raw::parse(text, origin, base)
+    }
+
+    /// A configuration of the one policy entry at `pointer` in `document`
+    /// (read from `origin`; module and settings paths resolved against
+    /// `base`), checked as an entry of `policies:` is: `counsel test`'s
+    /// suites name their policy this way.
+    pub fn of_policy_entry(
+        document: &Document,
+        pointer: &str,
+        origin: Origin,
+        base: &Path,
+    ) -> Result<Config, ConfigError> {
+        let policy = raw::policy_entry(document, pointer, &origin, base)?;
+        Ok(Config {
+            origin,
+            policies: vec![policy],
+            exceptions: ExceptionSettings::default(),
+        })
     }
 
     /// The configuration embedded in the binary: the bundled policies.

@@ -12,10 +12,11 @@ mod fix;
 mod github;
 mod inputs;
 mod json;
-mod junit;
+pub(super) mod junit;
 mod markdown;
 mod namespaces;
 mod pretty;
+mod reported;
 mod sarif;
 mod suggestions;
 
@@ -25,6 +26,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
+use counsel::config::Config;
 use counsel::explain::Report;
 use counsel::remedy::Remedy;
 use counsel::request::{Operation, Request};
@@ -36,6 +38,7 @@ use super::EXIT_ERROR;
 pub use args::{CheckArgs, ColorChoice, FailOn, Format, OperationArg};
 use inputs::{Checked, InputError, Skipped};
 use namespaces::KnownNamespaces;
+pub(super) use reported::render_report;
 
 /// Exit code when something fails the run (`--fail-on`; by default an
 /// enforced rule broken or a policy failed under `failurePolicy: fail`).
@@ -225,6 +228,16 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let (config, reviewer) = args.policies.load()?;
+    run_loaded(args, &config, reviewer)
+}
+
+/// Runs `counsel check` with policies already loaded (`counsel run -f`
+/// loads one policy of its own).
+pub(super) fn run_loaded(
+    args: CheckArgs,
+    config: &Config,
+    reviewer: Reviewer,
+) -> anyhow::Result<ExitCode> {
     let now = SystemTime::now();
     let exceptions = match &args.exceptions {
         paths if paths.is_empty() => None,
@@ -248,7 +261,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         now,
     };
     if args.draft_exception {
-        return exceptions::draft(&checker, &args, &config);
+        return exceptions::draft(&checker, &args, config);
     }
     let stdout = std::io::stdout();
     let color = match args.color {
@@ -321,13 +334,19 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         .finish(&mut sink.buffer, &totals, fixing.then_some(dry_run));
     sink.flush()?;
     sink.out.flush()?;
-    Ok(ExitCode::from(if totals.unchecked > 0 {
+    Ok(exit_code(&totals))
+}
+
+/// The exit code of a run: 2 when something could not be checked, 1 when
+/// something fails it (`--fail-on`), else 0.
+fn exit_code(totals: &Totals) -> ExitCode {
+    ExitCode::from(if totals.unchecked > 0 {
         EXIT_ERROR
     } else if totals.failing {
         EXIT_DENIED
     } else {
         0
-    }))
+    })
 }
 
 /// Reviews and reports every object of a file, one document at a time;

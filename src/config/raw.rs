@@ -171,6 +171,31 @@ pub(super) fn parse(text: &str, origin: Origin, base: &Path) -> Result<Config, C
     })
 }
 
+/// Checks the one policy entry at `pointer` in `document` (a test suite's
+/// `policy:`), as an entry of `policies:` is checked.
+pub(super) fn policy_entry(
+    document: &Document,
+    pointer: &str,
+    origin: &Origin,
+    base: &Path,
+) -> Result<PolicyConfig, ConfigError> {
+    let reporter = Reporter {
+        origin,
+        document: Some(document),
+    };
+    let entry = document
+        .value
+        .pointer(pointer)
+        .cloned()
+        .unwrap_or(Value::Null);
+    let label = entry.get("name").and_then(Value::as_str).map_or_else(
+        || "the policy".to_owned(),
+        |name| format!("policy {name:?}"),
+    );
+    let raw: RawPolicy = deserialize(entry, pointer, &reporter, &format!("{label}: "))?;
+    check(raw, pointer, &label, base, &reporter)
+}
+
 fn exception_settings(
     raw: &RawExceptions,
     reporter: &Reporter<'_>,

@@ -156,12 +156,12 @@ impl Renderer for Junit {
 }
 
 /// Text escaped for an XML 1.0 attribute value.
-fn xml(text: &str) -> String {
+pub(in crate::cli) fn xml(text: &str) -> String {
     escape(text, true)
 }
 
 /// Text escaped for XML 1.0 element content (line breaks kept as they are).
-fn content(text: &str) -> String {
+pub(in crate::cli) fn content(text: &str) -> String {
     escape(text, false)
 }
 
