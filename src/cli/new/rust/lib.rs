@@ -5,7 +5,9 @@
 //! `policies/build.sh {{name}}` writes `policies/dist/{{name}}.wasm`, which
 //! `counsel test` runs against the suite beside this crate.
 
-use counsel_policy::{Metadata, Policy, Request, Rule, Severity, Verdict, export_policy, violation};
+use counsel_policy::{
+    Findings, Metadata, Node, Policy, Request, Rule, Severity, Verdict, export_policy, violation,
+};
 use serde::Deserialize;
 
 /// The rule, declared once: the catalog entry ops can reword in counsel.yaml.
@@ -57,21 +59,24 @@ impl Policy for TeamLabel {
     }
 
     fn validate(request: &Request, settings: &Settings) -> Verdict {
-        let mut verdict = Verdict::default();
         let Some(object) = request.object() else {
-            return verdict; // DELETE: nothing to check
+            return Verdict::default(); // DELETE: nothing to check
         };
-        let labels = object.pointer("/metadata/labels");
-        let team = labels.and_then(|labels| labels.get(&settings.label));
-        if team.and_then(|team| team.as_str()).is_none_or(str::is_empty) {
-            verdict.push(
-                violation(TEAM_LABEL.id)
-                    .at(if labels.is_some() { "/metadata/labels" } else { "/metadata" })
+        // Every violation goes to `out`, and so does every field of the
+        // wrong type a read meets (as `invalid-field`).
+        let mut out = Findings::default();
+        let object = Node::root(object);
+        let team = object.labels(&mut out).value(&settings.label);
+        if team.is_none_or(str::is_empty) {
+            let labels = object.field("metadata").field("labels");
+            out.push(
+                violation(&TEAM_LABEL)
+                    .at(&labels) // the labels found, or none
                     .message(format!("has no label {:?}", settings.label))
                     .hint(format!("Add the label {}: <your team>.", settings.label)),
             );
         }
-        verdict
+        out.into()
     }
 }
 
