@@ -7,14 +7,14 @@
 
 mod args;
 mod base;
-mod exceptions;
+pub(super) mod exceptions;
 mod fix;
 mod github;
-mod inputs;
+pub(super) mod inputs;
 mod json;
 mod junit;
-mod markdown;
-mod namespaces;
+pub(super) mod markdown;
+pub(super) mod namespaces;
 mod pretty;
 mod sarif;
 mod suggestions;
@@ -33,7 +33,7 @@ use counsel::source::{self, Document};
 use serde_json::Value;
 
 use super::EXIT_ERROR;
-pub use args::{CheckArgs, ColorChoice, FailOn, Format, OperationArg};
+pub use args::{CheckArgs, ColorChoice, FailOn, FixArg, Format, OperationArg};
 use inputs::{Checked, InputError, Skipped};
 use namespaces::KnownNamespaces;
 
