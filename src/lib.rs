@@ -46,7 +46,7 @@ pub mod matching;
 pub mod patch;
 pub mod remedy;
 pub mod request;
-pub mod rollout;
 pub mod review;
+pub mod rollout;
 pub mod server;
 pub mod source;

@@ -373,7 +373,9 @@ impl Rollout {
             let mut seen: BTreeMap<(&str, &str), (bool, bool, bool, bool)> = BTreeMap::new();
             for judged in &judgement.findings {
                 let f = &judged.finding;
-                let entry = seen.entry((&f.policy, &f.rule)).or_insert((false, false, true, false));
+                let entry = seen
+                    .entry((&f.policy, &f.rule))
+                    .or_insert((false, false, true, false));
                 if judged.planned == Effect::Deny {
                     entry.0 = true;
                     entry.1 |= judged.now == Effect::Deny;

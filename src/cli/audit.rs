@@ -117,7 +117,9 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     }
     let current = args.policies.config()?;
     let plan = Plan::new(args.as_mode.clone());
-    let planned = plan.configure(&current).map_err(|e| anyhow::anyhow!("--as-mode: {e}"))?;
+    let planned = plan
+        .configure(&current)
+        .map_err(|e| anyhow::anyhow!("--as-mode: {e}"))?;
     let reviewer = args.policies.reviewer(&planned)?;
     let matched = reviewer.kinds();
     let mut kinds: BTreeSet<String> = matched.named;
@@ -143,7 +145,14 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         paths => super::check::exceptions::load(paths, None, &reviewer, current.exceptions, now)?,
     };
     if args.files.is_empty() {
-        cluster::audit(&args, &kinds, &mut auditor, &mut exceptions, now, &mut notes)?;
+        cluster::audit(
+            &args,
+            &kinds,
+            &mut auditor,
+            &mut exceptions,
+            now,
+            &mut notes,
+        )?;
     } else {
         files::audit(&args, &mut auditor, &mut exceptions, now, &mut notes);
     }

@@ -110,3 +110,27 @@ impl Plan {
         Ok(planned)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{ModeChange, Plan, PlanError};
+    use crate::config::Mode;
+
+    #[test]
+    fn a_policy_s_own_change_comes_before_the_one_for_every_policy() {
+        let changes = ["pod-security=warn", "audit"]
+            .iter()
+            .map(|text| text.parse::<ModeChange>().expect("a change"))
+            .collect();
+        let plan = Plan::new(changes);
+        assert_eq!(plan.mode_of("pod-security"), Some(Mode::Warn));
+        assert_eq!(plan.mode_of("workload-hygiene"), Some(Mode::Audit));
+        assert_eq!(Plan::new(Vec::new()).mode_of("any"), Some(Mode::Enforce));
+        let only = Plan::new(vec!["pod-security=fix".parse().expect("a change")]);
+        assert_eq!(only.mode_of("workload-hygiene"), None);
+        assert_eq!(
+            "pod-security=deny".parse::<ModeChange>(),
+            Err(PlanError::UnknownMode("deny".to_owned()))
+        );
+    }
+}

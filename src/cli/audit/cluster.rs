@@ -3,7 +3,7 @@
 //! Namespaces (labels for `namespaceSelector`, owner annotations) and
 //! Counsel's exception objects (applied as the webhook applies them), then
 //! one paginated list per kind the policies name, found by discovery at its
-//! group's preferred version. Each page is judged as it arrives, so memory
+//! group's most stable version. Each page is judged as it arrives, so memory
 //! follows a page, not the cluster. Objects are read as raw JSON, never
 //! through typed structs; a kind served by two groups (Ingress in
 //! `extensions` and `networking.k8s.io`) is judged once, by uid.
@@ -71,7 +71,7 @@ async fn audit_cluster(
         .run()
         .await
         .with_context(|| format!("cannot reach the cluster ({})", connection.source))?;
-    let lists = resources(&discovery, kinds, notes);
+    let lists = resources(&discovery, kinds, &args.kind, notes);
 
     let namespaces = KnownNamespaces::new(&[]);
     let namespace_resource = ApiResource::erase::<k8s_openapi::api::core::v1::Namespace>(&());
@@ -147,15 +147,21 @@ async fn audit_cluster(
 }
 
 /// The resources to list for `kinds`: every group that serves one, at its
-/// preferred version, core first and `extensions` (which only repeats
-/// other groups' kinds) last; kinds no group serves are noted.
-fn resources(discovery: &Discovery, kinds: &BTreeSet<String>, notes: &mut Notes) -> Vec<Listed> {
+/// most stable version, core first and `extensions` (which only repeats
+/// other groups' kinds) last. A kind `--kind` asked for that no group
+/// serves is noted (policies name kinds that many clusters lack).
+fn resources(
+    discovery: &Discovery,
+    kinds: &BTreeSet<String>,
+    asked: &[String],
+    notes: &mut Notes,
+) -> Vec<Listed> {
     let mut groups = discovery.groups_alphabetical();
     groups.sort_by_key(|group| (group.name() == "extensions", group.name() != ""));
     let mut lists = Vec::new();
     let mut served = BTreeSet::new();
     for group in groups {
-        for (resource, capabilities) in group.recommended_resources() {
+        for (resource, capabilities) in group.resources_by_stability() {
             if kinds.contains(&resource.kind) && capabilities.supports_operation(verbs::LIST) {
                 served.insert(resource.kind.clone());
                 lists.push(Listed {
@@ -165,7 +171,7 @@ fn resources(discovery: &Discovery, kinds: &BTreeSet<String>, notes: &mut Notes)
             }
         }
     }
-    for kind in kinds.difference(&served) {
+    for kind in asked.iter().filter(|kind| !served.contains(*kind)) {
         notes
             .notes
             .push(format!("the cluster serves no kind {kind}; none listed"));

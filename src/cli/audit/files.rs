@@ -80,7 +80,9 @@ pub fn audit(
         {
             continue;
         }
-        let namespace = namespace_name.as_deref().and_then(|name| namespaces.get(name));
+        let namespace = namespace_name
+            .as_deref()
+            .and_then(|name| namespaces.get(name));
         let context = Context {
             namespace: namespace.as_ref(),
             now,

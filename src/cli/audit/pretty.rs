@@ -47,7 +47,11 @@ pub fn render(rollout: &Rollout, notes: &[String], color: bool) -> String {
         );
         let _ = writeln!(out, "    {}", rule.title);
         if rule.denied > 0 {
-            let _ = writeln!(out, "    namespaces: {}", text::namespaces(&rule.namespaces));
+            let _ = writeln!(
+                out,
+                "    namespaces: {}",
+                text::namespaces(&rule.namespaces)
+            );
             let _ = writeln!(out, "    owners: {}", text::owners(&rule.owners));
         }
     }

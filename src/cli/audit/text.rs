@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use counsel::engine::FixSafety;
 
-use counsel::rollout::{Effect, FixChange, Judged, Judgement, RuleSummary, Rollout};
+use counsel::rollout::{Effect, FixChange, Judged, Judgement, Rollout, RuleSummary};
 
 /// What the bucket of objects without an owner is called.
 pub const NO_OWNER: &str = "(no owner)";
@@ -24,7 +24,12 @@ pub fn plan(rollout: &Rollout) -> String {
             if p.now == p.planned {
                 format!("{} {} (as now)", p.policy, p.planned.as_str())
             } else {
-                format!("{} {} (now {})", p.policy, p.planned.as_str(), p.now.as_str())
+                format!(
+                    "{} {} (now {})",
+                    p.policy,
+                    p.planned.as_str(),
+                    p.now.as_str()
+                )
             }
         })
         .collect();
