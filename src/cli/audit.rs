@@ -19,8 +19,10 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::ValueEnum;
+use counsel::review::Context;
 use counsel::rollout::{Auditor, ModeChange, Plan, Rollout};
 
+use super::check::namespaces::KnownNamespaces;
 use super::check::{ColorChoice, FixArg};
 use super::{EXIT_ERROR, PolicyArgs};
 
@@ -177,6 +179,26 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     } else {
         0
     }))
+}
+
+/// Judges `object` in its namespace, as `namespaces` know it.
+fn judge(
+    auditor: &mut Auditor<'_>,
+    object: serde_json::Value,
+    namespaces: &KnownNamespaces,
+    exceptions: &counsel::exceptions::Exceptions,
+    now: SystemTime,
+) {
+    let namespace = object
+        .pointer("/metadata/namespace")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|name| namespaces.get(name));
+    let context = Context {
+        namespace: namespace.as_ref(),
+        now,
+        exceptions: Some(exceptions),
+    };
+    auditor.judge(object, &context);
 }
 
 fn render(rollout: &Rollout, notes: &Notes, format: Format, color: bool) -> String {

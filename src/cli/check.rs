@@ -15,7 +15,7 @@ mod json;
 mod junit;
 pub(super) mod markdown;
 pub(super) mod namespaces;
-mod pretty;
+pub(super) mod pretty;
 mod sarif;
 mod suggestions;
 

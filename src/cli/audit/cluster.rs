@@ -14,7 +14,6 @@ use std::time::SystemTime;
 use anyhow::Context as _;
 use counsel::cluster;
 use counsel::exceptions::{CLUSTER_KIND, Exceptions, GROUP, NAMESPACED_KIND};
-use counsel::review::Context;
 use counsel::rollout::Auditor;
 use kube::api::{ApiResource, DynamicObject, ListParams};
 use kube::discovery::{Discovery, Scope, verbs};
@@ -129,16 +128,7 @@ async fn audit_cluster(
                     {
                         continue;
                     }
-                    let namespace = object
-                        .pointer("/metadata/namespace")
-                        .and_then(Value::as_str)
-                        .and_then(|name| namespaces.get(name));
-                    let context = Context {
-                        namespace: namespace.as_ref(),
-                        now,
-                        exceptions: Some(exceptions),
-                    };
-                    auditor.judge(object, &context);
+                    super::judge(auditor, object, &namespaces, exceptions, now);
                 }
             }
         }

@@ -7,7 +7,6 @@
 use std::time::SystemTime;
 
 use counsel::exceptions::{self, API_VERSION, CLUSTER_KIND, Exceptions, NAMESPACED_KIND};
-use counsel::review::Context;
 use counsel::rollout::Auditor;
 use counsel::source;
 use serde_json::Value;
@@ -69,26 +68,15 @@ pub fn audit(
         if is_exception(&object) {
             continue;
         }
-        let namespace_name = object
+        let namespace = object
             .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+            .and_then(Value::as_str);
         if !args.namespace.is_empty()
-            && !namespace_name
-                .as_ref()
-                .is_some_and(|name| args.namespace.contains(name))
+            && !namespace.is_some_and(|name| args.namespace.iter().any(|n| n == name))
         {
             continue;
         }
-        let namespace = namespace_name
-            .as_deref()
-            .and_then(|name| namespaces.get(name));
-        let context = Context {
-            namespace: namespace.as_ref(),
-            now,
-            exceptions: Some(exceptions),
-        };
-        auditor.judge(object, &context);
+        super::judge(auditor, object, &namespaces, exceptions, now);
     }
 }
 

@@ -6,21 +6,8 @@ use std::fmt::Write;
 
 use counsel::rollout::{Effect, Judged, Rollout};
 
+use super::super::check::pretty::Style;
 use super::text;
-
-struct Style {
-    color: bool,
-}
-
-impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
-    }
-}
 
 /// The whole report.
 pub fn render(rollout: &Rollout, notes: &[String], color: bool) -> String {
