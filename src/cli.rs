@@ -1,6 +1,7 @@
 //! Command-line parsing and the commands themselves. This is the binary's
 //! edge: errors become messages and exit codes here.
 
+mod audit;
 mod certs;
 mod check;
 mod install;
@@ -39,6 +40,9 @@ pub struct Cli {
 pub enum Command {
     /// Check manifests against the policies, as the cluster would on apply.
     Check(check::CheckArgs),
+    /// What already runs and would be denied if the policies were enforced
+    /// (the rollout report), from a cluster or manifests.
+    Audit(audit::AuditArgs),
     /// Serve the admission webhook over HTTPS.
     Serve(serve::ServeArgs),
     /// Write a CA and a serving certificate, and print the caBundle.
@@ -78,12 +82,22 @@ pub struct PolicyArgs {
 impl PolicyArgs {
     /// Reads the configuration and loads every policy it names; returns both.
     pub fn load(&self) -> anyhow::Result<(Config, Reviewer)> {
-        let config = match &self.config {
+        let config = self.config()?;
+        let reviewer = self.reviewer(&config)?;
+        Ok((config, reviewer))
+    }
+
+    /// Reads the configuration (the built-in one when none is given).
+    pub fn config(&self) -> anyhow::Result<Config> {
+        Ok(match &self.config {
             Some(path) => Config::load(path)?,
             None => Config::builtin(),
-        };
-        let reviewer = Reviewer::load(&config, &self.engine()?)?;
-        Ok((config, reviewer))
+        })
+    }
+
+    /// Loads every policy `config` names.
+    pub fn reviewer(&self, config: &Config) -> anyhow::Result<Reviewer> {
+        Ok(Reviewer::load(config, &self.engine()?)?)
     }
 
     /// The policy engine, with the cache directories given.
@@ -119,6 +133,7 @@ pub fn init_logging(cli: &Cli) {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Audit(args) => audit::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Certs(args) => certs::run(args),
         Command::Install(args) => install::run(args),

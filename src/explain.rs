@@ -161,20 +161,14 @@ impl Finding {
         object: Option<&Value>,
     ) -> Finding {
         let overrides = policy.rules.get(&rule.id);
-        let mut mode = overrides.and_then(|o| o.mode).unwrap_or(policy.mode);
         let mut message = violation.message;
-        // Fix mode lets in what it fixes; what it cannot fix must not get in
-        // through it, unless ops chose so.
-        let unfixable = overrides
-            .and_then(|o| o.unfixable)
-            .unwrap_or(policy.unfixable);
         let fix_safety = overrides
             .and_then(|o| o.fix_safety)
             .unwrap_or(rule.fix_safety);
         // A fix that is only a suggestion is, to the webhook, no fix at all.
         let unattended = !violation.fixes.is_empty() && fix_safety == FixSafety::Safe;
-        if mode == Mode::Fix && !unattended && unfixable == Unfixable::Deny {
-            mode = Mode::Enforce;
+        let (mode, unfixable) = mode_in(policy, &rule.id, unattended);
+        if unfixable {
             message.push_str(if violation.fixes.is_empty() {
                 CANNOT_FIX
             } else {
@@ -214,6 +208,13 @@ impl Finding {
             hint: violation.hint,
             exception: None,
         }
+    }
+
+    /// The mode this finding would have were its policy configured as
+    /// `policy` (another mode, as `counsel audit --as-mode` simulates),
+    /// before any exception: decided as [`Finding::new`] decides it.
+    pub fn mode_under(&self, policy: &PolicyConfig) -> Mode {
+        mode_in(policy, &self.rule, self.has_unattended_fix()).0
     }
 
     /// Whether this finding would deny the request or change it (`enforce`,
@@ -311,6 +312,24 @@ impl Finding {
         self.fixes
             .iter()
             .zip(self.fix_fields.iter().map(String::as_str))
+    }
+}
+
+/// The mode a violation of `rule` gets under `policy` (ops' mode for the
+/// rule), and whether that is `enforce` only because fix mode cannot fix it
+/// (`unattended`: it has a fix that may be made without a person). Fix mode
+/// lets in what it fixes; what it cannot fix must not get in through it,
+/// unless ops chose so (`unfixable: warn`).
+fn mode_in(policy: &PolicyConfig, rule: &str, unattended: bool) -> (Mode, bool) {
+    let overrides = policy.rules.get(rule);
+    let mode = overrides.and_then(|o| o.mode).unwrap_or(policy.mode);
+    let unfixable = overrides
+        .and_then(|o| o.unfixable)
+        .unwrap_or(policy.unfixable);
+    if mode == Mode::Fix && !unattended && unfixable == Unfixable::Deny {
+        (Mode::Enforce, true)
+    } else {
+        (mode, false)
     }
 }
 

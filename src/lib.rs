@@ -27,7 +27,9 @@
 //! - [`cluster`] watches the cluster (namespaces, exceptions) beside the
 //!   review path, for the webhook's review context;
 //! - [`audit`] is what the background audit concludes about the objects
-//!   already in the cluster.
+//!   already in the cluster;
+//! - [`rollout`] is the rollout report (`counsel audit`): what would be
+//!   denied if policies were enforced, per rule, namespace and owner.
 //!
 //! The command line (`counsel check`, `counsel serve`, ...) lives in the
 //! binary and renders reports for the terminal or AdmissionReview.
@@ -45,5 +47,6 @@ pub mod patch;
 pub mod remedy;
 pub mod request;
 pub mod review;
+pub mod rollout;
 pub mod server;
 pub mod source;

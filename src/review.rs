@@ -8,7 +8,7 @@ mod context;
 mod settings_rules;
 mod updates;
 
-pub use context::{Context, Namespace};
+pub use context::{Context, Namespace, OWNER_ANNOTATION};
 
 use std::time::{Duration, Instant};
 

@@ -2,6 +2,7 @@
 //! part, as a user meets it; `support` is what they share. One binary links
 //! wasmtime once and shares one compiled-policy cache.
 
+mod audit;
 mod cel;
 mod chart;
 mod check;

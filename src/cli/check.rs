@@ -7,15 +7,15 @@
 
 mod args;
 mod base;
-mod exceptions;
+pub(super) mod exceptions;
 mod fix;
 mod github;
-mod inputs;
+pub(super) mod inputs;
 mod json;
 pub(super) mod junit;
-mod markdown;
-mod namespaces;
-mod pretty;
+pub(super) mod markdown;
+pub(super) mod namespaces;
+pub(super) mod pretty;
 mod reported;
 mod sarif;
 mod suggestions;
@@ -35,7 +35,7 @@ use counsel::source::{self, Document};
 use serde_json::Value;
 
 use super::EXIT_ERROR;
-pub use args::{CheckArgs, ColorChoice, FailOn, Format, OperationArg};
+pub use args::{CheckArgs, ColorChoice, FailOn, FixArg, Format, OperationArg};
 use inputs::{Checked, InputError, Skipped};
 use namespaces::KnownNamespaces;
 pub(super) use reported::render_report;

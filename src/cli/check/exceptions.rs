@@ -124,7 +124,7 @@ pub fn draft_request(
 /// `--draft-exception`: for every object with violations, the exception
 /// objects that would let them through (those already let through by
 /// `--exceptions` aside), each checked as the webhook would check it.
-pub fn draft(
+pub(super) fn draft(
     checker: &super::Checker,
     args: &super::CheckArgs,
     config: &counsel::config::Config,

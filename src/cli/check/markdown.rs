@@ -261,7 +261,7 @@ fn level(mode: Mode, fail_on: FailOn) -> &'static str {
 }
 
 /// Text on one line with Markdown's active characters made plain.
-fn inline(text: &str) -> String {
+pub fn inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

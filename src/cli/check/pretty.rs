@@ -22,12 +22,14 @@ struct Place<'a> {
     label: String,
 }
 
-struct Style {
-    color: bool,
+/// Colours, when asked for (`counsel audit`'s report paints with them too).
+pub struct Style {
+    pub color: bool,
 }
 
 impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
+    /// `text` in the SGR colour `code`, when colouring.
+    pub fn paint(&self, code: &str, text: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
