@@ -2,11 +2,13 @@
 //! part, as a user meets it; `support` is what they share. One binary links
 //! wasmtime once and shares one compiled-policy cache.
 
+mod audit_reports;
 mod cel;
 mod chart;
 mod check;
 mod check_exceptions;
 mod cluster;
+mod cluster_events;
 mod cluster_exceptions;
 mod cluster_install;
 mod cluster_watch;
@@ -15,8 +17,10 @@ mod engine;
 mod fix;
 mod fix_closure;
 mod install;
+mod leader;
 mod outputs;
 mod pod_security;
+mod reports;
 mod server_certs;
 mod server_exceptions;
 mod server_fairness;

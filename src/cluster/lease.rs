@@ -137,9 +137,9 @@ async fn run(
         }
         if leads != *leader.borrow() {
             if leads {
-                tracing::info!(lease = lease.as_str(), identity = options.identity.as_str(), "became the leader");
+                tracing::info!("became the leader (Lease {lease}, holder {}): this replica writes reports and audit Events", options.identity);
             } else {
-                tracing::info!(lease = lease.as_str(), identity = options.identity.as_str(), "lost the leadership");
+                tracing::info!("no longer the leader (Lease {lease}, holder {}): another replica writes reports", options.identity);
             }
             leader.send_replace(leads);
         }
@@ -151,7 +151,7 @@ async fn run(
     if *leader.borrow() {
         leader.send_replace(false);
         match release(&api, &options).await {
-            Ok(()) => tracing::info!(lease = lease.as_str(), "released the Lease"),
+            Ok(()) => tracing::info!("released the Lease {lease}"),
             Err(error) => tracing::warn!("Lease {lease}: releasing it: {error}"),
         }
     }
