@@ -30,7 +30,7 @@ fn events_until(cluster: &Cluster, namespace: &str, done: impl Fn(&str) -> bool)
                 "-n",
                 namespace,
                 "-o",
-                "custom-columns=TYPE:.type,REASON:.reason,OBJECT:.involvedObject.kind,NAME:.involvedObject.name,COUNT:.count,FROM:.reportingComponent,MESSAGE:.message",
+                "custom-columns=TYPE:.type,REASON:.reason,OBJECT:.involvedObject.kind,NAME:.involvedObject.name,COUNT:.series.count,FROM:.reportingComponent,MESSAGE:.message",
             ])
             .success();
         if done(&listed) {
@@ -56,7 +56,10 @@ fn a_warned_deployment_gets_an_event_and_applying_it_again_counts_it() {
         .kubectl(&["apply", "-n", &namespace, "-f", "-"])
         .stdin(PRIVILEGED_DEPLOYMENT)
         .run();
-    assert_eq!(applied.stdout, "deployment.apps/web created\n", "{applied:#?}");
+    assert_eq!(
+        applied.stdout, "deployment.apps/web created\n",
+        "{applied:#?}"
+    );
     let warning = format!(
         "[pod-security/privileged] Deployment {namespace}/web: container \"app\" runs privileged (fix: set spec.template.spec.containers[0].securityContext.privileged: false)"
     );
@@ -64,18 +67,36 @@ fn a_warned_deployment_gets_an_event_and_applying_it_again_counts_it() {
 
     // The same line, as an Event about the Deployment (its uid: the API
     // server fills it in before validating admission).
-    let header = "TYPE      REASON            OBJECT       NAME   COUNT    FROM                  MESSAGE";
+    let header =
+        "TYPE      REASON            OBJECT       NAME   COUNT    FROM                  MESSAGE";
     let once = events_until(&cluster, &namespace, |listed| listed.lines().count() > 1);
     assert_eq!(
         once,
-        format!("{header}\nWarning   PolicyViolation   Deployment   web    <none>   counsel.dev/counsel   {warning}\n")
+        format!(
+            "{header}\nWarning   PolicyViolation   Deployment   web    <none>   counsel.dev/counsel   {warning}\n"
+        )
     );
     let uid = cluster
-        .kubectl(&["get", "deployment", "web", "-n", &namespace, "-o", "jsonpath={.metadata.uid}"])
+        .kubectl(&[
+            "get",
+            "deployment",
+            "web",
+            "-n",
+            &namespace,
+            "-o",
+            "jsonpath={.metadata.uid}",
+        ])
         .success();
     let event: Value = serde_json::from_str(
         &cluster
-            .kubectl(&["get", "events.v1.events.k8s.io", "-n", &namespace, "-o", "json"])
+            .kubectl(&[
+                "get",
+                "events.v1.events.k8s.io",
+                "-n",
+                &namespace,
+                "-o",
+                "json",
+            ])
             .success(),
     )
     .expect("JSON");
@@ -86,16 +107,22 @@ fn a_warned_deployment_gets_an_event_and_applying_it_again_counts_it() {
 
     // Applied again (changed, so the API server reviews it): the same
     // finding counts in the same Event, not a second one.
-    let changed = PRIVILEGED_DEPLOYMENT.replace("name: web\n", "name: web\n  labels: {tier: front}\n");
+    let changed =
+        PRIVILEGED_DEPLOYMENT.replace("name: web\n", "name: web\n  labels: {tier: front}\n");
     let reapplied = cluster
         .kubectl(&["apply", "-n", &namespace, "-f", "-"])
         .stdin(changed)
         .run();
-    assert_eq!(reapplied.stdout, "deployment.apps/web configured\n", "{reapplied:#?}");
+    assert_eq!(
+        reapplied.stdout, "deployment.apps/web configured\n",
+        "{reapplied:#?}"
+    );
     let twice = events_until(&cluster, &namespace, |listed| !listed.contains("<none>"));
     assert_eq!(
         twice,
-        format!("{header}\nWarning   PolicyViolation   Deployment   web    2        counsel.dev/counsel   {warning}\n")
+        format!(
+            "TYPE      REASON            OBJECT       NAME   COUNT   FROM                  MESSAGE\nWarning   PolicyViolation   Deployment   web    2       counsel.dev/counsel   {warning}\n"
+        )
     );
     // What `kubectl describe` ends with.
     let described = cluster
@@ -107,8 +134,18 @@ fn a_warned_deployment_gets_an_event_and_applying_it_again_counts_it() {
         .expect("an Events section");
     let lines: Vec<&str> = events.lines().collect();
     assert_eq!(lines.len(), 3, "{events}");
-    assert!(lines[0].trim_start().starts_with("Type     Reason           Age"), "{events}");
-    assert!(lines[2].trim_start().starts_with("Warning  PolicyViolation  "), "{events}");
+    assert!(
+        lines[0]
+            .trim_start()
+            .starts_with("Type     Reason           Age"),
+        "{events}"
+    );
+    assert!(
+        lines[2]
+            .trim_start()
+            .starts_with("Warning  PolicyViolation  "),
+        "{events}"
+    );
     assert!(lines[2].ends_with(&warning), "{events}");
 
     // A server-side dry run is not stored, so it tells no Event.

@@ -84,7 +84,12 @@ fn output_is_a_stream_of_valid_objects_in_apply_order() {
             "guard",
             None,
         ),
-        ("rbac.authorization.k8s.io/v1", "Role", "guard", Some("policy")),
+        (
+            "rbac.authorization.k8s.io/v1",
+            "Role",
+            "guard",
+            Some("policy"),
+        ),
         (
             "rbac.authorization.k8s.io/v1",
             "RoleBinding",
@@ -210,8 +215,13 @@ fn counsel_may_watch_what_it_reads_write_its_reports_events_and_lease_and_nothin
     let without = install(&["--namespace", "policy", "--name", "guard", "--no-crds"]);
     assert!(!without.text.contains(&crds));
     assert!(without.text.contains(&report_crds));
-    let without_reports =
-        install(&["--namespace", "policy", "--name", "guard", "--no-report-crds"]);
+    let without_reports = install(&[
+        "--namespace",
+        "policy",
+        "--name",
+        "guard",
+        "--no-report-crds",
+    ]);
     assert!(without_reports.text.contains(&crds));
     assert!(!without_reports.text.contains(&report_crds));
     let neither = install(&[

@@ -5,7 +5,8 @@
 use crate::support::cluster::Cluster;
 use crate::support::counsel_process::CounselProcess;
 
-const CONFIG: &str = "policies:\n  - name: pod-security\n    module: builtin:pod-security\n    mode: warn\n";
+const CONFIG: &str =
+    "policies:\n  - name: pod-security\n    module: builtin:pod-security\n    mode: warn\n";
 
 /// `became the leader (Lease NS/NAME, holder ID): ...` → `ID`.
 fn holder_in(message: &str) -> String {
@@ -39,7 +40,9 @@ fn another_replica_takes_over_when_the_leader_dies() {
     let leader = holder_in(&message);
     assert_eq!(
         message,
-        format!("became the leader (Lease {namespace}/counsel-audit, holder {leader}): this replica writes reports and audit Events")
+        format!(
+            "became the leader (Lease {namespace}/counsel-audit, holder {leader}): this replica writes reports and audit Events"
+        )
     );
     let holder = || {
         cluster
@@ -55,11 +58,23 @@ fn another_replica_takes_over_when_the_leader_dies() {
             .success()
     };
     assert_eq!(holder(), format!("{leader} 3 0"));
-    assert_eq!(first.ops_get("/metrics").lines().find(|l| l.starts_with("counsel_leader ")), Some("counsel_leader 1"));
+    assert_eq!(
+        first
+            .ops_get("/metrics")
+            .lines()
+            .find(|l| l.starts_with("counsel_leader ")),
+        Some("counsel_leader 1")
+    );
 
     // A second replica does not lead while the first renews.
     let mut second = CounselProcess::start(Some(CONFIG), &args);
-    assert_eq!(second.ops_get("/metrics").lines().find(|l| l.starts_with("counsel_leader ")), Some("counsel_leader 0"));
+    assert_eq!(
+        second
+            .ops_get("/metrics")
+            .lines()
+            .find(|l| l.starts_with("counsel_leader ")),
+        Some("counsel_leader 0")
+    );
 
     // Killed, the first renews no more: the second takes over.
     first.kill();
@@ -71,7 +86,9 @@ fn another_replica_takes_over_when_the_leader_dies() {
     // Stopped gracefully, the leader gives the Lease up at once.
     assert_eq!(second.terminate(), Some(0));
     assert!(
-        second.log().contains(&format!("released the Lease {namespace}/counsel-audit")),
+        second
+            .log()
+            .contains(&format!("released the Lease {namespace}/counsel-audit")),
         "{}",
         second.log()
     );

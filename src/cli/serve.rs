@@ -103,7 +103,12 @@ pub struct ServeArgs {
     pub report_max_results: u32,
     /// The Lease (coordination.k8s.io/v1) that elects the one replica that
     /// writes reports and the audit's Events.
-    #[arg(long, env = "COUNSEL_LEASE_NAME", default_value = "counsel-audit", value_name = "NAME")]
+    #[arg(
+        long,
+        env = "COUNSEL_LEASE_NAME",
+        default_value = "counsel-audit",
+        value_name = "NAME"
+    )]
     pub lease_name: String,
     /// The Lease's namespace; by default Counsel's own (the pod's, or the
     /// kubeconfig context's).

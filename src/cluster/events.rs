@@ -159,7 +159,12 @@ struct SeriesKey {
 }
 
 /// `namespace/kind/name/uid`.
-type ObjectKey = (Option<String>, Option<String>, Option<String>, Option<String>);
+type ObjectKey = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 /// An Event written, and how often it happened since.
 struct Series {
@@ -336,7 +341,8 @@ impl Writer {
         }
         self.swept = Instant::now();
         let window = self.options.window;
-        self.series.retain(|_, series| series.last.elapsed() < window);
+        self.series
+            .retain(|_, series| series.last.elapsed() < window);
         self.per_object.retain(|_, bucket| {
             bucket.refill();
             bucket.tokens < bucket.burst

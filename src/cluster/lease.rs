@@ -137,9 +137,15 @@ async fn run(
         }
         if leads != *leader.borrow() {
             if leads {
-                tracing::info!("became the leader (Lease {lease}, holder {}): this replica writes reports and audit Events", options.identity);
+                tracing::info!(
+                    "became the leader (Lease {lease}, holder {}): this replica writes reports and audit Events",
+                    options.identity
+                );
             } else {
-                tracing::info!("no longer the leader (Lease {lease}, holder {}): another replica writes reports", options.identity);
+                tracing::info!(
+                    "no longer the leader (Lease {lease}, holder {}): another replica writes reports",
+                    options.identity
+                );
             }
             leader.send_replace(leads);
         }
@@ -198,7 +204,9 @@ async fn try_hold(
             .lease_duration_seconds
             .and_then(|s| u64::try_from(s).ok())
             .map_or(options.duration, Duration::from_secs);
-        let unchanged_for = observed.as_ref().map_or(Duration::ZERO, |seen| seen.since.elapsed());
+        let unchanged_for = observed
+            .as_ref()
+            .map_or(Duration::ZERO, |seen| seen.since.elapsed());
         if holder.is_some() && unchanged_for < duration {
             return Ok(false);
         }

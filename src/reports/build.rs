@@ -33,7 +33,10 @@ const MAX_FOUND_CHARS: usize = 256;
 
 /// The reports of `snapshot`, by namespace (`None`: the `ClusterReport`).
 /// A namespace none of whose objects has a result has no report.
-pub fn build(snapshot: &AuditSnapshot, options: &ReportOptions) -> BTreeMap<Option<String>, OpenReport> {
+pub fn build(
+    snapshot: &AuditSnapshot,
+    options: &ReportOptions,
+) -> BTreeMap<Option<String>, OpenReport> {
     let mut collected: BTreeMap<Option<String>, (Summary, Vec<(Order, ReportResult)>)> =
         BTreeMap::new();
     for (key, audited) in &snapshot.objects {

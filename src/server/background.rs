@@ -13,7 +13,7 @@ use super::events::run_audit_events;
 use super::state::ServerState;
 use crate::audit::AuditSnapshot;
 use crate::cluster::events::{self, EventOptions};
-use crate::cluster::lease::{self, LeaseOptions, Leadership};
+use crate::cluster::lease::{self, Leadership, LeaseOptions};
 use crate::reports::{ReportOptions, run_writer};
 
 /// Leader election and OpenReports.
@@ -105,7 +105,10 @@ impl Background {
             options.duration = settings.lease_duration;
             options.renew_every = settings.renew_every;
             let leadership = lease::elect(client.clone(), options);
-            tasks.push(tokio::spawn(mirror_leader(leadership.leader(), state.clone())));
+            tasks.push(tokio::spawn(mirror_leader(
+                leadership.leader(),
+                state.clone(),
+            )));
             if let Some(audit) = &audit {
                 tasks.push(tokio::spawn(run_writer(
                     client.clone(),

@@ -64,7 +64,12 @@ pub fn audit_events(previous: &AuditSnapshot, current: &AuditSnapshot) -> Vec<Po
 }
 
 fn identity(finding: &Finding) -> (&str, &str, &str, &str) {
-    (&finding.policy, &finding.rule, &finding.pointer, &finding.message)
+    (
+        &finding.policy,
+        &finding.rule,
+        &finding.pointer,
+        &finding.message,
+    )
 }
 
 fn audit_event(audited: &Audited, finding: &Finding) -> PolicyEvent {
@@ -72,7 +77,12 @@ fn audit_event(audited: &Audited, finding: &Finding) -> PolicyEvent {
     event(&audited.report.object, uid, finding, AUDIT)
 }
 
-fn event(object: &ObjectRef, uid: Option<&str>, finding: &Finding, action: &'static str) -> PolicyEvent {
+fn event(
+    object: &ObjectRef,
+    uid: Option<&str>,
+    finding: &Finding,
+    action: &'static str,
+) -> PolicyEvent {
     let excepted = finding.excepted_by().is_some();
     PolicyEvent {
         regarding: ObjectReference {

@@ -26,8 +26,8 @@ use super::response::{Unevaluated, encode_mutation, encode_unevaluated, review_j
 use super::state::{Policies, ServerState};
 use crate::explain::{ObjectRef, Outcome, Report};
 use crate::request::Received;
-use counsel_contract::Operation;
 use crate::review::{Context, ReviewError, Scope};
+use counsel_contract::Operation;
 use kube_core::admission::AdmissionResponse;
 
 /// The webhook routes.
