@@ -69,7 +69,7 @@ fn a_warned_deployment_gets_an_event_and_applying_it_again_counts_it() {
     // server fills it in before validating admission).
     let header =
         "TYPE      REASON            OBJECT       NAME   COUNT    FROM                  MESSAGE";
-    let once = events_until(&cluster, &namespace, |listed| listed.lines().count() > 1);
+    let once = events_until(cluster, &namespace, |listed| listed.lines().count() > 1);
     assert_eq!(
         once,
         format!(
@@ -117,7 +117,7 @@ fn a_warned_deployment_gets_an_event_and_applying_it_again_counts_it() {
         reapplied.stdout, "deployment.apps/web configured\n",
         "{reapplied:#?}"
     );
-    let twice = events_until(&cluster, &namespace, |listed| !listed.contains("<none>"));
+    let twice = events_until(cluster, &namespace, |listed| !listed.contains("<none>"));
     assert_eq!(
         twice,
         format!(
@@ -154,6 +154,6 @@ fn a_warned_deployment_gets_an_event_and_applying_it_again_counts_it() {
         .kubectl(&["create", "--dry-run=server", "-n", &namespace, "-f", "-"])
         .stdin(PRIVILEGED_DEPLOYMENT.replace("name: web\n", "name: dry\n"))
         .success();
-    let after = events_until(&cluster, &namespace, |_| true);
+    let after = events_until(cluster, &namespace, |_| true);
     assert_eq!(probe_count(&after), 2, "{after}");
 }

@@ -37,8 +37,7 @@ pub fn build(
     snapshot: &AuditSnapshot,
     options: &ReportOptions,
 ) -> BTreeMap<Option<String>, OpenReport> {
-    let mut collected: BTreeMap<Option<String>, (Summary, Vec<(Order, ReportResult)>)> =
-        BTreeMap::new();
+    let mut collected: BTreeMap<Option<String>, Collected> = BTreeMap::new();
     for (key, audited) in &snapshot.objects {
         let (summary, results) = collected.entry(key.namespace.clone()).or_default();
         add_object(key, audited, summary, results);
@@ -61,6 +60,9 @@ pub fn build(
         })
         .collect()
 }
+
+/// A namespace's summary and results, each with its place.
+type Collected = (Summary, Vec<(Order, ReportResult)>);
 
 /// Where a result goes in its report: what denies first, the most severe
 /// first, then by object, policy, rule and field, so that the bound keeps
