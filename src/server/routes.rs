@@ -380,8 +380,8 @@ fn evaluation_budget(left: std::time::Duration) -> std::time::Duration {
 
 /// Hands the Events of an admitted object to the Events writer (never
 /// waiting): only for what will be stored (no dry run, no DELETE, no
-/// subresource) and only
-/// on `/validate`, which sees the object as it will be.
+/// subresource) and only on `/validate`, which sees the object as it will
+/// be.
 fn hand_events(state: &ServerState, request: &crate::request::Request, report: &Report) {
     let Some(events) = state.events() else {
         return;
