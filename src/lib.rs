@@ -27,7 +27,7 @@
 //! - [`cluster`] watches the cluster (namespaces, exceptions) beside the
 //!   review path, for the webhook's review context;
 //! - [`audit`] is what the background audit concludes about the objects
-//!   already in the cluster;
+//!   already in the cluster, and [`reports`] writes it as OpenReports;
 //! - [`rollout`] is the rollout report (`counsel audit`): what would be
 //!   denied if policies were enforced, per rule, namespace and owner.
 //!
@@ -45,6 +45,7 @@ pub mod fix;
 pub mod matching;
 pub mod patch;
 pub mod remedy;
+pub mod reports;
 pub mod request;
 pub mod review;
 pub mod rollout;

@@ -10,6 +10,8 @@
 //! completes drains in-flight reviews and returns.
 
 pub mod admission;
+mod background;
+pub mod events;
 mod exceptions;
 mod listener;
 mod metrics;
@@ -33,6 +35,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinError;
 use tokio_rustls::TlsAcceptor;
 
+pub use background::{EventSettings, ReportSettings};
 pub use listener::ConnectionLimits;
 pub use metrics::Metrics;
 pub use policies::PolicySource;
@@ -108,6 +111,10 @@ pub struct ServeOptions {
     /// The cluster to watch (namespaces, exceptions); `None`: no cluster
     /// features.
     pub cluster: Option<crate::cluster::Connection>,
+    /// With a cluster: leader election and OpenReports; `None`: off.
+    pub reports: Option<ReportSettings>,
+    /// With a cluster: Events about findings; `None`: off.
+    pub events: Option<EventSettings>,
 }
 
 impl ServeOptions {
@@ -131,6 +138,8 @@ impl ServeOptions {
             concurrency: None,
             long_evaluation: pool::LONG_AFTER,
             cluster: None,
+            reports: Some(ReportSettings::default()),
+            events: Some(EventSettings::default()),
         }
     }
 }
@@ -211,6 +220,18 @@ impl Server {
             .as_ref()
             .zip(state.cluster())
             .map(|(connection, cluster)| crate::cluster::start(&connection.client, cluster));
+        // Wiring point of the background audit: its snapshots go where
+        // `None` is (the report writer and audit Events then run on the
+        // leader).
+        let background = options.cluster.as_ref().map(|connection| {
+            background::Background::start(
+                &connection.client,
+                &state,
+                options.reports.as_ref(),
+                options.events.as_ref(),
+                None,
+            )
+        });
         let exceptions_feed = state.cluster().map(|cluster| {
             tokio::spawn(feed_exceptions(cluster.watch_exceptions(), state.clone()))
         });
@@ -250,6 +271,9 @@ impl Server {
         watcher.abort();
         if let Some(feed) = exceptions_feed {
             feed.abort();
+        }
+        if let Some(background) = background {
+            background.stop().await;
         }
         tracing::info!("shut down");
     }

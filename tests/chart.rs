@@ -68,6 +68,8 @@ fn every_template_renders_to_kubernetes_objects() {
             "Issuer",
             "MutatingWebhookConfiguration",
             "PodDisruptionBudget",
+            "Role",
+            "RoleBinding",
             "Service",
             "ServiceAccount",
             "ServiceMonitor",
@@ -153,6 +155,13 @@ fn the_chart_makes_the_objects_counsel_install_prints() {
     );
     agree(&chart, &installed, "Secret", &["/type"]);
     agree(&chart, &installed, "ClusterRole", &["/rules"]);
+    agree(&chart, &installed, "Role", &["/rules"]);
+    agree(
+        &chart,
+        &installed,
+        "RoleBinding",
+        &["/roleRef", "/subjects"],
+    );
     agree(
         &chart,
         &installed,

@@ -37,10 +37,14 @@ fn the_install_applies_completely_on_kubernetes_1_20() {
         applied.stdout,
         "customresourcedefinition.apiextensions.k8s.io/counselexceptions.counsel.dev unchanged\n\
          customresourcedefinition.apiextensions.k8s.io/clustercounselexceptions.counsel.dev unchanged\n\
+         customresourcedefinition.apiextensions.k8s.io/reports.openreports.io unchanged\n\
+         customresourcedefinition.apiextensions.k8s.io/clusterreports.openreports.io unchanged\n\
          namespace/guard created\n\
          serviceaccount/guard created\n\
          clusterrole.rbac.authorization.k8s.io/guard created\n\
          clusterrolebinding.rbac.authorization.k8s.io/guard created\n\
+         role.rbac.authorization.k8s.io/guard created\n\
+         rolebinding.rbac.authorization.k8s.io/guard created\n\
          configmap/guard-config created\n\
          secret/guard-tls created\n\
          service/guard created\n\

@@ -34,10 +34,14 @@ fn output_is_a_stream_of_valid_objects_in_apply_order() {
         [
             "CustomResourceDefinition",
             "CustomResourceDefinition",
+            "CustomResourceDefinition",
+            "CustomResourceDefinition",
             "Namespace",
             "ServiceAccount",
             "ClusterRole",
             "ClusterRoleBinding",
+            "Role",
+            "RoleBinding",
             "ConfigMap",
             "Secret",
             "Service",
@@ -59,6 +63,18 @@ fn output_is_a_stream_of_valid_objects_in_apply_order() {
             "clustercounselexceptions.counsel.dev",
             None,
         ),
+        (
+            "apiextensions.k8s.io/v1",
+            "CustomResourceDefinition",
+            "reports.openreports.io",
+            None,
+        ),
+        (
+            "apiextensions.k8s.io/v1",
+            "CustomResourceDefinition",
+            "clusterreports.openreports.io",
+            None,
+        ),
         ("v1", "Namespace", "policy", None),
         ("v1", "ServiceAccount", "guard", Some("policy")),
         ("rbac.authorization.k8s.io/v1", "ClusterRole", "guard", None),
@@ -67,6 +83,18 @@ fn output_is_a_stream_of_valid_objects_in_apply_order() {
             "ClusterRoleBinding",
             "guard",
             None,
+        ),
+        (
+            "rbac.authorization.k8s.io/v1",
+            "Role",
+            "guard",
+            Some("policy"),
+        ),
+        (
+            "rbac.authorization.k8s.io/v1",
+            "RoleBinding",
+            "guard",
+            Some("policy"),
         ),
         ("v1", "ConfigMap", "guard-config", Some("policy")),
         ("v1", "Secret", "guard-tls", Some("policy")),
@@ -103,6 +131,8 @@ fn output_is_a_stream_of_valid_objects_in_apply_order() {
             "ClusterRoleBinding" => {
                 round_trip::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>(object)
             }
+            "Role" => round_trip::<k8s_openapi::api::rbac::v1::Role>(object),
+            "RoleBinding" => round_trip::<k8s_openapi::api::rbac::v1::RoleBinding>(object),
             "Namespace" => round_trip::<k8s_openapi::api::core::v1::Namespace>(object),
             "ServiceAccount" => round_trip::<k8s_openapi::api::core::v1::ServiceAccount>(object),
             "ConfigMap" => round_trip::<k8s_openapi::api::core::v1::ConfigMap>(object),
@@ -124,7 +154,7 @@ fn output_is_a_stream_of_valid_objects_in_apply_order() {
 }
 
 #[test]
-fn counsel_may_list_and_watch_namespaces_and_its_exceptions_and_nothing_else() {
+fn counsel_may_watch_what_it_reads_write_its_reports_events_and_lease_and_nothing_else() {
     let installed = install(&["--namespace", "policy", "--name", "guard"]);
     assert_eq!(
         installed.one("ClusterRole")["rules"],
@@ -135,7 +165,30 @@ fn counsel_may_list_and_watch_namespaces_and_its_exceptions_and_nothing_else() {
                 "resources": ["counselexceptions", "clustercounselexceptions"],
                 "verbs": ["list", "watch"],
             },
+            {
+                "apiGroups": ["openreports.io"],
+                "resources": ["reports", "clusterreports"],
+                "verbs": ["list", "create", "patch", "delete"],
+            },
+            {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
         ])
+    );
+    assert_eq!(
+        installed.one("Role")["rules"],
+        json!([{
+            "apiGroups": ["coordination.k8s.io"],
+            "resources": ["leases"],
+            "verbs": ["get", "create", "update"],
+        }])
+    );
+    let role_binding = installed.one("RoleBinding");
+    assert_eq!(
+        role_binding["roleRef"],
+        json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "guard"})
+    );
+    assert_eq!(
+        role_binding["subjects"],
+        json!([{"kind": "ServiceAccount", "name": "guard", "namespace": "policy"}])
     );
     let binding = installed.one("ClusterRoleBinding");
     assert_eq!(
@@ -152,9 +205,34 @@ fn counsel_may_list_and_watch_namespaces_and_its_exceptions_and_nothing_else() {
     )
     .expect("the chart's CRDs");
     assert!(installed.text.contains(&crds));
+    let report_crds = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/counsel/crds/openreports.yaml"),
+    )
+    .expect("the chart's OpenReports CRDs");
+    assert!(installed.text.contains(&report_crds));
+    // --no-crds leaves out the exceptions' CRDs, --no-report-crds the
+    // OpenReports ones (a cluster may have them from another producer).
     let without = install(&["--namespace", "policy", "--name", "guard", "--no-crds"]);
     assert!(!without.text.contains(&crds));
-    assert_eq!(without.kinds()[..2], ["Namespace", "ServiceAccount"]);
+    assert!(without.text.contains(&report_crds));
+    let without_reports = install(&[
+        "--namespace",
+        "policy",
+        "--name",
+        "guard",
+        "--no-report-crds",
+    ]);
+    assert!(without_reports.text.contains(&crds));
+    assert!(!without_reports.text.contains(&report_crds));
+    let neither = install(&[
+        "--namespace",
+        "policy",
+        "--name",
+        "guard",
+        "--no-crds",
+        "--no-report-crds",
+    ]);
+    assert_eq!(neither.kinds()[..2], ["Namespace", "ServiceAccount"]);
 }
 
 #[test]

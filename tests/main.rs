@@ -3,11 +3,13 @@
 //! wasmtime once and shares one compiled-policy cache.
 
 mod audit;
+mod audit_reports;
 mod cel;
 mod chart;
 mod check;
 mod check_exceptions;
 mod cluster;
+mod cluster_events;
 mod cluster_exceptions;
 mod cluster_install;
 mod cluster_watch;
@@ -16,9 +18,11 @@ mod engine;
 mod fix;
 mod fix_closure;
 mod install;
+mod leader;
 mod new_command;
 mod outputs;
 mod pod_security;
+mod reports;
 mod run_command;
 mod server_certs;
 mod server_exceptions;

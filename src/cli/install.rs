@@ -77,6 +77,11 @@ pub struct InstallArgs {
     /// exist.
     #[arg(long)]
     pub no_crds: bool,
+    /// Leave out the OpenReports CRDs (Report, ClusterReport of
+    /// openreports.io), for clusters where another producer installed
+    /// them already.
+    #[arg(long)]
+    pub no_report_crds: bool,
 }
 
 /// What `counsel install --help` ends with.
@@ -202,11 +207,13 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         bundle,
         certs,
     };
-    let crds = if args_crds {
-        format!("{}---\n", rbac::CRDS)
-    } else {
-        String::new()
-    };
+    let mut crds = String::new();
+    if args_crds {
+        crds = format!("{}---\n", rbac::CRDS);
+    }
+    if !args.no_report_crds {
+        crds.push_str(&format!("{}---\n", rbac::REPORT_CRDS));
+    }
     let text = format!("{}{crds}{}", plan.header(), yaml::stream(&plan.objects()));
     std::io::stdout()
         .lock()
@@ -287,6 +294,8 @@ impl Plan {
             self.service_account(),
             self.cluster_role(),
             self.cluster_role_binding(),
+            self.role(),
+            self.role_binding(),
             self.config_map(),
             self.tls_secret(),
             self.service(),

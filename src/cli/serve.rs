@@ -8,7 +8,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use counsel::engine::{Engine, EngineOptions};
-use counsel::server::{self, CertificatePaths, PolicySource, ServeError, ServeOptions, Server};
+use counsel::reports::ReportOptions;
+use counsel::server::{
+    self, CertificatePaths, EventSettings, PolicySource, ReportSettings, ServeError, ServeOptions,
+    Server,
+};
 use counsel::{certs, cluster};
 
 use super::PolicyArgs;
@@ -83,6 +87,74 @@ pub struct ServeArgs {
     /// features are off and counsel serve is a webhook on its own.
     #[arg(long, env = "COUNSEL_KUBECONFIG", value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
+    /// Write no OpenReports (and take no part in the leader election that
+    /// decides which replica writes them and the audit's Events).
+    #[arg(long, env = "COUNSEL_NO_REPORTS")]
+    pub no_reports: bool,
+    /// Most results one report lists; the rest are counted in its summary
+    /// and its counsel.dev/omitted-results annotation.
+    #[arg(
+        long,
+        env = "COUNSEL_REPORT_MAX_RESULTS",
+        default_value_t = 1000,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..=10_000)
+    )]
+    pub report_max_results: u32,
+    /// The Lease (coordination.k8s.io/v1) that elects the one replica that
+    /// writes reports and the audit's Events.
+    #[arg(
+        long,
+        env = "COUNSEL_LEASE_NAME",
+        default_value = "counsel-audit",
+        value_name = "NAME"
+    )]
+    pub lease_name: String,
+    /// The Lease's namespace; by default Counsel's own (the pod's, or the
+    /// kubeconfig context's).
+    #[arg(long, env = "COUNSEL_LEASE_NAMESPACE", value_name = "NAMESPACE")]
+    pub lease_namespace: Option<String>,
+    /// Seconds a Lease its holder stops renewing stays held: how long
+    /// reports wait for another replica when the leader dies.
+    #[arg(
+        long,
+        env = "COUNSEL_LEASE_DURATION",
+        default_value_t = 15,
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u16).range(2..=3600)
+    )]
+    pub lease_duration: u16,
+    /// Seconds between renewals of the Lease (less than --lease-duration).
+    #[arg(
+        long,
+        env = "COUNSEL_LEASE_RENEW",
+        default_value_t = 5,
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u16).range(1..=3600)
+    )]
+    pub lease_renew: u16,
+    /// Emit no Kubernetes Events about findings.
+    #[arg(long, env = "COUNSEL_NO_EVENTS")]
+    pub no_events: bool,
+    /// Events written per second at most, in all (bursts of ten times as
+    /// many); more are dropped and counted (counsel_events_total).
+    #[arg(
+        long,
+        env = "COUNSEL_EVENTS_PER_SECOND",
+        default_value_t = 10,
+        value_name = "N",
+        value_parser = clap::value_parser!(u16).range(1..)
+    )]
+    pub events_per_second: u16,
+    /// Events about one object at most per 10 minutes.
+    #[arg(
+        long,
+        env = "COUNSEL_EVENTS_PER_OBJECT",
+        default_value_t = 25,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub events_per_object: u32,
     /// Log lines as text or as JSON objects.
     #[arg(long, env = "COUNSEL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -160,6 +232,26 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let mut options = ServeOptions::new(args.listen, args.metrics_listen, certificate);
     options.client_ca = args.client_ca.clone();
+    if args.lease_renew >= args.lease_duration {
+        anyhow::bail!(
+            "--lease-renew ({} s) must be less than --lease-duration ({} s): the leader must renew the Lease before it expires",
+            args.lease_renew,
+            args.lease_duration
+        );
+    }
+    options.reports = (!args.no_reports).then(|| ReportSettings {
+        lease_name: args.lease_name.clone(),
+        lease_namespace: args.lease_namespace.clone(),
+        lease_duration: Duration::from_secs(args.lease_duration.into()),
+        renew_every: Duration::from_secs(args.lease_renew.into()),
+        report: ReportOptions {
+            max_results: args.report_max_results as usize,
+        },
+    });
+    options.events = (!args.no_events).then(|| EventSettings {
+        per_second: f64::from(args.events_per_second),
+        per_object: args.events_per_object,
+    });
     let engine_options = EngineOptions {
         cache_dir: args
             .policies

@@ -15,13 +15,16 @@ use serde_json::Value;
 use super::Request;
 
 /// What identifies an object: all that is read of it up front.
-const IDENTITY: [&str; 6] = [
+const IDENTITY: [&str; 7] = [
     "kind",
     "apiVersion",
     "metadata/name",
     "metadata/generateName",
     "metadata/namespace",
     "metadata/labels",
+    // For the Events about the object (the API server fills it in before
+    // validating admission, so a CREATE has it too).
+    "metadata/uid",
 ];
 
 thread_local! {

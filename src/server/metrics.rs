@@ -56,6 +56,12 @@ struct KindLabels {
     kind: &'static str,
 }
 
+/// Labels of `counsel_events_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EventLabels {
+    outcome: &'static str,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DecisionLabels {
     decision: &'static str,
@@ -122,6 +128,8 @@ pub struct Metrics {
     certificate_expiry: Gauge<f64, AtomicU64>,
     cluster_objects: Family<KindLabels, Gauge>,
     cluster_synced: Family<KindLabels, Gauge<f64, AtomicU64>>,
+    leader: Gauge,
+    events: Family<EventLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -220,7 +228,21 @@ impl Metrics {
             "When each cluster watch last received a complete list, by kind (Unix time)",
             cluster_synced.clone(),
         );
+        let leader = Gauge::default();
+        registry.register(
+            "counsel_leader",
+            "1 while this replica holds the Lease and writes reports and audit Events, else 0",
+            leader.clone(),
+        );
+        let events = Family::<EventLabels, Counter>::default();
+        registry.register(
+            "counsel_events",
+            "Kubernetes Events about findings, by outcome (created, repeated, queue_full, rate_limited, failed)",
+            events.clone(),
+        );
         Metrics {
+            leader,
+            events,
             registry,
             evaluations,
             policy_failures,
@@ -243,6 +265,16 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
+    }
+
+    /// Whether this replica leads (`counsel_leader`).
+    pub fn set_leader(&self, leads: bool) {
+        self.leader.set(i64::from(leads));
+    }
+
+    /// Counts what became of one Event.
+    pub fn record_event(&self, outcome: &'static str) {
+        self.events.get_or_create(&EventLabels { outcome }).inc();
     }
 
     /// Counts one evaluation outcome: `outcome` is `pass`, `violation` (once

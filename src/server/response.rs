@@ -24,7 +24,8 @@ use crate::server::mutate::Mutation;
 
 use message::denial;
 use text::shorten;
-use warnings::{mutation_warnings, plain_warning, warning_subject, warnings};
+pub(crate) use warnings::{finding_line, warning_subject};
+use warnings::{mutation_warnings, plain_warning, warnings};
 
 /// Kubernetes' limit on the name part of an audit annotation key.
 const MAX_ANNOTATION_KEY: usize = 63;

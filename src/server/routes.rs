@@ -27,6 +27,7 @@ use super::state::{Policies, ServerState};
 use crate::explain::{ObjectRef, Outcome, Report};
 use crate::request::Received;
 use crate::review::{Context, ReviewError, Scope};
+use counsel_contract::Operation;
 use kube_core::admission::AdmissionResponse;
 
 /// The webhook routes.
@@ -276,6 +277,9 @@ async fn review(
         let response = match outcome {
             Ok(Ok(mutation)) => {
                 record_report(state, &policies, &mutation.report);
+                if endpoint == Endpoint::Validate {
+                    hand_events(state, request, &mutation.report);
+                }
                 if mutation.fix.is_some() {
                     tracing::debug!(fixes = mutation.applied.len(), "patched");
                 }
@@ -372,6 +376,32 @@ fn answer(response: AdmissionResponse, patch: Option<&json_patch::Patch>) -> Res
 fn evaluation_budget(left: std::time::Duration) -> std::time::Duration {
     let slack = (left / 10).min(std::time::Duration::from_millis(100));
     left.saturating_sub(slack)
+}
+
+/// Hands the Events of an admitted object to the Events writer (never
+/// waiting): only for what will be stored (no dry run, no DELETE, no
+/// subresource) and only on `/validate`, which sees the object as it will
+/// be.
+fn hand_events(state: &ServerState, request: &crate::request::Request, report: &Report) {
+    let Some(events) = state.events() else {
+        return;
+    };
+    // A controller writing `status` would repeat the object's findings at
+    // every write.
+    if request.dry_run == Some(true)
+        || request.sub_resource.is_some()
+        || !matches!(request.operation, Operation::Create | Operation::Update)
+        || !report.allowed()
+    {
+        return;
+    }
+    let uid = request
+        .subject()
+        .and_then(|object| object.pointer("/metadata/uid"))
+        .and_then(serde_json::Value::as_str);
+    for event in super::events::admission_events(report, uid) {
+        events.send(event);
+    }
 }
 
 /// Counts evaluations by outcome and policy failures by cause.

@@ -13,6 +13,7 @@ use super::pool::ReviewPool;
 use super::response::SkippedPolicy;
 use super::tls::ReloadingCertificate;
 use crate::cluster::ClusterState;
+use crate::cluster::events::EventSender;
 use crate::config::Config;
 use crate::exceptions::{ExceptionError, Exceptions};
 use crate::request::Request;
@@ -94,6 +95,8 @@ pub struct ServerState {
     draining: AtomicBool,
     cluster: Option<Arc<ClusterState>>,
     exceptions: ExceptionStore,
+    /// Where reviews hand their Events; set once the writer runs.
+    events: std::sync::OnceLock<EventSender>,
 }
 
 impl ServerState {
@@ -115,6 +118,7 @@ impl ServerState {
             draining: AtomicBool::new(false),
             cluster,
             exceptions: ExceptionStore::default(),
+            events: std::sync::OnceLock::new(),
         }
     }
 
@@ -161,6 +165,17 @@ impl ServerState {
     /// The exceptions reviews apply now.
     pub fn exceptions(&self) -> Arc<Exceptions> {
         self.exceptions.index()
+    }
+
+    /// Where reviews hand the Events of what they let in; `None` when
+    /// Events are off (or there is no cluster).
+    pub fn events(&self) -> Option<&EventSender> {
+        self.events.get()
+    }
+
+    /// Installs where Events go (once; a second call is ignored).
+    pub fn set_events(&self, sender: EventSender) {
+        let _ = self.events.set(sender);
     }
 
     /// The metrics.

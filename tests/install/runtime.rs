@@ -150,7 +150,7 @@ fn counsels_own_deployment_passes_its_restricted_pod_security_policy() {
         "{stdout}"
     );
     assert!(
-        stdout.ends_with("0 errors, 1 warning in 12 objects\n"),
+        stdout.ends_with("0 errors, 1 warning in 16 objects\n"),
         "{stdout}"
     );
 }

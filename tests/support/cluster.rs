@@ -343,20 +343,22 @@ impl Cluster {
         }
     }
 
-    /// Installs Counsel's CustomResourceDefinitions, as the chart ships
-    /// them, and waits until the API server serves them.
+    /// Installs Counsel's CustomResourceDefinitions (exceptions and
+    /// OpenReports), as the chart ships them, and waits until the API
+    /// server serves them.
     fn install_crds(&self) {
-        let crds = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/charts/counsel/crds/exceptions.yaml"
-        );
-        self.kubectl(&["apply", "-f", crds]).success();
+        for file in ["exceptions.yaml", "openreports.yaml"] {
+            let crds = format!("{}/charts/counsel/crds/{file}", env!("CARGO_MANIFEST_DIR"));
+            self.kubectl(&["apply", "-f", &crds]).success();
+        }
         self.kubectl(&[
             "wait",
             "--for=condition=established",
             "--timeout=60s",
             "crd/counselexceptions.counsel.dev",
             "crd/clustercounselexceptions.counsel.dev",
+            "crd/reports.openreports.io",
+            "crd/clusterreports.openreports.io",
         ])
         .success();
     }

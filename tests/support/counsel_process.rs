@@ -176,6 +176,12 @@ impl CounselProcess {
             .status();
         self.child.wait().ok().and_then(|status| status.code())
     }
+
+    /// Kills it (SIGKILL: no shutdown, nothing released) and waits for it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Drop for CounselProcess {

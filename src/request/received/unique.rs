@@ -52,7 +52,7 @@ enum Shape {
     Request,
     /// An object: kind, apiVersion and metadata (by [`Shape::Metadata`]).
     Identity,
-    /// An object's metadata: name, generateName, namespace, labels.
+    /// An object's metadata: name, generateName, namespace, labels, uid.
     Metadata,
     /// Everything.
     Whole,
@@ -67,7 +67,9 @@ impl Shape {
             (Shape::Request, _) => Shape::Whole,
             (Shape::Identity, "kind" | "apiVersion") => Shape::Whole,
             (Shape::Identity, "metadata") => Shape::Metadata,
-            (Shape::Metadata, "name" | "generateName" | "namespace" | "labels") => Shape::Whole,
+            (Shape::Metadata, "name" | "generateName" | "namespace" | "labels" | "uid") => {
+                Shape::Whole
+            }
             (Shape::Identity | Shape::Metadata, _) => Shape::Skip,
             (Shape::Whole, _) => Shape::Whole,
             (Shape::Skip, _) => Shape::Skip,
@@ -267,7 +269,7 @@ mod tests {
         let object = json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "web", "namespace": "shop", "generateName": "w-",
-                         "labels": {"app": "web"}, "annotations": {"a": "b"}},
+                         "labels": {"app": "web"}, "annotations": {"a": "b"}, "uid": "1-2"},
             "spec": {"template": {"spec": {"containers": [{"name": "a", "env": [{"name": "X"}]}]}}},
         });
         for request in [

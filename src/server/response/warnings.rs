@@ -182,6 +182,15 @@ pub fn finding_warning(finding: &Finding, subject: &str) -> String {
     )
 }
 
+/// The warning of one finding: its exception's when one lets it through
+/// ([`excepted_warning`]), else [`finding_warning`]. Events say the same.
+pub fn finding_line(finding: &Finding, subject: &str) -> String {
+    match finding.excepted_by() {
+        Some(excepted) => excepted_warning(finding, excepted, subject),
+        None => finding_warning(finding, subject),
+    }
+}
+
 /// A warning that is not about a rule: `[source] Deployment shop/web: text`,
 /// at most 256 characters.
 pub fn plain_warning(source: &str, subject: &str, text: &str) -> String {
@@ -233,10 +242,7 @@ fn report_warnings(report: &Report, subject: &str) -> Vec<String> {
     findings.sort_by_key(|finding| std::cmp::Reverse(finding.severity));
     let mut all: Vec<String> = findings
         .iter()
-        .map(|finding| match finding.excepted_by() {
-            Some(excepted) => excepted_warning(finding, excepted, subject),
-            None => finding_warning(finding, subject),
-        })
+        .map(|finding| finding_line(finding, subject))
         .collect();
     // Whom ops tell, once, after the findings it is about (denials say it
     // in each block).
