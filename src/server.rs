@@ -108,6 +108,9 @@ pub struct ServeOptions {
     /// The cluster to watch (namespaces, exceptions); `None`: no cluster
     /// features.
     pub cluster: Option<crate::cluster::Connection>,
+    /// How the background audit runs when there is a cluster; `None`: no
+    /// audit.
+    pub audit: Option<crate::audit::AuditOptions>,
 }
 
 impl ServeOptions {
@@ -131,6 +134,7 @@ impl ServeOptions {
             concurrency: None,
             long_evaluation: pool::LONG_AFTER,
             cluster: None,
+            audit: Some(crate::audit::AuditOptions::default()),
         }
     }
 }
@@ -211,6 +215,17 @@ impl Server {
             .as_ref()
             .zip(state.cluster())
             .map(|(connection, cluster)| crate::cluster::start(&connection.client, cluster));
+        let _audit = (options.cluster.as_ref())
+            .zip(state.cluster())
+            .zip(options.audit)
+            .map(|((connection, cluster), audit)| {
+                crate::audit::Audit::start(
+                    connection.client.clone(),
+                    state.clone(),
+                    cluster.clone(),
+                    audit,
+                )
+            });
         let exceptions_feed = state.cluster().map(|cluster| {
             tokio::spawn(feed_exceptions(cluster.watch_exceptions(), state.clone()))
         });

@@ -124,7 +124,7 @@ fn output_is_a_stream_of_valid_objects_in_apply_order() {
 }
 
 #[test]
-fn counsel_may_list_and_watch_namespaces_and_its_exceptions_and_nothing_else() {
+fn counsel_may_list_and_watch_namespaces_its_exceptions_and_audited_kinds_and_nothing_else() {
     let installed = install(&["--namespace", "policy", "--name", "guard"]);
     assert_eq!(
         installed.one("ClusterRole")["rules"],
@@ -135,6 +135,17 @@ fn counsel_may_list_and_watch_namespaces_and_its_exceptions_and_nothing_else() {
                 "resources": ["counselexceptions", "clustercounselexceptions"],
                 "verbs": ["list", "watch"],
             },
+            {
+                "apiGroups": [""],
+                "resources": ["pods", "replicationcontrollers", "podtemplates"],
+                "verbs": ["list", "watch"],
+            },
+            {
+                "apiGroups": ["apps"],
+                "resources": ["deployments", "statefulsets", "daemonsets", "replicasets"],
+                "verbs": ["list", "watch"],
+            },
+            {"apiGroups": ["batch"], "resources": ["jobs", "cronjobs"], "verbs": ["list", "watch"]},
         ])
     );
     let binding = installed.one("ClusterRoleBinding");

@@ -7,6 +7,7 @@ mod chart;
 mod check;
 mod check_exceptions;
 mod cluster;
+mod cluster_audit;
 mod cluster_exceptions;
 mod cluster_install;
 mod cluster_watch;

@@ -122,6 +122,7 @@ pub struct Metrics {
     certificate_expiry: Gauge<f64, AtomicU64>,
     cluster_objects: Family<KindLabels, Gauge>,
     cluster_synced: Family<KindLabels, Gauge<f64, AtomicU64>>,
+    audit: crate::audit::AuditMetrics,
 }
 
 impl Default for Metrics {
@@ -220,6 +221,7 @@ impl Metrics {
             "When each cluster watch last received a complete list, by kind (Unix time)",
             cluster_synced.clone(),
         );
+        let audit = crate::audit::AuditMetrics::register(&mut registry);
         Metrics {
             registry,
             evaluations,
@@ -234,7 +236,13 @@ impl Metrics {
             certificate_expiry,
             cluster_objects,
             cluster_synced,
+            audit,
         }
+    }
+
+    /// The background audit's series.
+    pub fn audit(&self) -> &crate::audit::AuditMetrics {
+        &self.audit
     }
 
     /// The current values in the OpenMetrics text format.

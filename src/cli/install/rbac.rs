@@ -1,6 +1,7 @@
 //! What Counsel may read of the cluster, and its CRDs: a ClusterRole that
 //! grants exactly what `counsel serve`'s watches use (list and watch of
-//! namespaces and of both exception kinds), bound to Counsel's
+//! namespaces, of both exception kinds, and for the background audit of
+//! the kinds the default policies match), bound to Counsel's
 //! ServiceAccount; the CRDs are the chart's own file.
 
 use serde_json::{Value, json};
@@ -20,6 +21,18 @@ pub fn cluster_role_rules() -> Value {
             "resources": ["counselexceptions", "clustercounselexceptions"],
             "verbs": ["list", "watch"],
         },
+        // The background audit: the workload kinds the default policies match.
+        {
+            "apiGroups": [""],
+            "resources": ["pods", "replicationcontrollers", "podtemplates"],
+            "verbs": ["list", "watch"],
+        },
+        {
+            "apiGroups": ["apps"],
+            "resources": ["deployments", "statefulsets", "daemonsets", "replicasets"],
+            "verbs": ["list", "watch"],
+        },
+        {"apiGroups": ["batch"], "resources": ["jobs", "cronjobs"], "verbs": ["list", "watch"]},
     ])
 }
 
