@@ -1,8 +1,9 @@
 //! The audit's evaluation threads: its own CPU budget, beside the webhook's
 //! review pool and never through it. Each judges objects with the policies,
 //! exceptions and namespaces the webhook uses at that moment, as a CREATE
-//! of the object, and runs at a lower priority than the process's other
-//! threads, so admission reviews get the cores first.
+//! of the object, and runs at the lowest priority (`SCHED_IDLE`), so
+//! admission reviews get the cores first: under a load that keeps every
+//! core busy the audit waits, and catches up when the load eases.
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,8 +17,9 @@ use crate::request::{Operation, Request};
 use crate::review::{Context, Scope};
 use crate::server::ServerState;
 
-/// The niceness of the evaluation threads (the webhook's run at 0).
-const NICENESS: i32 = 10;
+/// The niceness of the evaluation threads where `SCHED_IDLE` is refused
+/// (the webhook's run at 0).
+const NICENESS: i32 = 19;
 
 /// One object to judge.
 pub struct Job {
@@ -138,18 +140,22 @@ fn judge(state: &ServerState, key: &ObjectKey, held: &Held) -> Option<Audited> {
 }
 
 /// Lowers the calling thread's scheduling priority, so that the webhook's
-/// threads get the cores first when both want them.
+/// threads get the cores first when both want them: `SCHED_IDLE`, which
+/// runs only on CPU time nothing else wants (a woken review thread takes
+/// the core at once), else the highest niceness.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 fn lower_priority() {
-    // SAFETY: gettid has no preconditions; setpriority with PRIO_PROCESS
-    // and a thread id changes only that thread's niceness (Linux), and
-    // reads no memory of ours.
-    let result = unsafe {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: gettid has no preconditions; sched_setscheduler and
+    // setpriority with a thread id change only that thread's scheduling
+    // (Linux), and read only `param`, which lives across the call.
+    let lowered = unsafe {
         let thread = libc::gettid();
-        libc::setpriority(libc::PRIO_PROCESS, thread as libc::id_t, NICENESS)
+        libc::sched_setscheduler(thread, libc::SCHED_IDLE, &param) == 0
+            || libc::setpriority(libc::PRIO_PROCESS, thread as libc::id_t, NICENESS) == 0
     };
-    if result != 0 {
+    if !lowered {
         tracing::warn!(
             "the audit's thread keeps its priority: {}",
             std::io::Error::last_os_error()
