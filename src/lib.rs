@@ -26,8 +26,8 @@
 //!   those explanations, and [`certs`] makes and loads its certificates;
 //! - [`cluster`] watches the cluster (namespaces, exceptions) beside the
 //!   review path, for the webhook's review context;
-//! - [`audit`] is what the background audit concludes about the objects
-//!   already in the cluster.
+//! - [`audit`] judges the objects already in the cluster in the
+//!   background, beside the review path, and publishes what it concludes.
 //!
 //! The command line (`counsel check`, `counsel serve`, ...) lives in the
 //! binary and renders reports for the terminal or AdmissionReview.

@@ -178,7 +178,7 @@ impl Coordinator {
             .collect();
         // Every watch restarts when the kinds change: which controllers are
         // audited may have changed, and with it which objects are kept.
-        for (_, watch) in std::mem::take(&mut self.watches) {
+        for watch in std::mem::take(&mut self.watches).into_values() {
             watch.task.abort();
         }
         let dropped: Vec<ObjectKey> = self.objects.keys().cloned().collect();
