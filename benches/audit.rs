@@ -320,11 +320,11 @@ fn object(i: usize) -> Value {
 }
 
 fn pod_spec(i: usize) -> Value {
-    let restricted = i % 3 == 0;
+    let restricted = i.is_multiple_of(3);
     let security = if restricted {
         json!({"allowPrivilegeEscalation": false, "runAsNonRoot": true,
                "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}})
-    } else if i % 7 == 0 {
+    } else if i.is_multiple_of(7) {
         json!({"privileged": true})
     } else {
         json!({"runAsUser": 1000})
@@ -339,7 +339,7 @@ fn pod_spec(i: usize) -> Value {
         "env": env,
         "securityContext": security,
     });
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         app["resources"] =
             json!({"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}});
         app["readinessProbe"] = json!({"httpGet": {"path": "/ready", "port": "http"}});
