@@ -6,12 +6,90 @@
 //! (OpenReports, Events, metrics) reads snapshots and never the audit's
 //! internals.
 
+mod coordinator;
+mod debounce;
+mod evaluate;
+mod kinds;
+mod metrics;
+mod watch;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
+use tokio::task::JoinHandle;
 
+use crate::cluster::ClusterState;
 use crate::explain;
+use crate::server::ServerState;
+
+pub use debounce::Debouncer;
+pub use kinds::WORKLOAD_KINDS;
+pub use metrics::AuditMetrics;
+
+/// How the background audit runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditOptions {
+    /// Evaluation threads (its CPU budget), at a lower priority than the
+    /// webhook's.
+    pub threads: usize,
+    /// How long after an object's change it is judged again (changes in
+    /// between fold into one judgement); the same delay gathers changes of
+    /// policies, exceptions and namespaces before everything is judged
+    /// again.
+    pub debounce: Duration,
+    /// Objects a controller owns (a Deployment's Pods, a CronJob's Jobs)
+    /// are judged too, rather than reported at their controller only.
+    pub controlled: bool,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        AuditOptions {
+            threads: 1,
+            debounce: Duration::from_secs(1),
+            controlled: false,
+        }
+    }
+}
+
+/// The running background audit; dropping it stops it. What it concludes
+/// is published by the server ([`ServerState::audit_snapshots`]).
+pub struct Audit {
+    task: JoinHandle<()>,
+    state: Arc<ServerState>,
+}
+
+impl Audit {
+    /// Starts auditing the cluster `client` reaches, once policies are
+    /// loaded and the cluster's namespaces and exceptions are synced.
+    pub fn start(
+        client: kube::Client,
+        state: Arc<ServerState>,
+        cluster: Arc<ClusterState>,
+        options: AuditOptions,
+    ) -> Audit {
+        let task = tokio::spawn(coordinator::Coordinator::run(
+            client,
+            state.clone(),
+            cluster,
+            options,
+        ));
+        Audit { task, state }
+    }
+
+    /// What the audit concludes, now and on every change.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<Arc<AuditSnapshot>> {
+        self.state.audit_snapshots()
+    }
+}
+
+impl Drop for Audit {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
 
 /// Names one audited object; orders reports by namespace, then kind and name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -24,6 +102,16 @@ pub struct ObjectKey {
     pub kind: String,
     /// The object's name.
     pub name: String,
+}
+
+impl std::fmt::Display for ObjectKey {
+    /// `Deployment shop/web`, `Namespace shop`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(namespace) => write!(f, "{} {namespace}/{}", self.kind, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
 }
 
 /// One object the audit judged, and what it concluded.

@@ -26,8 +26,9 @@
 //!   those explanations, and [`certs`] makes and loads its certificates;
 //! - [`cluster`] watches the cluster (namespaces, exceptions) beside the
 //!   review path, for the webhook's review context;
-//! - [`audit`] is what the background audit concludes about the objects
-//!   already in the cluster, and [`reports`] writes it as OpenReports;
+//! - [`audit`] judges the objects already in the cluster in the
+//!   background, beside the review path, and publishes what it concludes;
+//!   [`reports`] writes it as OpenReports;
 //! - [`rollout`] is the rollout report (`counsel audit`): what would be
 //!   denied if policies were enforced, per rule, namespace and owner.
 //!

@@ -115,6 +115,9 @@ pub struct ServeOptions {
     pub reports: Option<ReportSettings>,
     /// With a cluster: Events about findings; `None`: off.
     pub events: Option<EventSettings>,
+    /// How the background audit runs when there is a cluster; `None`: no
+    /// audit.
+    pub audit: Option<crate::audit::AuditOptions>,
 }
 
 impl ServeOptions {
@@ -140,6 +143,7 @@ impl ServeOptions {
             cluster: None,
             reports: Some(ReportSettings::default()),
             events: Some(EventSettings::default()),
+            audit: Some(crate::audit::AuditOptions::default()),
         }
     }
 }
@@ -220,16 +224,26 @@ impl Server {
             .as_ref()
             .zip(state.cluster())
             .map(|(connection, cluster)| crate::cluster::start(&connection.client, cluster));
-        // Wiring point of the background audit: its snapshots go where
-        // `None` is (the report writer and audit Events then run on the
-        // leader).
+        let audit = (options.cluster.as_ref())
+            .zip(state.cluster())
+            .zip(options.audit)
+            .map(|((connection, cluster), audit)| {
+                crate::audit::Audit::start(
+                    connection.client.clone(),
+                    state.clone(),
+                    cluster.clone(),
+                    audit,
+                )
+            });
+        // The report writer and the audit's Events run on the leader, from
+        // the audit's snapshots.
         let background = options.cluster.as_ref().map(|connection| {
             background::Background::start(
                 &connection.client,
                 &state,
                 options.reports.as_ref(),
                 options.events.as_ref(),
-                None,
+                audit.as_ref().map(|_| state.audit_snapshots()),
             )
         });
         let exceptions_feed = state.cluster().map(|cluster| {

@@ -1,11 +1,6 @@
 //! The background audit's reports end to end: `counsel serve` against its
 //! own kube-apiserver writes OpenReports of objects that were there before
 //! it started, follows fixes, and shows excepted findings as skips.
-//!
-//! Wiring point: these need the background audit (s14-audit) feeding its
-//! snapshots to `server::background::Background::start` (the `None` passed
-//! as `audit` in `Server::serve`, src/server.rs). Once it is wired, remove
-//! the `#[ignore]`s.
 
 use std::time::{Duration, Instant};
 
@@ -74,7 +69,6 @@ fn summary_until(cluster: &Cluster, namespace: &str, wanted: Value) -> Value {
 }
 
 #[test]
-#[ignore = "needs the background audit from s14-audit; enabled at merge"]
 fn objects_there_before_counsel_starts_are_reported_fixed_and_excepted() {
     let cluster = Cluster::start();
     cluster.kubectl(&["create", "namespace", "shop"]).success();

@@ -9,6 +9,7 @@ mod chart;
 mod check;
 mod check_exceptions;
 mod cluster;
+mod cluster_audit;
 mod cluster_events;
 mod cluster_exceptions;
 mod cluster_install;

@@ -155,6 +155,34 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u32).range(1..)
     )]
     pub events_per_object: u32,
+    /// Do not audit what already runs in the cluster (by default, with a
+    /// cluster, every object of a kind a policy matches is judged in the
+    /// background: metrics counsel_audit_*).
+    #[arg(long, env = "COUNSEL_NO_AUDIT", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_audit: bool,
+    /// Threads the background audit evaluates on (its CPU budget; they run
+    /// at a lower priority than the webhook's).
+    #[arg(
+        long,
+        env = "COUNSEL_AUDIT_THREADS",
+        default_value_t = 1,
+        value_name = "N",
+        value_parser = clap::value_parser!(u16).range(1..=64)
+    )]
+    pub audit_threads: u16,
+    /// Milliseconds after an object's change before the audit judges it
+    /// again (changes in between are judged once).
+    #[arg(
+        long,
+        env = "COUNSEL_AUDIT_DEBOUNCE_MS",
+        default_value_t = 1000,
+        value_name = "MS"
+    )]
+    pub audit_debounce_ms: u64,
+    /// Also audit objects a controller owns (a Deployment's ReplicaSets and
+    /// Pods, a CronJob's Jobs), not only the controller.
+    #[arg(long, env = "COUNSEL_AUDIT_CONTROLLED", value_parser = clap::builder::BoolishValueParser::new())]
+    pub audit_controlled: bool,
     /// Log lines as text or as JSON objects.
     #[arg(long, env = "COUNSEL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -252,6 +280,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         per_second: f64::from(args.events_per_second),
         per_object: args.events_per_object,
     });
+    options.audit = (!args.no_audit).then(|| counsel::audit::AuditOptions {
+        threads: args.audit_threads.into(),
+        debounce: Duration::from_millis(args.audit_debounce_ms),
+        controlled: args.audit_controlled,
+    });
     let engine_options = EngineOptions {
         cache_dir: args
             .policies
@@ -294,6 +327,14 @@ async fn serve(
             None
         }
     };
+    match (&options.cluster, &options.audit) {
+        (Some(_), Some(audit)) => tracing::info!(
+            "background audit on: every object of a kind a policy matches is judged on {} thread(s)",
+            audit.threads
+        ),
+        (Some(_), None) => tracing::info!("background audit off (--no-audit)"),
+        (None, _) => tracing::info!("background audit off: no cluster"),
+    }
     let server = Server::bind(options).await?;
     let state = server.state();
     let webhook_addr = server.webhook_addr();

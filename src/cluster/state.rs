@@ -72,6 +72,11 @@ impl Namespaces {
         self.by_name.get(name)
     }
 
+    /// Every known namespace.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Namespace>> {
+        self.by_name.values()
+    }
+
     /// How many are known.
     pub fn len(&self) -> usize {
         self.by_name.len()
@@ -111,6 +116,8 @@ pub struct ClusterState {
     namespaces: watch::Sender<Arc<Namespaces>>,
     exceptions: watch::Sender<Arc<ExceptionObjects>>,
     health: Mutex<[Health; 3]>,
+    /// Whether every watch has had its first complete list.
+    synced: watch::Sender<bool>,
     metrics: Arc<Metrics>,
 }
 
@@ -121,6 +128,7 @@ impl ClusterState {
             namespaces: watch::Sender::new(Arc::default()),
             exceptions: watch::Sender::new(Arc::default()),
             health: Mutex::default(),
+            synced: watch::Sender::new(false),
             metrics,
         }
     }
@@ -146,6 +154,18 @@ impl ClusterState {
     /// them: `changed().await`, then `borrow_and_update()`.
     pub fn watch_exceptions(&self) -> watch::Receiver<Arc<ExceptionObjects>> {
         self.exceptions.subscribe()
+    }
+
+    /// A receiver told of every change of the namespaces.
+    pub fn watch_namespaces(&self) -> watch::Receiver<Arc<Namespaces>> {
+        self.namespaces.subscribe()
+    }
+
+    /// Completes once every watch has had its first complete list.
+    pub async fn wait_synced(&self) {
+        let mut synced = self.synced.subscribe();
+        // The sender lives as long as `self`: waiting cannot fail.
+        let _ = synced.wait_for(|synced| *synced).await;
     }
 
     /// Why the cluster's state is not complete yet, per watch that has not
@@ -196,6 +216,9 @@ impl ClusterState {
             synced: Some(now),
             error: None,
         };
+        if health.iter().all(|health| health.synced.is_some()) {
+            self.synced.send_replace(true);
+        }
         self.metrics.set_cluster_synced(kind.as_str(), now);
     }
 

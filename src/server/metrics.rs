@@ -130,6 +130,7 @@ pub struct Metrics {
     cluster_synced: Family<KindLabels, Gauge<f64, AtomicU64>>,
     leader: Gauge,
     events: Family<EventLabels, Counter>,
+    audit: crate::audit::AuditMetrics,
 }
 
 impl Default for Metrics {
@@ -240,6 +241,7 @@ impl Metrics {
             "Kubernetes Events about findings, by outcome (created, repeated, queue_full, rate_limited, failed)",
             events.clone(),
         );
+        let audit = crate::audit::AuditMetrics::register(&mut registry);
         Metrics {
             leader,
             events,
@@ -256,7 +258,13 @@ impl Metrics {
             certificate_expiry,
             cluster_objects,
             cluster_synced,
+            audit,
         }
+    }
+
+    /// The background audit's series.
+    pub fn audit(&self) -> &crate::audit::AuditMetrics {
+        &self.audit
     }
 
     /// The current values in the OpenMetrics text format.

@@ -12,6 +12,7 @@ use super::metrics::Metrics;
 use super::pool::ReviewPool;
 use super::response::SkippedPolicy;
 use super::tls::ReloadingCertificate;
+use crate::audit::AuditSnapshot;
 use crate::cluster::ClusterState;
 use crate::cluster::events::EventSender;
 use crate::config::Config;
@@ -97,6 +98,10 @@ pub struct ServerState {
     exceptions: ExceptionStore,
     /// Where reviews hand their Events; set once the writer runs.
     events: std::sync::OnceLock<EventSender>,
+    /// Counts changes of what reviews judge by (policies, exceptions).
+    judging: tokio::sync::watch::Sender<u64>,
+    /// What the background audit concluded last.
+    audit: tokio::sync::watch::Sender<Arc<AuditSnapshot>>,
 }
 
 impl ServerState {
@@ -119,6 +124,8 @@ impl ServerState {
             cluster,
             exceptions: ExceptionStore::default(),
             events: std::sync::OnceLock::new(),
+            judging: tokio::sync::watch::Sender::new(0),
+            audit: tokio::sync::watch::Sender::new(Arc::default()),
         }
     }
 
@@ -135,6 +142,25 @@ impl ServerState {
         // Exceptions name policies and rules: checked again against these.
         self.exceptions.reindex(&policies);
         self.loaded.send_replace(true);
+        self.judging.send_modify(|changes| *changes += 1);
+    }
+
+    /// A receiver told of every change of what reviews judge by: policies
+    /// installed, exception objects indexed (the background audit judges
+    /// everything again).
+    pub fn watch_judging(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.judging.subscribe()
+    }
+
+    /// The background audit's conclusions, now and on every change (an
+    /// empty, incomplete snapshot while no audit runs).
+    pub fn audit_snapshots(&self) -> tokio::sync::watch::Receiver<Arc<AuditSnapshot>> {
+        self.audit.subscribe()
+    }
+
+    /// Where the background audit publishes.
+    pub(crate) fn audit_publisher(&self) -> &tokio::sync::watch::Sender<Arc<AuditSnapshot>> {
+        &self.audit
     }
 
     /// Completes once policies are installed (at once if they are).
@@ -159,7 +185,9 @@ impl ServerState {
     /// logs, those that do not.
     pub fn set_exception_objects(&self, objects: Vec<serde_json::Value>) -> Vec<ExceptionError> {
         let policies = self.policies();
-        self.exceptions.set_objects(objects, policies.as_deref())
+        let errors = self.exceptions.set_objects(objects, policies.as_deref());
+        self.judging.send_modify(|changes| *changes += 1);
+        errors
     }
 
     /// The exceptions reviews apply now.

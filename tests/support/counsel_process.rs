@@ -129,6 +129,12 @@ impl CounselProcess {
         self.lines.0.lock().expect("log lines").clone()
     }
 
+    /// Its process id (the audit benchmark reads its peak memory).
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The caBundle of its development CA.
     pub fn ca_bundle(&self) -> String {
         let pem = std::fs::read(self.dir.path().join("certs/ca.crt")).expect("development CA");

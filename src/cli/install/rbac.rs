@@ -1,9 +1,9 @@
 //! What Counsel may do in the cluster, and its CRDs: a ClusterRole that
-//! grants exactly what `counsel serve` uses (list and watch of namespaces
-//! and of both exception kinds for its watches; OpenReports it writes;
-//! Events), and a Role in its own namespace for the Lease of its leader
-//! election, both bound to Counsel's ServiceAccount; the CRDs are the
-//! chart's own files.
+//! grants exactly what `counsel serve` uses (list and watch of namespaces,
+//! of both exception kinds and, for the background audit, of the kinds the
+//! default policies match; OpenReports it writes; Events), and a Role in its
+//! own namespace for the Lease of its leader election, both bound to
+//! Counsel's ServiceAccount; the CRDs are the chart's own files.
 
 use serde_json::{Value, json};
 
@@ -25,6 +25,18 @@ pub fn cluster_role_rules() -> Value {
             "resources": ["counselexceptions", "clustercounselexceptions"],
             "verbs": ["list", "watch"],
         },
+        // The background audit: the workload kinds the default policies match.
+        {
+            "apiGroups": [""],
+            "resources": ["pods", "replicationcontrollers", "podtemplates"],
+            "verbs": ["list", "watch"],
+        },
+        {
+            "apiGroups": ["apps"],
+            "resources": ["deployments", "statefulsets", "daemonsets", "replicasets"],
+            "verbs": ["list", "watch"],
+        },
+        {"apiGroups": ["batch"], "resources": ["jobs", "cronjobs"], "verbs": ["list", "watch"]},
         // The report writer lists its own reports, applies them
         // (server-side apply creates through patch) and deletes them.
         {

@@ -1,0 +1,602 @@
+//! The background audit at scale: a real kube-apiserver
+//! (tests/support/cluster.rs; `eval "$(tools/kube/install.sh)"` first)
+//! holding 20,000 generated workload objects (Deployments, Pods, a fifth
+//! of them made by a ReplicaSet, StatefulSets, DaemonSets, Jobs, CronJobs)
+//! in 100 team namespaces, and `counsel serve` with the built-in
+//! configuration auditing them.
+//!
+//! Reported: objects judged per second by the first full audit (its own
+//! thread, default 1), the counsel process's peak RSS (VmHWM), the API
+//! requests Counsel made (the API server's `apiserver_request_total`
+//! before and after, by verb and resource: one list, paged by 500, and one
+//! watch per kind, never per object; open watches from
+//! `apiserver_longrunning_gauge`), the bytes of the reports (when a
+//! report writer made `openreports.io` reports), and the webhook's p50/p99
+//! under load with the audit judging everything again all along (a new
+//! exception, made through the API, each time it finishes) against the
+//! same load without audit.
+//!
+//! `cargo bench --bench audit`; COUNSEL_BENCH_OBJECTS (default 20000),
+//! COUNSEL_BENCH_SECONDS (load phases, default 10),
+//! COUNSEL_BENCH_CONCURRENCY (default 8). Linux only (reads /proc).
+
+#[path = "../tests/support/cli.rs"]
+#[allow(dead_code)]
+mod cli;
+#[path = "../tests/support/client.rs"]
+#[allow(dead_code)]
+mod client;
+#[path = "../tests/support/cluster.rs"]
+#[allow(dead_code)]
+mod cluster;
+#[path = "../tests/support/counsel_process.rs"]
+#[allow(dead_code)]
+mod counsel_process;
+#[path = "../tests/support/policy_cache.rs"]
+#[allow(dead_code)]
+mod policy_cache;
+#[path = "../tests/support/times.rs"]
+#[allow(dead_code)]
+mod times;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use client::{Protocol, TlsClient};
+use cluster::Cluster;
+use counsel::request::{Operation, Request};
+use counsel_process::CounselProcess;
+use serde_json::{Value, json};
+
+const NAMESPACES: usize = 100;
+/// What the full audit says in the log when every object is judged.
+const JUDGED: &str = "the audit judged every watched object";
+
+fn main() {
+    let objects: usize = env_number("COUNSEL_BENCH_OBJECTS", 20_000);
+    let seconds: u64 = env_number("COUNSEL_BENCH_SECONDS", 10);
+    let concurrency: usize = env_number("COUNSEL_BENCH_CONCURRENCY", 8);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "counsel audit benchmark: {objects} objects in {NAMESPACES} namespaces; {cores} cores; \
+         webhook load: {concurrency} clients for {seconds} s per phase"
+    );
+    let cluster = Cluster::start();
+    let created = Instant::now();
+    let owned = populate(&cluster, objects);
+    println!(
+        "created {objects} objects ({owned} Pods owned by a ReplicaSet) in {:.1} s",
+        created.elapsed().as_secs_f64()
+    );
+    let kubeconfig = cluster.kubeconfig.to_str().expect("UTF-8 path").to_owned();
+    let body = review_body();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+
+    // Without the audit: the webhook's latency alone.
+    let mut plain = CounselProcess::start(None, &["--kubeconfig", &kubeconfig, "--no-audit"]);
+    plain.wait_synced();
+    let ca = ca_of(&plain);
+    runtime.block_on(load(
+        &ca,
+        &plain,
+        concurrency,
+        Duration::from_secs(2),
+        &body,
+    ));
+    let without = runtime.block_on(load(
+        &ca,
+        &plain,
+        concurrency,
+        Duration::from_secs(seconds),
+        &body,
+    ));
+    drop(plain);
+
+    // The audit on its own: the first full audit.
+    let before = apiserver_series(&cluster, "apiserver_request_total");
+    let watches_before = apiserver_series(&cluster, "apiserver_longrunning_gauge");
+    let started = Instant::now();
+    let mut counsel = CounselProcess::start(None, &["--kubeconfig", &kubeconfig]);
+    counsel.wait_for_message(|m| m == JUDGED);
+    let until_complete = started.elapsed();
+    let after = apiserver_series(&cluster, "apiserver_request_total");
+    let watches = apiserver_series(&cluster, "apiserver_longrunning_gauge");
+    let metrics = counsel.ops_get("/metrics");
+    let judged = metric(&metrics, "counsel_audit_evaluations_total");
+    let full = metric(&metrics, "counsel_audit_last_full_duration_seconds");
+    let held = metric_sum(&metrics, "counsel_audit_objects{");
+    let violations = metric_sum(&metrics, "counsel_audit_violations{");
+    let audit_peak = peak_rss(counsel.pid());
+    println!();
+    println!(
+        "first full audit: {judged:.0} objects judged in {full:.2} s = {:.0} objects/s on 1 thread \
+         ({:.1} s from start, listing included); {held:.0} objects with findings or passes held, \
+         {violations:.0} violations",
+        judged / full,
+        until_complete.as_secs_f64()
+    );
+    println!(
+        "peak RSS after the first full audit: {} MiB",
+        audit_peak / 1024
+    );
+    println!(
+        "API requests while counsel started and audited (apiserver_request_total; a LIST \
+         is paged by 500 objects; a WATCH is counted when it ends, so open ones are below):"
+    );
+    for ((verb, resource), count) in difference(&before, &after) {
+        println!("  {verb:<6} {resource:<28} {count}");
+    }
+    println!("watches opened (apiserver_longrunning_gauge, before and after):");
+    for ((verb, resource), count) in difference(&watches_before, &watches) {
+        if verb == "WATCH" {
+            println!("  {verb:<6} {resource:<28} {count}");
+        }
+    }
+    println!("report bytes: {}", report_bytes(&cluster));
+
+    // The webhook under load while the audit judges everything again.
+    let ca = ca_of(&counsel);
+    runtime.block_on(load(
+        &ca,
+        &counsel,
+        concurrency,
+        Duration::from_secs(2),
+        &body,
+    ));
+    let evaluations_before = metric(
+        &counsel.ops_get("/metrics"),
+        "counsel_audit_evaluations_total",
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let loading = {
+        let (ca, stop) = (ca.clone(), stop.clone());
+        let (webhook, body) = (counsel.webhook, body.clone());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(load_until(&ca, webhook, concurrency, &stop, &body))
+        })
+    };
+    let client = runtime.block_on(kube_client(&cluster.kubeconfig));
+    let load_started = Instant::now();
+    let mut audits = 0;
+    while load_started.elapsed() < Duration::from_secs(seconds) {
+        let done = judged_count(&counsel);
+        // A new exception: everything is judged again. Made through the
+        // API (not kubectl, whose start would weigh on the load).
+        runtime.block_on(create_exception(&client, audits));
+        while judged_count(&counsel) == done
+            && load_started.elapsed() < Duration::from_secs(seconds * 3)
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        audits += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let with = loading.join().expect("load");
+    let evaluations = metric(
+        &counsel.ops_get("/metrics"),
+        "counsel_audit_evaluations_total",
+    ) - evaluations_before;
+    let peak = peak_rss(counsel.pid());
+    drop(counsel);
+
+    println!();
+    println!(
+        "webhook without audit: {:.0} reviews/s, p50 {}, p99 {} ({} errors)",
+        without.rate(),
+        ms(without.percentile(0.50)),
+        ms(without.percentile(0.99)),
+        without.errors
+    );
+    println!(
+        "webhook with audit:    {:.0} reviews/s, p50 {}, p99 {} ({} errors); meanwhile {audits} full audits, \
+         {evaluations:.0} objects judged ({:.0}/s)",
+        with.rate(),
+        ms(with.percentile(0.50)),
+        ms(with.percentile(0.99)),
+        with.errors,
+        evaluations / with.elapsed.as_secs_f64()
+    );
+    println!(
+        "p99 with / without audit: {:.2}x",
+        with.percentile(0.99).as_secs_f64() / without.percentile(0.99).as_secs_f64()
+    );
+    println!(
+        "peak RSS of counsel (VmHWM, load included): {} MiB",
+        peak / 1024
+    );
+    assert_eq!(without.errors + with.errors, 0, "every review is answered");
+}
+
+fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Creates `count` objects (kubectl create of Lists, four at a time);
+/// returns how many are Pods a ReplicaSet owns.
+fn populate(cluster: &Cluster, count: usize) -> usize {
+    let namespaces: Vec<Value> = (0..NAMESPACES)
+        .map(|i| {
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+                "name": format!("team-{i:03}"),
+                "labels": {"team": format!("team-{i}")},
+                "annotations": {"counsel.dev/owner": format!("team-{i}")},
+            }})
+        })
+        .collect();
+    create(cluster, namespaces);
+    let objects: Vec<Value> = (0..count).map(object).collect();
+    let owned = objects
+        .iter()
+        .filter(|object| object["metadata"].get("ownerReferences").is_some())
+        .count();
+    let chunks: Vec<Vec<Value>> = objects.chunks(500).map(<[Value]>::to_vec).collect();
+    let chunks = std::sync::Mutex::new(chunks);
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                while let Some(chunk) = chunks.lock().expect("chunks").pop() {
+                    create(cluster, chunk);
+                }
+            });
+        }
+    });
+    owned
+}
+
+fn create(cluster: &Cluster, items: Vec<Value>) {
+    let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
+    cluster
+        .kubectl(&["create", "-f", "-", "-o", "name"])
+        .stdin(list.to_string())
+        .success();
+}
+
+/// The `i`th generated object: a mix of kinds, some compliant with the
+/// restricted Pod Security Standard, some privileged, some without limits
+/// or probes, as teams write them.
+fn object(i: usize) -> Value {
+    let namespace = format!("team-{:03}", i % NAMESPACES);
+    let name = format!("app-{i:05}");
+    let template = json!({"metadata": {"labels": {"app": name}}, "spec": pod_spec(i)});
+    let selector = json!({"matchLabels": {"app": name}});
+    let metadata =
+        json!({"name": name, "namespace": namespace, "labels": {"app": name, "team": namespace}});
+    let (api_version, kind, spec) = match i % 20 {
+        0..=6 => (
+            "apps/v1",
+            "Deployment",
+            json!({"replicas": 2, "selector": selector, "template": template}),
+        ),
+        7..=11 => ("v1", "Pod", pod_spec(i)),
+        12..=13 => (
+            "apps/v1",
+            "StatefulSet",
+            json!({"serviceName": name, "selector": selector, "template": template}),
+        ),
+        14 => (
+            "apps/v1",
+            "DaemonSet",
+            json!({"selector": selector, "template": template}),
+        ),
+        15..=17 => {
+            let mut job = template.clone();
+            job["spec"]["restartPolicy"] = json!("Never");
+            if i % 20 == 15 {
+                ("batch/v1", "Job", json!({"template": job}))
+            } else {
+                (
+                    "batch/v1beta1",
+                    "CronJob",
+                    json!({"schedule": "*/30 * * * *", "jobTemplate": {"spec": {"template": job}}}),
+                )
+            }
+        }
+        _ => ("v1", "Pod", pod_spec(i)),
+    };
+    let mut object =
+        json!({"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec});
+    // A fifth of the Pods come from a ReplicaSet: reported at it, not here.
+    if kind == "Pod" && i % 20 >= 18 {
+        object["metadata"]["ownerReferences"] = json!([{
+            "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": format!("{name}-rs"),
+            "uid": "0b7f3c2e-5d4a-4e8f-9a1b-2c3d4e5f6a7b", "controller": true,
+        }]);
+    }
+    object
+}
+
+fn pod_spec(i: usize) -> Value {
+    let restricted = i.is_multiple_of(3);
+    let security = if restricted {
+        json!({"allowPrivilegeEscalation": false, "runAsNonRoot": true,
+               "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}})
+    } else if i.is_multiple_of(7) {
+        json!({"privileged": true})
+    } else {
+        json!({"runAsUser": 1000})
+    };
+    let env: Vec<Value> = (0..6)
+        .map(|e| json!({"name": format!("SETTING_{e}"), "value": format!("value-{i}-{e}")}))
+        .collect();
+    let mut app = json!({
+        "name": "app",
+        "image": format!("registry.example/team/app:{}.{}", i % 9, i % 4),
+        "ports": [{"containerPort": 8080, "name": "http"}],
+        "env": env,
+        "securityContext": security,
+    });
+    if i.is_multiple_of(2) {
+        app["resources"] =
+            json!({"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}});
+        app["readinessProbe"] = json!({"httpGet": {"path": "/ready", "port": "http"}});
+        app["livenessProbe"] = json!({"httpGet": {"path": "/live", "port": "http"}});
+    }
+    let mut containers = vec![app];
+    if i % 4 == 1 {
+        containers.push(json!({"name": "log-shipper", "image": "registry.example/shipper:2", "securityContext": security}));
+    }
+    json!({"containers": containers})
+}
+
+async fn kube_client(kubeconfig: &std::path::Path) -> kube::Client {
+    let kubeconfig = kube::config::Kubeconfig::read_from(kubeconfig).expect("kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .expect("kubeconfig");
+    kube::Client::try_from(config).expect("client")
+}
+
+/// Creates a CounselException in the first namespace (any new one makes
+/// the audit judge everything again).
+async fn create_exception(client: &kube::Client, n: usize) {
+    use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, PostParams};
+    let gvk = GroupVersionKind::gvk("counsel.dev", "v1alpha1", "CounselException");
+    let resource = ApiResource::from_gvk_with_plural(&gvk, "counselexceptions");
+    let api = Api::<DynamicObject>::namespaced_with(client.clone(), "team-000", &resource);
+    let object: DynamicObject = serde_json::from_value(exception(n)).expect("an exception");
+    api.create(&PostParams::default(), &object)
+        .await
+        .expect("the exception is created");
+}
+
+fn exception(n: usize) -> Value {
+    json!({
+        "apiVersion": "counsel.dev/v1alpha1",
+        "kind": "CounselException",
+        "metadata": {"name": format!("bench-{n}"), "namespace": "team-000"},
+        "spec": {
+            "policy": "workload-hygiene",
+            "rules": ["memory-limit"],
+            "objects": {"kinds": ["Deployment"], "names": [format!("app-{:05}", n * NAMESPACES)]},
+            "reason": "measured",
+            "owner": "team-0",
+            "expires": times::from_now(7 * 86_400),
+        },
+    })
+}
+
+/// An AdmissionReview of a CREATE of one of the generated Deployments.
+fn review_body() -> Vec<u8> {
+    let request = Request::for_manifest(object(1), Operation::Create, None);
+    let mut request = serde_json::to_value(&request).expect("request");
+    request["uid"] = json!("bench");
+    request["dryRun"] = json!(false);
+    serde_json::to_vec(&json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}))
+        .expect("JSON")
+}
+
+fn ca_of(counsel: &CounselProcess) -> Vec<u8> {
+    std::fs::read(counsel.dir.path().join("certs/ca.crt")).expect("development CA")
+}
+
+/// How many full audits have ended so far.
+fn judged_count(counsel: &CounselProcess) -> usize {
+    counsel
+        .log_lines()
+        .iter()
+        .filter(|line| line["fields"]["message"] == JUDGED)
+        .count()
+}
+
+/// The value of the series `name` (exactly, no labels).
+fn metric(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// The sum of the series starting with `prefix`.
+fn metric_sum(metrics: &str, prefix: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|line| line.starts_with(prefix))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// VmHWM of the process, in KiB.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|kib| kib.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The API server's series `name` summed by verb and resource.
+fn apiserver_series(cluster: &Cluster, name: &str) -> BTreeMap<(String, String), f64> {
+    let metrics = cluster.kubectl(&["get", "--raw", "/metrics"]).success();
+    let mut counts = BTreeMap::new();
+    for line in metrics.lines() {
+        let Some(rest) = line
+            .strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix('{'))
+        else {
+            continue;
+        };
+        let Some((labels, value)) = rest.rsplit_once("} ") else {
+            continue;
+        };
+        let label = |name: &str| {
+            labels
+                .split(',')
+                .find_map(|pair| pair.strip_prefix(&format!("{name}=\"")))
+                .map(|value| value.trim_end_matches('"').to_owned())
+                .unwrap_or_default()
+        };
+        let resource = match label("subresource").as_str() {
+            "" => label("resource"),
+            sub => format!("{}/{sub}", label("resource")),
+        };
+        *counts.entry((label("verb"), resource)).or_default() +=
+            value.parse::<f64>().unwrap_or(0.0);
+    }
+    counts
+}
+
+fn difference(
+    before: &BTreeMap<(String, String), f64>,
+    after: &BTreeMap<(String, String), f64>,
+) -> Vec<((String, String), f64)> {
+    after
+        .iter()
+        .map(|(key, count)| (key.clone(), count - before.get(key).copied().unwrap_or(0.0)))
+        .filter(|(_, count)| *count > 0.0)
+        .collect()
+}
+
+/// The bytes of every `openreports.io` Report and ClusterReport, as the
+/// API server serves them (JSON): what the audit's reports cost etcd.
+/// The reports are written by the report writer (src/reports*), not by
+/// the audit; without it, there are none to count.
+fn report_bytes(cluster: &Cluster) -> String {
+    let groups = cluster
+        .kubectl(&["api-resources", "--api-group=openreports.io", "-o", "name"])
+        .run();
+    if groups.code != Some(0) || groups.stdout.trim().is_empty() {
+        return "n/a (no openreports.io resources in this cluster: no report writer ran)"
+            .to_owned();
+    }
+    let mut total = 0;
+    let mut reports = 0;
+    for resource in groups.stdout.lines() {
+        let listed = cluster
+            .kubectl(&["get", resource, "-A", "-o", "json"])
+            .success();
+        let list: Value = serde_json::from_str(&listed).expect("a list");
+        for item in list["items"].as_array().into_iter().flatten() {
+            total += item.to_string().len();
+            reports += 1;
+        }
+    }
+    format!("{total} bytes in {reports} reports")
+}
+
+struct LoadResult {
+    errors: u64,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl LoadResult {
+    fn percentile(&self, q: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        sorted
+            .get(((sorted.len().saturating_sub(1)) as f64 * q).round() as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+async fn load(
+    ca: &[u8],
+    counsel: &CounselProcess,
+    concurrency: usize,
+    duration: Duration,
+    body: &[u8],
+) -> LoadResult {
+    let stop = Arc::new(AtomicBool::new(false));
+    let timer = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(duration).await;
+            stop.store(true, Ordering::Relaxed);
+        })
+    };
+    let result = load_until(ca, counsel.webhook, concurrency, &stop, body).await;
+    let _ = timer.await;
+    result
+}
+
+/// `concurrency` clients, each on its own keep-alive HTTP/2 connection,
+/// sending one review after another until `stop`.
+async fn load_until(
+    ca: &[u8],
+    webhook: std::net::SocketAddr,
+    concurrency: usize,
+    stop: &Arc<AtomicBool>,
+    body: &[u8],
+) -> LoadResult {
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let client = TlsClient::new(ca, webhook, Protocol::Http2);
+        let (stop, body) = (stop.clone(), body.to_vec());
+        workers.push(tokio::spawn(async move {
+            let mut connection = client.connect().await.expect("connects");
+            let (mut latencies, mut errors) = (Vec::new(), 0);
+            while !stop.load(Ordering::Relaxed) {
+                let sent = Instant::now();
+                match connection
+                    .post("/validate", Some("application/json"), body.clone())
+                    .await
+                {
+                    Ok(reply)
+                        if reply.status == 200 && reply.json()["response"]["uid"] == "bench" =>
+                    {
+                        latencies.push(sent.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut result = LoadResult {
+        errors: 0,
+        elapsed: Duration::ZERO,
+        latencies: Vec::new(),
+    };
+    for worker in workers {
+        let (latencies, errors) = worker.await.expect("worker");
+        result.latencies.extend(latencies);
+        result.errors += errors;
+    }
+    result.elapsed = started.elapsed();
+    result
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
