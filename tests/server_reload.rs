@@ -1,4 +1,5 @@
-//! Reloading `counsel.yaml` and the serving certificate, with the same
+//! Reloading `counsel.yaml` (and the settings files it names) and the
+//! serving certificate, with the same
 //! watcher: a file being rewritten in place is never served half-written,
 //! even when its first part is a valid configuration on its own, and a
 //! certificate replaced before its key is served once both are in place;
@@ -98,6 +99,47 @@ async fn a_configuration_written_in_two_parts_is_served_only_whole() {
     let denial = response["status"]["message"].as_str().expect("message");
     assert!(denial.contains("[enforced/"), "{denial}");
     assert_eq!(look(&source, &server).await, Look::Unchanged);
+    server.stop().await;
+}
+
+/// `builtin:cel` rules in a settings file of their own: one rule per name.
+fn name_rule(forbidden: &str) -> String {
+    format!(
+        "rules:\n  - id: name\n    title: Names are not {forbidden}\n    why: Reserved.\n    validate: \"object.metadata.name != '{forbidden}'\"\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settings_file_edited_on_its_own_is_reloaded_and_a_broken_one_refused() {
+    let mut server = Harness::start_unloaded(|options| {
+        options.config_poll_interval = Duration::from_secs(3600);
+    })
+    .await;
+    let rules = server.dir.path().join("rules.yaml");
+    std::fs::write(&rules, name_rule("api")).expect("rules written");
+    let config = "policies:\n  - name: house\n    module: builtin:cel\n    settingsFile: rules.yaml\n    mode: enforce\n";
+    let source = server.load(Some(config)).await;
+    assert_eq!(look(&source, &server).await, Look::Unchanged);
+    assert_eq!(judge(&server, "before").await["allowed"], true);
+
+    // Only the rules change: the Deployment `web` is now denied.
+    std::fs::write(&rules, name_rule("web")).expect("rules rewritten");
+    assert_eq!(look(&source, &server).await, Look::Settling);
+    assert_eq!(look(&source, &server).await, Look::Reloaded(1));
+    let response = judge(&server, "after").await;
+    assert_eq!(response["allowed"], false, "{response}");
+    let denial = response["status"]["message"].as_str().expect("message");
+    assert!(denial.contains("[house/name]"), "{denial}");
+
+    // A broken rule is refused, naming the file; the rules served stay.
+    std::fs::write(&rules, "rules:\n  - id: name\n    validate: \"object.\"\n")
+        .expect("rules broken");
+    assert_eq!(look(&source, &server).await, Look::Settling);
+    match look(&source, &server).await {
+        Look::Refused(why) => assert!(why.contains("rules.yaml"), "{why}"),
+        other => panic!("a broken settings file must be refused, not {other:?}"),
+    }
+    assert_eq!(judge(&server, "still").await["allowed"], false);
     server.stop().await;
 }
 

@@ -1,5 +1,5 @@
 //! Loading the policies the server reviews with, and reloading them when
-//! `counsel.yaml` or a module it names changes.
+//! `counsel.yaml` or a module or settings file it names changes.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -138,11 +138,20 @@ impl Read {
 
 /// The configuration's digest plus, for each module file it names, its
 /// path, size and modification time (modules are large and replaced rather
-/// than edited in place).
+/// than edited in place), and the text of each settings file it names
+/// (small, and edited in place like counsel.yaml), so that editing the
+/// rules of a `settingsFile` alone reloads too.
 fn fingerprint(config_digest: Fingerprint, config: &Config) -> Fingerprint {
     let mut hasher = Sha256::new();
     hasher.update(config_digest);
     for policy in &config.policies {
+        if let Some(path) = &policy.settings_file {
+            hasher.update(path.as_os_str().as_encoded_bytes());
+            // Unreadable now: the reload that follows says why.
+            if let Ok(text) = std::fs::read(path) {
+                hasher.update(Sha256::digest(text));
+            }
+        }
         if let Module::Path(path) = &policy.module {
             hasher.update(path.as_os_str().as_encoded_bytes());
             if let Ok(metadata) = std::fs::metadata(path) {
