@@ -154,7 +154,8 @@ fn output_is_a_stream_of_valid_objects_in_apply_order() {
 }
 
 #[test]
-fn counsel_may_watch_what_it_reads_and_audits_write_its_reports_events_and_lease_and_nothing_else() {
+fn counsel_may_watch_what_it_reads_and_audits_write_its_reports_events_and_lease_and_nothing_else()
+{
     let installed = install(&["--namespace", "policy", "--name", "guard"]);
     assert_eq!(
         installed.one("ClusterRole")["rules"],
