@@ -38,17 +38,20 @@ mod policy_cache;
 #[path = "../tests/support/times.rs"]
 #[allow(dead_code)]
 mod times;
+#[path = "support/load.rs"]
+#[allow(dead_code)]
+mod webhook_load;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use client::{Protocol, TlsClient};
 use cluster::Cluster;
 use counsel::request::{Operation, Request};
 use counsel_process::CounselProcess;
 use serde_json::{Value, json};
+use webhook_load::{admission_review, env_number, load, load_until, ms};
 
 const NAMESPACES: usize = 100;
 /// What the full audit says in the log when every object is judged.
@@ -71,7 +74,7 @@ fn main() {
         created.elapsed().as_secs_f64()
     );
     let kubeconfig = cluster.kubeconfig.to_str().expect("UTF-8 path").to_owned();
-    let body = review_body();
+    let body = admission_review(&Request::for_manifest(object(1), Operation::Create, None));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -84,14 +87,14 @@ fn main() {
     let ca = ca_of(&plain);
     runtime.block_on(load(
         &ca,
-        &plain,
+        plain.webhook,
         concurrency,
         Duration::from_secs(2),
         &body,
     ));
     let without = runtime.block_on(load(
         &ca,
-        &plain,
+        plain.webhook,
         concurrency,
         Duration::from_secs(seconds),
         &body,
@@ -144,7 +147,7 @@ fn main() {
     let ca = ca_of(&counsel);
     runtime.block_on(load(
         &ca,
-        &counsel,
+        counsel.webhook,
         concurrency,
         Duration::from_secs(2),
         &body,
@@ -216,13 +219,6 @@ fn main() {
         peak / 1024
     );
     assert_eq!(without.errors + with.errors, 0, "every review is answered");
-}
-
-fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 /// Creates `count` objects (kubectl create of Lists, four at a time);
@@ -390,15 +386,6 @@ fn exception(n: usize) -> Value {
 }
 
 /// An AdmissionReview of a CREATE of one of the generated Deployments.
-fn review_body() -> Vec<u8> {
-    let request = Request::for_manifest(object(1), Operation::Create, None);
-    let mut request = serde_json::to_value(&request).expect("request");
-    request["uid"] = json!("bench");
-    request["dryRun"] = json!(false);
-    serde_json::to_vec(&json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}))
-        .expect("JSON")
-}
-
 fn ca_of(counsel: &CounselProcess) -> Vec<u8> {
     std::fs::read(counsel.dir.path().join("certs/ca.crt")).expect("development CA")
 }
@@ -506,97 +493,4 @@ fn report_bytes(cluster: &Cluster) -> String {
         }
     }
     format!("{total} bytes in {reports} reports")
-}
-
-struct LoadResult {
-    errors: u64,
-    elapsed: Duration,
-    latencies: Vec<Duration>,
-}
-
-impl LoadResult {
-    fn percentile(&self, q: f64) -> Duration {
-        let mut sorted = self.latencies.clone();
-        sorted.sort();
-        sorted
-            .get(((sorted.len().saturating_sub(1)) as f64 * q).round() as usize)
-            .copied()
-            .unwrap_or_default()
-    }
-
-    fn rate(&self) -> f64 {
-        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
-    }
-}
-
-async fn load(
-    ca: &[u8],
-    counsel: &CounselProcess,
-    concurrency: usize,
-    duration: Duration,
-    body: &[u8],
-) -> LoadResult {
-    let stop = Arc::new(AtomicBool::new(false));
-    let timer = {
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(duration).await;
-            stop.store(true, Ordering::Relaxed);
-        })
-    };
-    let result = load_until(ca, counsel.webhook, concurrency, &stop, body).await;
-    let _ = timer.await;
-    result
-}
-
-/// `concurrency` clients, each on its own keep-alive HTTP/2 connection,
-/// sending one review after another until `stop`.
-async fn load_until(
-    ca: &[u8],
-    webhook: std::net::SocketAddr,
-    concurrency: usize,
-    stop: &Arc<AtomicBool>,
-    body: &[u8],
-) -> LoadResult {
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let client = TlsClient::new(ca, webhook, Protocol::Http2);
-        let (stop, body) = (stop.clone(), body.to_vec());
-        workers.push(tokio::spawn(async move {
-            let mut connection = client.connect().await.expect("connects");
-            let (mut latencies, mut errors) = (Vec::new(), 0);
-            while !stop.load(Ordering::Relaxed) {
-                let sent = Instant::now();
-                match connection
-                    .post("/validate", Some("application/json"), body.clone())
-                    .await
-                {
-                    Ok(reply)
-                        if reply.status == 200 && reply.json()["response"]["uid"] == "bench" =>
-                    {
-                        latencies.push(sent.elapsed());
-                    }
-                    _ => errors += 1,
-                }
-            }
-            (latencies, errors)
-        }));
-    }
-    let mut result = LoadResult {
-        errors: 0,
-        elapsed: Duration::ZERO,
-        latencies: Vec::new(),
-    };
-    for worker in workers {
-        let (latencies, errors) = worker.await.expect("worker");
-        result.latencies.extend(latencies);
-        result.errors += errors;
-    }
-    result.elapsed = started.elapsed();
-    result
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }

@@ -46,21 +46,24 @@ mod policy_cache;
 #[path = "../tests/support/times.rs"]
 #[allow(dead_code)]
 mod times;
+#[path = "support/load.rs"]
+#[allow(dead_code)]
+mod webhook_load;
 
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use client::{Protocol, TlsClient};
 use counsel::certs::{self, SubjectNames};
 use counsel::config::Config;
 use counsel::engine::{Engine, EngineOptions};
 use counsel::request::{Operation, Received, Request};
 use counsel::review::{Reviewer, Scope};
 use serde_json::{Value, json};
+use webhook_load::{LoadResult, admission_review, env_number, load, ms};
 
 fn main() {
     let seconds: u64 = env_number("COUNSEL_BENCH_SECONDS", 5);
@@ -144,9 +147,9 @@ fn main() {
         let server_cpu = server.cpu_time() - cpu_before;
         let engine = bare_engine(&reviewer, &request, cores, Duration::from_secs(seconds));
         let row = Round {
-            webhook_rate: webhook.count as f64 / webhook.elapsed.as_secs_f64(),
+            webhook_rate: webhook.rate(),
             engine_rate: engine.count as f64 / engine.elapsed.as_secs_f64(),
-            server_cpu: server_cpu / webhook.count as f64,
+            server_cpu: server_cpu / webhook.count() as f64,
             engine_cpu: engine.cpu / engine.count as f64,
             p50: webhook.percentile(0.50),
             p99: webhook.percentile(0.99),
@@ -173,7 +176,6 @@ fn main() {
         values[values.len() / 2]
     };
     let all = LoadResult {
-        count: 0,
         errors,
         elapsed: Duration::ZERO,
         latencies: all_latencies,
@@ -240,21 +242,6 @@ struct Round {
     engine_cpu: f64,
     p50: Duration,
     p99: Duration,
-}
-
-fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn admission_review(request: &Request) -> Vec<u8> {
-    let mut request = serde_json::to_value(request).expect("request");
-    request["uid"] = json!("bench");
-    request["dryRun"] = json!(false);
-    serde_json::to_vec(&json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}))
-        .expect("JSON")
 }
 
 /// `counsel serve` as a child process on ephemeral loopback ports.
@@ -452,76 +439,6 @@ fn cpu_seconds(stat_path: &str, ticks_per_second: f64) -> f64 {
     (ticks(11) + ticks(12)) / ticks_per_second
 }
 
-struct LoadResult {
-    count: u64,
-    errors: u64,
-    elapsed: Duration,
-    latencies: Vec<Duration>,
-}
-
-impl LoadResult {
-    fn percentile(&self, q: f64) -> Duration {
-        let mut sorted = self.latencies.clone();
-        sorted.sort();
-        sorted
-            .get(((sorted.len().saturating_sub(1)) as f64 * q).round() as usize)
-            .copied()
-            .unwrap_or_default()
-    }
-}
-
-/// `concurrency` clients, each on its own keep-alive HTTP/2 connection,
-/// sending one review after another for `duration`.
-async fn load(
-    ca: &[u8],
-    webhook: SocketAddr,
-    concurrency: usize,
-    duration: Duration,
-    body: &[u8],
-) -> LoadResult {
-    let stop = Arc::new(AtomicBool::new(false));
-    let errors = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let client = TlsClient::new(ca, webhook, Protocol::Http2);
-        let (stop, errors, body) = (stop.clone(), errors.clone(), body.to_vec());
-        workers.push(tokio::spawn(async move {
-            let mut connection = client.connect().await.expect("connects");
-            let mut latencies = Vec::new();
-            while !stop.load(Ordering::Relaxed) {
-                let sent = Instant::now();
-                match connection
-                    .post("/validate", Some("application/json"), body.clone())
-                    .await
-                {
-                    Ok(reply)
-                        if reply.status == 200 && reply.json()["response"]["uid"] == "bench" =>
-                    {
-                        latencies.push(sent.elapsed());
-                    }
-                    _ => {
-                        errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            }
-            latencies
-        }));
-    }
-    tokio::time::sleep(duration).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut latencies = Vec::new();
-    for worker in workers {
-        latencies.extend(worker.await.expect("worker"));
-    }
-    LoadResult {
-        count: latencies.len() as u64,
-        errors: errors.load(Ordering::Relaxed),
-        elapsed: started.elapsed(),
-        latencies,
-    }
-}
-
 struct EngineResult {
     count: u64,
     elapsed: Duration,
@@ -572,8 +489,4 @@ fn clock_ticks() -> f64 {
         .ok()
         .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
         .unwrap_or(100.0)
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
