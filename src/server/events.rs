@@ -39,18 +39,14 @@ pub fn admission_events(report: &Report, uid: Option<&str>) -> Vec<PolicyEvent> 
 pub fn audit_events(previous: &AuditSnapshot, current: &AuditSnapshot) -> Vec<PolicyEvent> {
     let mut events = Vec::new();
     for (key, audited) in &current.objects {
-        let known: BTreeSet<(&str, &str, &str, &str)> = previous
-            .objects
-            .get(key)
-            .map(|before| before.report.findings.iter().map(identity).collect())
-            .unwrap_or_default();
-        if previous
-            .objects
-            .get(key)
-            .is_some_and(|before| Arc::ptr_eq(before, audited))
-        {
+        let before = previous.objects.get(key);
+        // Not judged again since: nothing new, and nothing to compare.
+        if before.is_some_and(|before| Arc::ptr_eq(before, audited)) {
             continue;
         }
+        let known: BTreeSet<(&str, &str, &str, &str)> = before
+            .map(|before| before.report.findings.iter().map(identity).collect())
+            .unwrap_or_default();
         events.extend(
             audited
                 .report
