@@ -25,7 +25,7 @@ use crate::explain;
 use crate::server::ServerState;
 
 pub use debounce::Debouncer;
-pub use kinds::WORKLOAD_KINDS;
+pub use kinds::{Resolved, Served, WORKLOAD_KINDS, resolve_in};
 pub use metrics::AuditMetrics;
 
 /// How the background audit runs.

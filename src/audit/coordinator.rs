@@ -169,11 +169,16 @@ impl Coordinator {
         let controllers = Arc::new(if self.options.controlled {
             BTreeSet::new()
         } else {
-            resolved.resources.iter().map(|r| r.kind.clone()).collect()
+            resolved
+                .resources
+                .iter()
+                .map(|r| r.resource.kind.clone())
+                .collect()
         });
         let wanted: BTreeMap<WatchId, _> = resolved
             .resources
             .iter()
+            .map(|r| &r.resource)
             .map(|r| ((r.api_version.clone(), r.kind.clone()), r))
             .collect();
         // Every watch restarts when the kinds change: which controllers are

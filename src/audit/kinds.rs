@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use kube::api::ApiResource;
-use kube::discovery::{Discovery, verbs};
+use kube::discovery::{Discovery, Scope, verbs};
 
 use crate::review::MatchedKinds;
 
@@ -25,7 +25,8 @@ pub const WORKLOAD_KINDS: &[&str] = &[
 
 /// Groups looked in first when a kind name is served by several groups
 /// (`Event`: core and `events.k8s.io`): the core group, then the workload
-/// groups; the rest in alphabetical order.
+/// groups; the rest in alphabetical order, `extensions` (which only repeats
+/// other groups' kinds, deprecated) last.
 const PREFERRED_GROUPS: &[&str] = &["", "apps", "batch"];
 
 /// The kind names to watch for `kinds`.
@@ -40,23 +41,43 @@ pub fn to_watch(kinds: &MatchedKinds) -> BTreeSet<String> {
 /// Kinds resolved to resources.
 #[derive(Debug, Default)]
 pub struct Resolved {
-    /// A resource for each kind the API server serves (listable and
-    /// watchable), at the most stable version that serves it.
-    pub resources: Vec<ApiResource>,
+    /// A resource for each kind the API server serves with the verbs
+    /// asked for, at the most stable version that serves it, in the first
+    /// group (see [`PREFERRED_GROUPS`]) that does.
+    pub resources: Vec<Served>,
     /// Kinds it does not serve so (`EphemeralContainers`, a subresource's
     /// kind; a CRD not installed).
     pub unserved: Vec<String>,
 }
 
-/// Resolves `kinds` with the API server's discovery.
+/// A resource that serves a kind.
+#[derive(Debug, Clone)]
+pub struct Served {
+    /// The resource, at its version.
+    pub resource: ApiResource,
+    /// Whether its objects live in namespaces.
+    pub namespaced: bool,
+}
+
+/// Resolves `kinds` with the API server's discovery, to resources that can
+/// be listed and watched (what the background audit needs).
 pub async fn resolve(client: &kube::Client, kinds: &BTreeSet<String>) -> kube::Result<Resolved> {
     let discovery = Discovery::new(client.clone()).run().await?;
+    Ok(resolve_in(&discovery, kinds, &[verbs::LIST, verbs::WATCH]))
+}
+
+/// Resolves `kinds` in what `discovery` found, to resources that support
+/// every one of `verbs`: the one resolution of kind names the background
+/// audit and `counsel audit` share.
+pub fn resolve_in(discovery: &Discovery, kinds: &BTreeSet<String>, verbs: &[&str]) -> Resolved {
     let mut groups: Vec<_> = discovery.groups_alphabetical();
     groups.sort_by_key(|group| {
-        PREFERRED_GROUPS
-            .iter()
-            .position(|preferred| *preferred == group.name())
-            .unwrap_or(PREFERRED_GROUPS.len())
+        let name = group.name();
+        let preferred = PREFERRED_GROUPS.iter().position(|p| *p == name);
+        (
+            name == "extensions",
+            preferred.unwrap_or(PREFERRED_GROUPS.len()),
+        )
     });
     let mut resolved = Resolved::default();
     for kind in kinds {
@@ -66,16 +87,20 @@ pub async fn resolve(client: &kube::Client, kinds: &BTreeSet<String>) -> kube::R
             // batch version is v1.
             let (resource, capabilities) = (group.resources_by_stability().into_iter())
                 .find(|(resource, _)| resource.kind == *kind)?;
-            (capabilities.supports_operation(verbs::LIST)
-                && capabilities.supports_operation(verbs::WATCH))
-            .then_some(resource)
+            verbs
+                .iter()
+                .all(|verb| capabilities.supports_operation(verb))
+                .then(|| Served {
+                    resource,
+                    namespaced: capabilities.scope == Scope::Namespaced,
+                })
         });
         match found {
-            Some(resource) => resolved.resources.push(resource),
+            Some(served) => resolved.resources.push(served),
             None => resolved.unserved.push(kind.clone()),
         }
     }
-    Ok(resolved)
+    resolved
 }
 
 #[cfg(test)]

@@ -12,11 +12,12 @@ use std::collections::{BTreeSet, HashSet};
 use std::time::SystemTime;
 
 use anyhow::Context as _;
+use counsel::audit::Served;
 use counsel::cluster;
 use counsel::exceptions::{CLUSTER_KIND, Exceptions, GROUP, NAMESPACED_KIND};
 use counsel::rollout::Auditor;
 use kube::api::{ApiResource, DynamicObject, ListParams};
-use kube::discovery::{Discovery, Scope, verbs};
+use kube::discovery::{Discovery, verbs};
 use kube::{Client, Resource};
 use serde_json::Value;
 
@@ -25,12 +26,6 @@ use super::{AuditArgs, Notes};
 
 /// Objects asked for per list request.
 const PAGE: u32 = 500;
-
-/// One kind to list: its resource, and whether it is namespaced.
-struct Listed {
-    resource: ApiResource,
-    namespaced: bool,
-}
 
 /// Lists and judges everything the policies match.
 pub fn audit(
@@ -136,37 +131,25 @@ async fn audit_cluster(
     Ok(())
 }
 
-/// The resources to list for `kinds`: every group that serves one, at its
-/// most stable version, core first and `extensions` (which only repeats
-/// other groups' kinds) last. A kind `--kind` asked for that no group
-/// serves is noted (policies name kinds that many clusters lack).
+/// The resources to list for `kinds` (see [`counsel::audit::resolve_in`]);
+/// a kind `--kind` asked for that the cluster does not serve is noted
+/// (policies name kinds that many clusters lack).
 fn resources(
     discovery: &Discovery,
     kinds: &BTreeSet<String>,
     asked: &[String],
     notes: &mut Notes,
-) -> Vec<Listed> {
-    let mut groups = discovery.groups_alphabetical();
-    groups.sort_by_key(|group| (group.name() == "extensions", group.name() != ""));
-    let mut lists = Vec::new();
-    let mut served = BTreeSet::new();
-    for group in groups {
-        for (resource, capabilities) in group.resources_by_stability() {
-            if kinds.contains(&resource.kind) && capabilities.supports_operation(verbs::LIST) {
-                served.insert(resource.kind.clone());
-                lists.push(Listed {
-                    namespaced: capabilities.scope == Scope::Namespaced,
-                    resource,
-                });
-            }
-        }
-    }
-    for kind in asked.iter().filter(|kind| !served.contains(*kind)) {
+) -> Vec<Served> {
+    let resolved = counsel::audit::resolve_in(discovery, kinds, &[verbs::LIST]);
+    for kind in asked
+        .iter()
+        .filter(|kind| resolved.unserved.contains(*kind))
+    {
         notes
             .notes
             .push(format!("the cluster serves no kind {kind}; none listed"));
     }
-    lists
+    resolved.resources
 }
 
 /// The pages of one list, raw JSON, each item with its apiVersion and kind.
