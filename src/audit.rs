@@ -6,6 +6,7 @@
 //! (OpenReports, Events, metrics) reads snapshots and never the audit's
 //! internals.
 
+mod conclusion;
 mod coordinator;
 mod debounce;
 mod evaluate;
@@ -13,17 +14,20 @@ mod kinds;
 mod metrics;
 mod watch;
 
-use std::collections::BTreeMap;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::task::JoinHandle;
+use tokio::sync::oneshot;
 
 use crate::cluster::ClusterState;
-use crate::explain;
 use crate::server::ServerState;
 
+pub use conclusion::{
+    Audited, Conclusions, KeptException, KeptFailure, KeptFinding, MAX_FOUND_CHARS, RuleFacts,
+};
 pub use debounce::Debouncer;
 pub use kinds::{Resolved, Served, WORKLOAD_KINDS, resolve_in};
 pub use metrics::AuditMetrics;
@@ -31,8 +35,8 @@ pub use metrics::AuditMetrics;
 /// How the background audit runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuditOptions {
-    /// Evaluation threads (its CPU budget), at a lower priority than the
-    /// webhook's.
+    /// Evaluation threads (its CPU budget); they judge objects only in the
+    /// gaps between the webhook's reviews.
     pub threads: usize,
     /// How long after an object's change it is judged again (changes in
     /// between fold into one judgement); the same delay gathers changes of
@@ -56,8 +60,12 @@ impl Default for AuditOptions {
 
 /// The running background audit; dropping it stops it. What it concludes
 /// is published by the server ([`ServerState::audit_snapshots`]).
+///
+/// Its coordinator and watches run on a runtime of their own, on a thread
+/// of their own at the lowest priority: reading 20,000 objects or starting
+/// a full audit never holds up a worker of the webhook's runtime.
 pub struct Audit {
-    task: JoinHandle<()>,
+    stop: Option<oneshot::Sender<()>>,
     state: Arc<ServerState>,
 }
 
@@ -69,14 +77,28 @@ impl Audit {
         state: Arc<ServerState>,
         cluster: Arc<ClusterState>,
         options: AuditOptions,
-    ) -> Audit {
-        let task = tokio::spawn(coordinator::Coordinator::run(
-            client,
-            state.clone(),
-            cluster,
-            options,
-        ));
-        Audit { task, state }
+    ) -> std::io::Result<Audit> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let audit_state = state.clone();
+        std::thread::Builder::new()
+            .name("counsel-audit-watch".to_owned())
+            .spawn(move || {
+                crate::idle::lower_priority();
+                let run = coordinator::Coordinator::run(client, audit_state, cluster, options);
+                runtime.block_on(async move {
+                    tokio::select! {
+                        () = run => {}
+                        _ = stopped => {}
+                    }
+                });
+            })?;
+        Ok(Audit {
+            stop: Some(stop),
+            state,
+        })
     }
 
     /// What the audit concludes, now and on every change.
@@ -87,7 +109,10 @@ impl Audit {
 
 impl Drop for Audit {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(stop) = self.stop.take() {
+            // The thread is gone already if this fails: nothing to stop.
+            let _ = stop.send(());
+        }
     }
 }
 
@@ -114,18 +139,6 @@ impl std::fmt::Display for ObjectKey {
     }
 }
 
-/// One object the audit judged, and what it concluded.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Audited {
-    /// The object's `metadata.uid`.
-    pub uid: String,
-    /// The object's `metadata.resourceVersion` when it was judged.
-    pub resource_version: String,
-    /// The review, as admission would make it of a CREATE of the object:
-    /// findings in every mode (`audit` included), excepted ones marked.
-    pub report: explain::Report,
-}
-
 /// Everything the audit currently knows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AuditSnapshot {
@@ -135,6 +148,53 @@ pub struct AuditSnapshot {
     /// Every watched kind has been listed and each object judged once since
     /// the audit started or the policies or exceptions last changed.
     pub complete: bool,
+}
+
+impl AuditSnapshot {
+    /// The objects of `namespace` (`None`: cluster-scoped ones), in order.
+    pub fn in_namespace<'a>(
+        &'a self,
+        namespace: Option<&'a str>,
+    ) -> impl Iterator<Item = (&'a ObjectKey, &'a Arc<Audited>)> + 'a {
+        let first = ObjectKey {
+            namespace: namespace.map(str::to_owned),
+            api_version: String::new(),
+            kind: String::new(),
+            name: String::new(),
+        };
+        (self.objects.range(first..))
+            .take_while(move |(key, _)| key.namespace.as_deref() == namespace)
+    }
+
+    /// The namespaces (`None`: cluster-scoped objects) where an object was
+    /// judged again, appeared or went since `before`: where a report may
+    /// say something else.
+    pub fn namespaces_changed_since(&self, before: &AuditSnapshot) -> BTreeSet<Option<String>> {
+        let mut changed = BTreeSet::new();
+        let mut earlier = before.objects.iter().peekable();
+        let mut now = self.objects.iter().peekable();
+        loop {
+            let order = match (earlier.peek(), now.peek()) {
+                (None, None) => return changed,
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (Some((was, _)), Some((is, _))) => was.cmp(is),
+            };
+            let (key, same) = match order {
+                Ordering::Less => (earlier.next().map(|(key, _)| key), false),
+                Ordering::Greater => (now.next().map(|(key, _)| key), false),
+                Ordering::Equal => match (earlier.next(), now.next()) {
+                    (Some((key, was)), Some((_, is))) => (Some(key), Arc::ptr_eq(was, is)),
+                    _ => (None, true),
+                },
+            };
+            if let Some(key) = key.filter(|_| !same)
+                && !changed.contains(&key.namespace)
+            {
+                changed.insert(key.namespace.clone());
+            }
+        }
+    }
 }
 
 /// The controller that owns `object` (its `ownerReferences` entry with

@@ -28,7 +28,8 @@
 //!   review path, for the webhook's review context;
 //! - [`audit`] judges the objects already in the cluster in the
 //!   background, beside the review path, and publishes what it concludes;
-//!   [`reports`] writes it as OpenReports;
+//!   [`reports`] writes it as OpenReports; both keep their bulk work on
+//!   [`idle`] threads, which run only on CPU time the webhook leaves;
 //! - [`rollout`] is the rollout report (`counsel audit`): what would be
 //!   denied if policies were enforced, per rule, namespace and owner.
 //!
@@ -43,6 +44,7 @@ pub mod engine;
 pub mod exceptions;
 pub mod explain;
 pub mod fix;
+pub mod idle;
 pub mod matching;
 pub mod patch;
 pub mod remedy;

@@ -6,10 +6,12 @@
 //!
 //! `build.rs` makes the reports of an [`AuditSnapshot`](crate::audit::AuditSnapshot),
 //! bounded and in a fixed order, so that equal conclusions make equal
-//! reports; `writer.rs` writes them when their content changes, as the
-//! leader only.
+//! reports; `compare.rs` tells whether one differs from what the cluster
+//! has; `writer.rs` writes them when their content changes, as the leader
+//! only.
 
 mod build;
+mod compare;
 mod writer;
 
 use std::collections::BTreeMap;
@@ -17,7 +19,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-pub use build::{ReportOptions, build};
+pub use build::{ReportOptions, build, build_one};
 pub use writer::{ReportWriter, WriteError, Written, run_writer};
 
 /// The API group and version of the reports.
@@ -112,14 +114,6 @@ impl OpenReport {
         }
     }
 
-    /// `Report shop/counsel`, `ClusterReport counsel`.
-    pub fn describe(&self) -> String {
-        match &self.namespace {
-            Some(namespace) => format!("Report {namespace}/{REPORT_NAME}"),
-            None => format!("ClusterReport {REPORT_NAME}"),
-        }
-    }
-
     /// The object as the API server takes it.
     pub fn to_object(&self) -> Value {
         let mut metadata = json!({
@@ -169,14 +163,5 @@ impl OpenReport {
             omitted,
             max_results,
         })
-    }
-
-    /// The same report without timestamps: what content comparisons use.
-    pub fn without_timestamps(&self) -> OpenReport {
-        let mut report = self.clone();
-        for result in &mut report.results {
-            result.timestamp = None;
-        }
-        report
     }
 }

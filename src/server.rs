@@ -9,6 +9,7 @@
 //! configuration when their files change, and when its shutdown future
 //! completes drains in-flight reviews and returns.
 
+mod activity;
 pub mod admission;
 mod background;
 pub mod events;
@@ -35,11 +36,13 @@ use tokio::net::TcpListener;
 use tokio::task::JoinError;
 use tokio_rustls::TlsAcceptor;
 
+pub use activity::{Activity, Answering};
 pub use background::{EventSettings, ReportSettings};
 pub use listener::ConnectionLimits;
 pub use metrics::Metrics;
 pub use policies::PolicySource;
 pub use pool::ReviewPool;
+pub(crate) use response::{finding_line, warning_subject};
 pub use state::{Policies, RequestLimits, ServerState};
 pub use tls::{CertificatePaths, ReloadingCertificate, TlsError};
 pub use watch::Look;
@@ -227,13 +230,15 @@ impl Server {
         let audit = (options.cluster.as_ref())
             .zip(state.cluster())
             .zip(options.audit)
-            .map(|((connection, cluster), audit)| {
-                crate::audit::Audit::start(
-                    connection.client.clone(),
-                    state.clone(),
-                    cluster.clone(),
-                    audit,
-                )
+            .and_then(|((connection, cluster), audit)| {
+                let client = connection.client.clone();
+                match crate::audit::Audit::start(client, state.clone(), cluster.clone(), audit) {
+                    Ok(audit) => Some(audit),
+                    Err(error) => {
+                        tracing::error!("no background audit: its thread cannot start: {error}");
+                        None
+                    }
+                }
             });
         // The report writer and the audit's Events run on the leader, from
         // the audit's snapshots.

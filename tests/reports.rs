@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use counsel::audit::{AuditSnapshot, Audited, ObjectKey};
+use counsel::audit::{AuditSnapshot, Audited, Conclusions, ObjectKey};
 use counsel::config::ExceptionSettings;
 use counsel::config::{Config, Origin};
 use counsel::engine::{Engine, EngineOptions};
@@ -111,19 +111,20 @@ fn audit(
     let report = reviewer
         .review_in(&request, Scope::All, None, &context)
         .expect("reviewed");
-    let audited = Audited {
-        uid: uid.to_owned(),
-        resource_version: "1".to_owned(),
-        report,
-    };
+    let audited = Conclusions::default().audited(uid, "1", &report);
     (key, Arc::new(audited))
 }
 
-fn snapshot(objects: impl IntoIterator<Item = (ObjectKey, Arc<Audited>)>) -> AuditSnapshot {
-    AuditSnapshot {
+fn snapshot(objects: impl IntoIterator<Item = (ObjectKey, Arc<Audited>)>) -> Arc<AuditSnapshot> {
+    Arc::new(AuditSnapshot {
         objects: objects.into_iter().collect(),
         complete: true,
-    }
+    })
+}
+
+/// A report writer on the test's API server.
+fn report_writer(client: &kube::Client, options: ReportOptions) -> ReportWriter {
+    ReportWriter::new(client.clone(), options).expect("the writer's thread starts")
 }
 
 /// `kubectl get KIND counsel -o json`, the content of the report: the
@@ -189,7 +190,7 @@ async fn reports_say_what_the_audit_found_and_change_only_with_it() {
         audit(&reviewer, deployment("shop", "web", 7), WEB_UID, None),
         audit(&reviewer, lab.clone(), LAB_UID, None),
     ]);
-    let mut writer = ReportWriter::new(client.clone(), ReportOptions::default());
+    let mut writer = report_writer(&client, ReportOptions::default());
     let written = writer.write(&first).await.expect("written");
     assert_eq!(
         (
@@ -275,7 +276,7 @@ async fn reports_say_what_the_audit_found_and_change_only_with_it() {
     // what is in the cluster): nothing is written.
     let again = writer.write(&first).await.expect("written");
     assert_eq!((again.written, again.unchanged), (0, 2));
-    let mut fresh = ReportWriter::new(client.clone(), ReportOptions::default());
+    let mut fresh = report_writer(&client, ReportOptions::default());
     let again = fresh.write(&first).await.expect("written");
     assert_eq!((again.written, again.unchanged), (0, 2));
     let (_, _, unchanged_version) = stored(&cluster, &["report", "counsel", "-n", "shop"]);
@@ -352,14 +353,16 @@ async fn reports_say_what_the_audit_found_and_change_only_with_it() {
 
     // An incomplete snapshot removes no report; a complete one without
     // the Namespace deletes the ClusterReport.
-    let without_lab = |complete| AuditSnapshot {
-        objects: excepted
-            .objects
-            .iter()
-            .filter(|(key, _)| key.namespace.is_some())
-            .map(|(key, audited)| (key.clone(), audited.clone()))
-            .collect(),
-        complete,
+    let without_lab = |complete| {
+        Arc::new(AuditSnapshot {
+            objects: excepted
+                .objects
+                .iter()
+                .filter(|(key, _)| key.namespace.is_some())
+                .map(|(key, audited)| (key.clone(), audited.clone()))
+                .collect(),
+            complete,
+        })
     };
     let partial = writer.write(&without_lab(false)).await.expect("written");
     assert_eq!((partial.written, partial.deleted), (0, 0));
@@ -391,11 +394,11 @@ async fn a_report_lists_at_most_its_bound_and_counts_the_rest() {
             )
         })
         .collect();
-    let snapshot = AuditSnapshot {
+    let snapshot = Arc::new(AuditSnapshot {
         objects,
         complete: true,
-    };
-    let mut writer = ReportWriter::new(client, ReportOptions { max_results: 3 });
+    });
+    let mut writer = report_writer(&client, ReportOptions { max_results: 3 });
     writer.write(&snapshot).await.expect("written");
     let (content, _, _) = stored(&cluster, &["report", "counsel", "-n", "shop"]);
     assert_eq!(

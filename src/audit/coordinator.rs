@@ -270,6 +270,13 @@ impl Coordinator {
 
     /// Records a conclusion (or its absence) about `key`.
     fn conclude(&mut self, key: &ObjectKey, audited: Option<Arc<super::Audited>>) {
+        // Judged again to the same conclusion: the snapshot's readers keep
+        // theirs (an unchanged `Arc` is how they know nothing changed).
+        if let (Some(new), Some(known)) = (&audited, self.snapshot.objects.get(key))
+            && new == known
+        {
+            return;
+        }
         let old = match &audited {
             Some(audited) => Arc::make_mut(&mut self.snapshot)
                 .objects
@@ -281,7 +288,7 @@ impl Coordinator {
         };
         let metrics = self.state.metrics().audit();
         self.tally
-            .replace(metrics, old.as_deref(), audited.as_deref());
+            .replace(metrics, key, old.as_deref(), audited.as_deref());
         self.changed = true;
     }
 
@@ -364,7 +371,7 @@ impl Coordinator {
             Arc::make_mut(&mut self.snapshot).complete = true;
             self.changed = true;
             let findings: usize = (self.snapshot.objects.values())
-                .map(|audited| audited.report.findings.len())
+                .map(|audited| audited.findings.len())
                 .sum();
             tracing::info!(
                 objects = self.snapshot.objects.len(),

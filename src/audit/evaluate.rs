@@ -1,25 +1,35 @@
 //! The audit's evaluation threads: its own CPU budget, beside the webhook's
 //! review pool and never through it. Each judges objects with the policies,
 //! exceptions and namespaces the webhook uses at that moment, as a CREATE
-//! of the object, and runs at the lowest priority (`SCHED_IDLE`), so
-//! admission reviews get the cores first: under a load that keeps every
-//! core busy the audit waits, and catches up when the load eases.
+//! of the object, and only in the gaps between reviews: under a load that
+//! leaves no gaps the audit waits, and catches up when the load eases.
+//!
+//! They run at normal priority, deliberately: they share the engine's
+//! instance pool (and the process's address space) with the review
+//! threads, and a thread at the lowest priority that is preempted while
+//! it holds one of their locks would keep a review waiting until a core
+//! is idle (measured in BENCHMARKS.md: the webhook's p99 at half load
+//! rose further with `SCHED_IDLE` than without it).
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::watch::Held;
-use super::{Audited, ObjectKey};
+use super::{Audited, Conclusions, ObjectKey};
 use crate::request::{Operation, Request};
 use crate::review::{Context, Scope};
 use crate::server::ServerState;
 
-/// The niceness of the evaluation threads where `SCHED_IDLE` is refused
-/// (the webhook's run at 0).
-const NICENESS: i32 = 19;
+/// How long the webhook must have answered no review before the audit
+/// judges an object: a webhook answering hundreds of reviews a second
+/// leaves few such gaps, one answering a few a second many.
+const QUIET: Duration = Duration::from_millis(5);
+/// The longest the audit waits before it looks again whether the webhook
+/// is quiet.
+const LOOK_AT_MOST_EVERY: Duration = Duration::from_millis(40);
 
 /// One object to judge.
 pub struct Job {
@@ -75,7 +85,7 @@ fn evaluate(
     state: &ServerState,
     results: &UnboundedSender<Vec<Judged>>,
 ) {
-    lower_priority();
+    let mut conclusions = Conclusions::default();
     loop {
         let batch = {
             let queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
@@ -86,9 +96,12 @@ fn evaluate(
         };
         let judged = batch
             .into_iter()
-            .map(|job| Judged {
-                audited: judge(state, &job.key, &job.held).map(Arc::new),
-                key: job.key,
+            .map(|job| {
+                yield_to_reviews(state);
+                Judged {
+                    audited: judge(state, &mut conclusions, &job.key, &job.held).map(Arc::new),
+                    key: job.key,
+                }
             })
             .collect();
         if results.send(judged).is_err() {
@@ -97,8 +110,31 @@ fn evaluate(
     }
 }
 
+/// Waits until the webhook has answered no review for [`QUIET`]: objects
+/// are judged in the gaps between reviews, and a review that arrives
+/// meanwhile meets at most one object's evaluation. While the webhook
+/// stays busy the audit looks again less and less often (up to every
+/// [`LOOK_AT_MOST_EVERY`]), so that a saturated webhook is not woken for
+/// it; it catches up once the load eases.
+fn yield_to_reviews(state: &ServerState) {
+    let mut wait = QUIET;
+    while state
+        .activity()
+        .quiet_for()
+        .is_none_or(|quiet| quiet < QUIET)
+    {
+        std::thread::sleep(wait);
+        wait = (wait * 2).min(LOOK_AT_MOST_EVERY);
+    }
+}
+
 /// Judges one object as the webhook would judge a CREATE of it now.
-fn judge(state: &ServerState, key: &ObjectKey, held: &Held) -> Option<Audited> {
+fn judge(
+    state: &ServerState,
+    conclusions: &mut Conclusions,
+    key: &ObjectKey,
+    held: &Held,
+) -> Option<Audited> {
     let policies = state.policies()?;
     let object = match serde_json::from_str(&held.json) {
         Ok(object) => object,
@@ -132,36 +168,6 @@ fn judge(state: &ServerState, key: &ObjectKey, held: &Held) -> Option<Audited> {
             return None;
         }
     };
-    (!report.evaluations.is_empty() || !report.failures.is_empty()).then(|| Audited {
-        uid: held.uid.clone(),
-        resource_version: held.resource_version.clone(),
-        report,
-    })
+    let audited = conclusions.audited(&held.uid, &held.resource_version, &report);
+    (!audited.is_empty()).then_some(audited)
 }
-
-/// Lowers the calling thread's scheduling priority, so that the webhook's
-/// threads get the cores first when both want them: `SCHED_IDLE`, which
-/// runs only on CPU time nothing else wants (a woken review thread takes
-/// the core at once), else the highest niceness.
-#[cfg(target_os = "linux")]
-#[allow(unsafe_code)]
-fn lower_priority() {
-    let param = libc::sched_param { sched_priority: 0 };
-    // SAFETY: gettid has no preconditions; sched_setscheduler and
-    // setpriority with a thread id change only that thread's scheduling
-    // (Linux), and read only `param`, which lives across the call.
-    let lowered = unsafe {
-        let thread = libc::gettid();
-        libc::sched_setscheduler(thread, libc::SCHED_IDLE, &param) == 0
-            || libc::setpriority(libc::PRIO_PROCESS, thread as libc::id_t, NICENESS) == 0
-    };
-    if !lowered {
-        tracing::warn!(
-            "the audit's thread keeps its priority: {}",
-            std::io::Error::last_os_error()
-        );
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn lower_priority() {}

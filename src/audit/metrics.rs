@@ -13,7 +13,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use super::Audited;
+use super::{Audited, ObjectKey};
 
 /// Labels of `counsel_audit_violations` and
 /// `counsel_audit_excepted_violations`.
@@ -116,38 +116,35 @@ impl Tally {
     pub(super) fn replace(
         &mut self,
         metrics: &AuditMetrics,
+        key: &ObjectKey,
         old: Option<&Audited>,
         new: Option<&Audited>,
     ) {
         if let Some(old) = old {
-            self.count(metrics, old, -1);
+            self.count(metrics, key, old, -1);
         }
         if let Some(new) = new {
-            self.count(metrics, new, 1);
+            self.count(metrics, key, new, 1);
         }
     }
 
-    fn count(&mut self, metrics: &AuditMetrics, audited: &Audited, by: i64) {
-        let report = &audited.report;
-        let namespace = report.object.namespace.clone().unwrap_or_default();
-        for finding in &report.findings {
-            let excepted = finding.excepted_by();
+    fn count(&mut self, metrics: &AuditMetrics, key: &ObjectKey, audited: &Audited, by: i64) {
+        let namespace = key.namespace.clone().unwrap_or_default();
+        for finding in &audited.findings {
             let labels = ViolationLabels {
-                policy: finding.policy.clone(),
-                rule: finding.rule.clone(),
+                policy: finding.facts.policy.clone(),
+                rule: finding.facts.rule.clone(),
                 namespace: namespace.clone(),
-                mode: excepted
-                    .map_or(finding.mode, |excepted| excepted.mode)
-                    .as_str(),
+                mode: finding.mode.as_str(),
             };
-            let (counts, family) = if excepted.is_some() {
+            let (counts, family) = if finding.exception.is_some() {
                 (&mut self.excepted, &metrics.excepted)
             } else {
                 (&mut self.violations, &metrics.violations)
             };
             add(counts, family, labels, by);
         }
-        let kind = report.object.kind.clone();
+        let kind = key.kind.clone();
         let count = self.objects.entry(kind.clone()).or_default();
         *count += by;
         metrics

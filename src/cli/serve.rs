@@ -160,8 +160,8 @@ pub struct ServeArgs {
     /// background: metrics counsel_audit_*).
     #[arg(long, env = "COUNSEL_NO_AUDIT", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_audit: bool,
-    /// Threads the background audit evaluates on (its CPU budget; they run
-    /// at a lower priority than the webhook's).
+    /// Threads the background audit evaluates on (its CPU budget; they
+    /// judge objects only in the gaps between the webhook's reviews).
     #[arg(
         long,
         env = "COUNSEL_AUDIT_THREADS",

@@ -2,14 +2,13 @@
 //! cluster-scoped objects, each bounded and in a fixed order.
 
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
 use super::{OpenReport, ReportResult, SOURCE, Summary};
-use crate::audit::{AuditSnapshot, Audited, ObjectKey};
+use crate::audit::{AuditSnapshot, Audited, KeptFailure, KeptFinding, ObjectKey};
 use crate::config::Mode;
-use crate::explain::{Finding, Outcome, PolicyFailure};
 
 /// How reports are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,42 +26,50 @@ impl Default for ReportOptions {
     }
 }
 
-/// Most characters of a found value in a result's properties; a whole
-/// ConfigMap's data would make one result larger than many others together.
-const MAX_FOUND_CHARS: usize = 256;
-
 /// The reports of `snapshot`, by namespace (`None`: the `ClusterReport`).
 /// A namespace none of whose objects has a result has no report.
 pub fn build(
     snapshot: &AuditSnapshot,
     options: &ReportOptions,
 ) -> BTreeMap<Option<String>, OpenReport> {
-    let mut collected: BTreeMap<Option<String>, Collected> = BTreeMap::new();
-    for (key, audited) in &snapshot.objects {
-        let (summary, results) = collected.entry(key.namespace.clone()).or_default();
-        add_object(key, audited, summary, results);
-    }
-    collected
+    let namespaces: BTreeSet<Option<&str>> = (snapshot.objects.keys())
+        .map(|key| key.namespace.as_deref())
+        .collect();
+    namespaces
         .into_iter()
-        .filter(|(_, (_, results))| !results.is_empty())
-        .map(|(namespace, (summary, mut results))| {
-            results.sort_by(|a, b| a.0.cmp(&b.0));
-            let omitted = results.len().saturating_sub(options.max_results);
-            results.truncate(options.max_results);
-            let report = OpenReport {
-                namespace: namespace.clone(),
-                summary,
-                results: results.into_iter().map(|(_, result)| result).collect(),
-                omitted,
-                max_results: options.max_results,
-            };
-            (namespace, report)
+        .filter_map(|namespace| {
+            let report = build_one(snapshot, namespace, options)?;
+            Some((namespace.map(str::to_owned), report))
         })
         .collect()
 }
 
-/// A namespace's summary and results, each with its place.
-type Collected = (Summary, Vec<(Order, ReportResult)>);
+/// The report of `namespace` (`None`: the `ClusterReport`) in `snapshot`;
+/// `None` when none of its objects has a result.
+pub fn build_one(
+    snapshot: &AuditSnapshot,
+    namespace: Option<&str>,
+    options: &ReportOptions,
+) -> Option<OpenReport> {
+    let mut summary = Summary::default();
+    let mut results = Vec::new();
+    for (key, audited) in snapshot.in_namespace(namespace) {
+        add_object(key, audited, &mut summary, &mut results);
+    }
+    if results.is_empty() {
+        return None;
+    }
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+    let omitted = results.len().saturating_sub(options.max_results);
+    results.truncate(options.max_results);
+    Some(OpenReport {
+        namespace: namespace.map(str::to_owned),
+        summary,
+        results: results.into_iter().map(|(_, result)| result).collect(),
+        omitted,
+        max_results: options.max_results,
+    })
+}
 
 /// Where a result goes in its report: what denies first, the most severe
 /// first, then by object, policy, rule and field, so that the bound keeps
@@ -85,14 +92,9 @@ fn add_object(
     summary: &mut Summary,
     results: &mut Vec<(Order, ReportResult)>,
 ) {
-    let report = &audited.report;
-    summary.pass += report
-        .evaluations
-        .iter()
-        .filter(|evaluation| evaluation.outcome == Outcome::Pass)
-        .count() as u64;
+    summary.pass += u64::from(audited.passed);
     let resource = resource(key, &audited.uid);
-    for finding in &report.findings {
+    for finding in &audited.findings {
         let result = finding_result(finding, &resource);
         match result.result.as_str() {
             "fail" => summary.fail += 1,
@@ -101,7 +103,7 @@ fn add_object(
         }
         results.push((order(key, &result, &finding.field), result));
     }
-    for failure in &report.failures {
+    for failure in &audited.failures {
         summary.error += 1;
         let result = failure_result(failure, &resource);
         results.push((order(key, &result, ""), result));
@@ -150,38 +152,39 @@ fn resource(key: &ObjectKey, uid: &str) -> Value {
 
 /// `fail` for what admission denies, `warn` for what it lets through
 /// (warn, audit, fix), `skip` for what a live exception lets through.
-fn finding_result(finding: &Finding, resource: &Value) -> ReportResult {
+fn finding_result(finding: &KeptFinding, resource: &Value) -> ReportResult {
+    let facts = &finding.facts;
     let mut properties = BTreeMap::new();
-    properties.insert("field".to_owned(), finding.field.clone());
-    properties.insert("found".to_owned(), found(finding));
+    properties.insert("field".to_owned(), finding.field.to_string());
+    properties.insert("found".to_owned(), finding.found.to_string());
+    // For an excepted finding: what it would be without the exception.
     properties.insert("mode".to_owned(), finding.mode.as_str().to_owned());
     let optional = [
-        ("fix", finding.fix_summary()),
-        ("hint", finding.hint.clone()),
-        ("docs", finding.docs.clone()),
-        ("contact", finding.contact.clone()),
-        ("owner", finding.owner.clone()),
+        ("fix", finding.fix.as_deref()),
+        ("hint", facts.hint.as_deref()),
+        ("docs", facts.docs.as_deref()),
+        ("contact", facts.contact.as_deref()),
+        ("owner", facts.owner.as_deref()),
+        (
+            "exception",
+            (finding.exception.as_ref()).map(|e| &*e.exception),
+        ),
     ];
     for (name, value) in optional {
         if let Some(value) = value {
-            properties.insert(name.to_owned(), value);
+            properties.insert(name.to_owned(), value.to_owned());
         }
     }
-    let result = match finding.excepted_by() {
-        Some(excepted) => {
-            properties.insert("exception".to_owned(), excepted.exception.clone());
-            // What it would be without the exception.
-            properties.insert("mode".to_owned(), excepted.mode.as_str().to_owned());
-            "skip"
-        }
+    let result = match &finding.exception {
+        Some(_) => "skip",
         None if finding.mode == Mode::Enforce => "fail",
         None => "warn",
     };
     ReportResult {
         source: SOURCE.to_owned(),
-        policy: finding.policy.clone(),
-        rule: Some(finding.rule.clone()),
-        severity: Some(finding.severity.as_str().to_owned()),
+        policy: facts.policy.clone(),
+        rule: Some(facts.rule.clone()),
+        severity: Some(facts.severity.as_str().to_owned()),
         result: result.to_owned(),
         message: finding.message_with_exception(),
         resources: vec![resource.clone()],
@@ -190,28 +193,18 @@ fn finding_result(finding: &Finding, resource: &Value) -> ReportResult {
     }
 }
 
-/// The found value as compact JSON (`(not set)` when missing), cut after
-/// [`MAX_FOUND_CHARS`] characters.
-fn found(finding: &Finding) -> String {
-    let text = finding.found_text();
-    match text.char_indices().nth(MAX_FOUND_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
-    }
-}
-
-fn failure_result(failure: &PolicyFailure, resource: &Value) -> ReportResult {
+fn failure_result(failure: &KeptFailure, resource: &Value) -> ReportResult {
     let mut properties = BTreeMap::new();
     if let Some(contact) = &failure.contact {
-        properties.insert("contact".to_owned(), contact.clone());
+        properties.insert("contact".to_owned(), contact.to_string());
     }
     ReportResult {
         source: SOURCE.to_owned(),
-        policy: failure.policy.clone(),
+        policy: failure.policy.to_string(),
         rule: None,
         severity: None,
         result: "error".to_owned(),
-        message: failure.sentence(),
+        message: failure.sentence.to_string(),
         resources: vec![resource.clone()],
         properties,
         timestamp: None,

@@ -2,17 +2,20 @@
 //! deletes those of namespaces left without results. Only Counsel's own
 //! reports (labelled [`MANAGED_BY`]) are ever listed, changed or deleted.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use kube::api::{
     Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
 };
+use serde_json::value::RawValue;
 use tokio::sync::watch;
 
-use super::{MANAGED_BY, OpenReport, REPORT_NAME, ReportOptions, Timestamp, build};
+use super::compare::{Built, Stored, build, now_timestamp};
+use super::{MANAGED_BY, OpenReport, REPORT_NAME, ReportOptions};
 use crate::audit::AuditSnapshot;
+use crate::idle::IdleWorker;
 
 /// The field manager of Counsel's server-side applies.
 const FIELD_MANAGER: &str = "counsel";
@@ -40,6 +43,9 @@ pub enum WriteError {
         #[source]
         source: kube::Error,
     },
+    /// The thread that builds reports stopped.
+    #[error("the report writer's thread stopped")]
+    Stopped,
     /// A report could not be deleted.
     #[error("deleting {report}")]
     Delete {
@@ -65,75 +71,127 @@ pub struct Written {
 }
 
 /// Keeps the cluster's reports equal to the latest snapshot's, writing
-/// only what changed.
+/// only what changed. It keeps of each report a digest and its results'
+/// timestamps, not the report; and it builds again only the reports of
+/// namespaces where the snapshot changed, on an [`IdleWorker`].
 pub struct ReportWriter {
     client: kube::Client,
     options: ReportOptions,
-    /// The reports in the cluster as last listed or written, by namespace;
-    /// `None` until listed.
-    written: Option<BTreeMap<Option<String>, OpenReport>>,
+    /// Counsel's reports in the cluster, by namespace, as last listed or
+    /// written; `None` until listed.
+    stored: Option<BTreeMap<Option<String>, Stored>>,
+    /// The snapshot the reports were last built from.
+    built_from: Option<Arc<AuditSnapshot>>,
+    /// Namespaces to build again whatever the next snapshot changes: a
+    /// write failed, or a report awaits deletion until a complete snapshot.
+    again: BTreeSet<Option<String>>,
+    /// Whether a complete snapshot has come: reports are written from then.
+    complete_once: bool,
+    worker: IdleWorker,
 }
 
 impl ReportWriter {
-    /// A writer that lists Counsel's reports on its first pass.
-    pub fn new(client: kube::Client, options: ReportOptions) -> Self {
-        ReportWriter {
+    /// A writer that lists Counsel's reports on its first pass; it builds
+    /// reports on a thread of its own.
+    pub fn new(client: kube::Client, options: ReportOptions) -> std::io::Result<Self> {
+        Ok(ReportWriter {
             client,
             options,
-            written: None,
-        }
+            stored: None,
+            built_from: None,
+            again: BTreeSet::new(),
+            complete_once: false,
+            worker: IdleWorker::start("counsel-reports")?,
+        })
     }
 
     /// Makes the cluster's reports those of `snapshot`: writes each report
     /// whose content (timestamps aside) differs from what is there, and,
     /// once the snapshot is complete, deletes the reports of namespaces
     /// without results. A result that stays the same keeps its timestamp.
-    pub async fn write(&mut self, snapshot: &AuditSnapshot) -> Result<Written, WriteError> {
-        let mut written = match self.written.take() {
-            Some(written) => written,
+    /// Nothing is written before the first complete snapshot.
+    pub async fn write(&mut self, snapshot: &Arc<AuditSnapshot>) -> Result<Written, WriteError> {
+        // Until the audit has judged everything once, a report would say
+        // only part of what its namespace holds (and be written again as
+        // the rest comes): what is in the cluster stays until then.
+        self.complete_once |= snapshot.complete;
+        if !self.complete_once {
+            return Ok(Written::default());
+        }
+        let stored = match self.stored.take() {
+            Some(stored) => stored,
             None => self.list().await?,
         };
+        // Which reports may say something else now, found (as they are
+        // built) on the writer's thread, one at a time: a report's body is
+        // dropped once written.
+        let (before, now) = (self.built_from.take(), snapshot.clone());
+        let listed: Vec<Option<String>> = stored.keys().cloned().collect();
+        let mut namespaces = self
+            .worker
+            .run(move || match before {
+                Some(before) => now.namespaces_changed_since(&before),
+                None => (now.objects.keys())
+                    .map(|key| key.namespace.clone())
+                    .chain(listed)
+                    .collect(),
+            })
+            .await
+            .ok_or(WriteError::Stopped)?;
+        namespaces.append(&mut self.again);
+        self.built_from = Some(snapshot.clone());
+        let mut stored = stored;
         let mut outcome = Written::default();
-        let wanted = build(snapshot, &self.options);
-        for (namespace, report) in &wanted {
-            let before = written.get(namespace);
-            if before.is_some_and(|before| before.without_timestamps() == *report) {
-                outcome.unchanged += 1;
-                continue;
-            }
-            let report = stamped(report, before);
-            match self.apply(&report).await {
-                Ok(()) => {
-                    outcome.written += 1;
-                    written.insert(namespace.clone(), report);
+        let time = now_timestamp();
+        for namespace in namespaces {
+            let (known, from) = (stored.get(&namespace).cloned(), snapshot.clone());
+            let (options, which) = (self.options, namespace.clone());
+            let built = self
+                .worker
+                .run(move || build(&from, which.as_deref(), &options, known.as_ref(), time))
+                .await;
+            let Some(built) = built else {
+                self.again.insert(namespace);
+                self.stored = Some(stored);
+                return Err(WriteError::Stopped);
+            };
+            match built {
+                Built::Unchanged => {}
+                Built::Changed(body, kept) => match self.apply(namespace.as_deref(), body).await {
+                    Ok(()) => {
+                        outcome.written += 1;
+                        stored.insert(namespace, kept);
+                    }
+                    Err(error) => {
+                        outcome.failed.push(error);
+                        self.again.insert(namespace);
+                    }
+                },
+                // An incomplete snapshot lacks objects not judged yet, not
+                // objects gone: the report stays until it is complete.
+                Built::Empty if !stored.contains_key(&namespace) => {}
+                Built::Empty if !snapshot.complete => {
+                    self.again.insert(namespace);
                 }
-                Err(error) => outcome.failed.push(error),
-            }
-        }
-        // An incomplete snapshot lacks objects not judged yet, not objects
-        // gone: their reports stay until it is complete.
-        if snapshot.complete {
-            let gone: Vec<Option<String>> = written
-                .keys()
-                .filter(|namespace| !wanted.contains_key(*namespace))
-                .cloned()
-                .collect();
-            for namespace in gone {
-                match self.delete(namespace.as_deref()).await {
+                Built::Empty => match self.delete(namespace.as_deref()).await {
                     Ok(()) => {
                         outcome.deleted += 1;
-                        written.remove(&namespace);
+                        stored.remove(&namespace);
                     }
-                    Err(error) => outcome.failed.push(error),
-                }
+                    Err(error) => {
+                        outcome.failed.push(error);
+                        self.again.insert(namespace);
+                    }
+                },
             }
         }
-        self.written = Some(written);
+        outcome.unchanged = stored.len() - outcome.written;
+        self.stored = Some(stored);
         Ok(outcome)
     }
 
-    /// Counsel's reports in the cluster now.
-    async fn list(&self) -> Result<BTreeMap<Option<String>, OpenReport>, WriteError> {
+    /// What Counsel's reports in the cluster now say.
+    async fn list(&self) -> Result<BTreeMap<Option<String>, Stored>, WriteError> {
         let params = ListParams::default().labels(&format!("{}={}", MANAGED_BY.0, MANAGED_BY.1));
         let mut found = BTreeMap::new();
         for kind in ["Report", "ClusterReport"] {
@@ -151,22 +209,21 @@ impl ReportWriter {
                     .ok()
                     .and_then(|value| OpenReport::from_object(&value));
                 if let Some(report) = report {
-                    found.insert(report.namespace.clone(), report);
+                    found.insert(report.namespace.clone(), Stored::listed(&report));
                 }
             }
         }
         Ok(found)
     }
 
-    async fn apply(&self, report: &OpenReport) -> Result<(), WriteError> {
+    async fn apply(&self, namespace: Option<&str>, body: Box<RawValue>) -> Result<(), WriteError> {
         let params = PatchParams::apply(FIELD_MANAGER).force();
-        let patch = Patch::Apply(report.to_object());
-        self.api(report.namespace.as_deref())
-            .patch(REPORT_NAME, &params, &patch)
+        self.api(namespace)
+            .patch(REPORT_NAME, &params, &Patch::Apply(body))
             .await
             .map(drop)
             .map_err(|source| WriteError::Write {
-                report: report.describe(),
+                report: describe(namespace),
                 source,
             })
     }
@@ -181,10 +238,7 @@ impl ReportWriter {
             // Someone deleted it already: what was wanted.
             Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
             Err(source) => Err(WriteError::Delete {
-                report: match namespace {
-                    Some(namespace) => format!("Report {namespace}/{REPORT_NAME}"),
-                    None => format!("ClusterReport {REPORT_NAME}"),
-                },
+                report: describe(namespace),
                 source,
             }),
         }
@@ -213,53 +267,42 @@ fn resource(kind: &str) -> ApiResource {
     )
 }
 
-/// `report` with each result's timestamp: the one it had in `before` when
-/// it was there already, now otherwise.
-fn stamped(report: &OpenReport, before: Option<&OpenReport>) -> OpenReport {
-    let key = |result: &super::ReportResult| {
-        let mut result = result.clone();
-        result.timestamp = None;
-        serde_json::to_string(&result).unwrap_or_default()
-    };
-    let earlier: HashMap<String, Timestamp> = before
-        .into_iter()
-        .flat_map(|before| &before.results)
-        .filter_map(|result| Some((key(result), result.timestamp?)))
-        .collect();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let now = Timestamp {
-        seconds: i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
-        nanos: 0,
-    };
-    let mut report = report.clone();
-    for result in &mut report.results {
-        result.timestamp = Some(earlier.get(&key(result)).copied().unwrap_or(now));
+/// `Report shop/counsel`, `ClusterReport counsel`.
+fn describe(namespace: Option<&str>) -> String {
+    match namespace {
+        Some(namespace) => format!("Report {namespace}/{REPORT_NAME}"),
+        None => format!("ClusterReport {REPORT_NAME}"),
     }
-    report
 }
 
 /// Writes the reports of every snapshot `snapshots` publishes while
 /// `leader` says this replica leads; each time it becomes the leader it
 /// lists the cluster's reports afresh (another replica wrote them last).
-/// Failed writes are logged and tried again; returns when either channel's
-/// sender is gone.
+/// Each pass is told to `observe`. Failed writes are logged and tried
+/// again; returns when either channel's sender is gone.
 pub async fn run_writer(
     client: kube::Client,
     mut snapshots: watch::Receiver<Arc<AuditSnapshot>>,
     mut leader: watch::Receiver<bool>,
     options: ReportOptions,
+    observe: impl Fn(&Written),
 ) {
     loop {
         if leader.wait_for(|leads| *leads).await.is_err() {
             return;
         }
-        let mut writer = ReportWriter::new(client.clone(), options);
+        let mut writer = match ReportWriter::new(client.clone(), options) {
+            Ok(writer) => writer,
+            Err(error) => {
+                tracing::error!("no reports: the report writer's thread cannot start: {error}");
+                return;
+            }
+        };
         while *leader.borrow_and_update() {
             let snapshot = snapshots.borrow_and_update().clone();
             let retry = match writer.write(&snapshot).await {
                 Ok(written) => {
+                    observe(&written);
                     if written.written + written.deleted > 0 {
                         tracing::info!(
                             written = written.written,

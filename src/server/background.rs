@@ -110,11 +110,13 @@ impl Background {
                 state.clone(),
             )));
             if let Some(audit) = &audit {
+                let metrics = state.clone();
                 tasks.push(tokio::spawn(run_writer(
                     client.clone(),
                     audit.clone(),
                     leadership.leader(),
                     settings.report,
+                    move |written| metrics.metrics().record_report_writes(written),
                 )));
                 if let Some(sender) = &sender {
                     tasks.push(tokio::spawn(run_audit_events(

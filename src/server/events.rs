@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::ObjectReference;
 use tokio::sync::watch;
 
 use super::response::{finding_line, warning_subject};
-use crate::audit::{AuditSnapshot, Audited};
+use crate::audit::{AuditSnapshot, Audited, KeptFinding, ObjectKey};
 use crate::cluster::events::{EXCEPTED, EventSender, PolicyEvent, VIOLATION};
 use crate::config::Mode;
 use crate::explain::{Finding, ObjectRef, Report};
@@ -29,7 +29,7 @@ pub fn admission_events(report: &Report, uid: Option<&str>) -> Vec<PolicyEvent> 
         .findings
         .iter()
         .filter(|finding| finding.mode != Mode::Enforce)
-        .map(|finding| event(&report.object, uid, finding, ADMIT))
+        .map(|finding| admission_event(&report.object, uid, finding))
         .collect()
 }
 
@@ -45,53 +45,67 @@ pub fn audit_events(previous: &AuditSnapshot, current: &AuditSnapshot) -> Vec<Po
             continue;
         }
         let known: BTreeSet<(&str, &str, &str, &str)> = before
-            .map(|before| before.report.findings.iter().map(identity).collect())
+            .map(|before| before.findings.iter().map(identity).collect())
             .unwrap_or_default();
         events.extend(
-            audited
-                .report
-                .findings
-                .iter()
+            (audited.findings.iter())
                 .filter(|finding| !known.contains(&identity(finding)))
-                .map(|finding| audit_event(audited, finding)),
+                .map(|finding| audit_event(key, audited, finding)),
         );
     }
     events
 }
 
-fn identity(finding: &Finding) -> (&str, &str, &str, &str) {
+fn identity(finding: &KeptFinding) -> (&str, &str, &str, &str) {
     (
-        &finding.policy,
-        &finding.rule,
-        &finding.pointer,
+        &finding.facts.policy,
+        &finding.facts.rule,
+        &finding.field,
         &finding.message,
     )
 }
 
-fn audit_event(audited: &Audited, finding: &Finding) -> PolicyEvent {
-    let uid = Some(audited.uid.as_str()).filter(|uid| !uid.is_empty());
-    event(&audited.report.object, uid, finding, AUDIT)
+/// The Event of a finding the audit kept: its warning line, about the
+/// object with its uid.
+fn audit_event(key: &ObjectKey, audited: &Audited, finding: &KeptFinding) -> PolicyEvent {
+    let regarding = ObjectReference {
+        api_version: Some(key.api_version.clone()),
+        kind: Some(key.kind.clone()),
+        name: Some(key.name.clone()),
+        namespace: key.namespace.clone(),
+        uid: Some(audited.uid.clone()).filter(|uid| !uid.is_empty()),
+        ..ObjectReference::default()
+    };
+    let excepted = finding.exception.is_some();
+    event(regarding, excepted, finding.line.to_string(), AUDIT)
+}
+
+/// The Event of a finding of an admission review.
+fn admission_event(object: &ObjectRef, uid: Option<&str>, finding: &Finding) -> PolicyEvent {
+    let regarding = ObjectReference {
+        api_version: Some(object.api_version.clone()),
+        kind: Some(object.kind.clone()),
+        name: Some(object.name.clone()),
+        namespace: object.namespace.clone(),
+        uid: uid.map(str::to_owned),
+        ..ObjectReference::default()
+    };
+    let excepted = finding.excepted_by().is_some();
+    let note = finding_line(finding, &warning_subject(object));
+    event(regarding, excepted, note, ADMIT)
 }
 
 fn event(
-    object: &ObjectRef,
-    uid: Option<&str>,
-    finding: &Finding,
+    regarding: ObjectReference,
+    excepted: bool,
+    note: String,
     action: &'static str,
 ) -> PolicyEvent {
-    let excepted = finding.excepted_by().is_some();
     PolicyEvent {
-        regarding: ObjectReference {
-            api_version: Some(object.api_version.clone()),
-            kind: Some(object.kind.clone()),
-            name: Some(object.name.clone()),
-            namespace: object.namespace.clone(),
-            uid: uid.map(str::to_owned),
-            ..ObjectReference::default()
-        },
+        regarding,
         reason: if excepted { EXCEPTED } else { VIOLATION },
         action,
-        note: finding_line(finding, &warning_subject(object)),
+        note,
         warning: !excepted,
     }
 }

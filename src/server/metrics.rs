@@ -56,7 +56,7 @@ struct KindLabels {
     kind: &'static str,
 }
 
-/// Labels of `counsel_events_total`.
+/// Labels of `counsel_events_total` and `counsel_report_writes_total`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct EventLabels {
     outcome: &'static str,
@@ -130,6 +130,7 @@ pub struct Metrics {
     cluster_synced: Family<KindLabels, Gauge<f64, AtomicU64>>,
     leader: Gauge,
     events: Family<EventLabels, Counter>,
+    report_writes: Family<EventLabels, Counter>,
     audit: crate::audit::AuditMetrics,
 }
 
@@ -241,10 +242,17 @@ impl Metrics {
             "Kubernetes Events about findings, by outcome (created, repeated, queue_full, rate_limited, failed)",
             events.clone(),
         );
+        let report_writes = Family::<EventLabels, Counter>::default();
+        registry.register(
+            "counsel_report_writes",
+            "Writes of the OpenReports, by outcome (written, deleted, failed); a report whose content is unchanged is not written",
+            report_writes.clone(),
+        );
         let audit = crate::audit::AuditMetrics::register(&mut registry);
         Metrics {
             leader,
             events,
+            report_writes,
             registry,
             evaluations,
             policy_failures,
@@ -283,6 +291,21 @@ impl Metrics {
     /// Counts what became of one Event.
     pub fn record_event(&self, outcome: &'static str) {
         self.events.get_or_create(&EventLabels { outcome }).inc();
+    }
+
+    /// Counts what one pass of the report writer did.
+    pub fn record_report_writes(&self, written: &crate::reports::Written) {
+        let outcomes = [
+            ("written", written.written),
+            ("deleted", written.deleted),
+            ("failed", written.failed.len()),
+        ];
+        for (outcome, count) in outcomes {
+            let count = u64::try_from(count).unwrap_or(u64::MAX);
+            self.report_writes
+                .get_or_create(&EventLabels { outcome })
+                .inc_by(count);
+        }
     }
 
     /// Counts one evaluation outcome: `outcome` is `pass`, `violation` (once

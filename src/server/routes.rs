@@ -104,6 +104,7 @@ async fn handle(
     body: Body,
 ) -> Response {
     let received = Instant::now();
+    let _answering = state.activity().answering();
     match read_review(&state, &query, &headers, body).await {
         Ok((request, budget, _body_permit)) => {
             // The permit is held until the answer is made: the request's

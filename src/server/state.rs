@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
+use super::activity::Activity;
 use super::admission::BodyBudget;
 use super::exceptions::ExceptionStore;
 use super::metrics::Metrics;
@@ -102,6 +103,8 @@ pub struct ServerState {
     judging: tokio::sync::watch::Sender<u64>,
     /// What the background audit concluded last.
     audit: tokio::sync::watch::Sender<Arc<AuditSnapshot>>,
+    /// Reviews being answered: what the audit waits for.
+    activity: Activity,
 }
 
 impl ServerState {
@@ -126,6 +129,7 @@ impl ServerState {
             events: std::sync::OnceLock::new(),
             judging: tokio::sync::watch::Sender::new(0),
             audit: tokio::sync::watch::Sender::new(Arc::default()),
+            activity: Activity::default(),
         }
     }
 
@@ -156,6 +160,11 @@ impl ServerState {
     /// empty, incomplete snapshot while no audit runs).
     pub fn audit_snapshots(&self) -> tokio::sync::watch::Receiver<Arc<AuditSnapshot>> {
         self.audit.subscribe()
+    }
+
+    /// Whether reviews are being answered, or were a moment ago.
+    pub fn activity(&self) -> &Activity {
+        &self.activity
     }
 
     /// Where the background audit publishes.

@@ -124,6 +124,18 @@ impl CounselProcess {
         lines.iter().map(|line| format!("{line}\n")).collect()
     }
 
+    /// How many messages logged so far satisfy `wanted` (without copying
+    /// the log, which a busy server makes long).
+    #[allow(dead_code)]
+    pub fn count_messages(&self, wanted: impl Fn(&str) -> bool) -> usize {
+        let lines = self.lines.0.lock().expect("log lines");
+        lines
+            .iter()
+            .filter_map(message)
+            .filter(|m| wanted(m))
+            .count()
+    }
+
     /// Every line logged so far, as JSON.
     pub fn log_lines(&self) -> Vec<Value> {
         self.lines.0.lock().expect("log lines").clone()
