@@ -10,11 +10,12 @@
 //! requests Counsel made (the API server's `apiserver_request_total`
 //! before and after, by verb and resource: one list, paged by 500, and one
 //! watch per kind, never per object; open watches from
-//! `apiserver_longrunning_gauge`), the bytes of the reports (when a
-//! report writer made `openreports.io` reports), and the webhook's p50/p99
-//! under load with the audit judging everything again all along (a new
-//! exception, made through the API, each time it finishes) against the
-//! same load without audit.
+//! `apiserver_longrunning_gauge`), the reports the leader writes once the
+//! audit is complete and their bytes, and the webhook's p50/p99 under two
+//! loads (as fast as it answers, and paced at half that), each without
+//! the audit (`--no-audit`), with the audit done, and while a new
+//! exception (made through the API) has the audit judge everything
+//! again; with the CPU time of every process and of counsel's threads.
 //!
 //! `cargo bench --bench audit`; COUNSEL_BENCH_OBJECTS (default 20000),
 //! COUNSEL_BENCH_SECONDS (load phases, default 10),
@@ -51,7 +52,7 @@ use cluster::Cluster;
 use counsel::request::{Operation, Request};
 use counsel_process::CounselProcess;
 use serde_json::{Value, json};
-use webhook_load::{admission_review, env_number, load, load_until, ms};
+use webhook_load::{LoadResult, admission_review, env_number, load, load_until, ms};
 
 const NAMESPACES: usize = 100;
 /// What the full audit says in the log when every object is judged.
@@ -92,13 +93,28 @@ fn main() {
         Duration::from_secs(2),
         &body,
     ));
-    let without = runtime.block_on(load(
+    let without = measure(
+        &plain,
+        &cluster,
         &ca,
-        plain.webhook,
-        concurrency,
-        Duration::from_secs(seconds),
         &body,
-    ));
+        concurrency,
+        seconds,
+        None,
+        None,
+    );
+    let half = without.load.rate() / 2.0;
+    let without_paced = measure(
+        &plain,
+        &cluster,
+        &ca,
+        &body,
+        concurrency,
+        seconds,
+        Some(half),
+        None,
+    );
+    let plain_peak = peak_rss(plain.pid());
     drop(plain);
 
     // The audit on its own: the first full audit.
@@ -108,6 +124,8 @@ fn main() {
     let mut counsel = CounselProcess::start(None, &["--kubeconfig", &kubeconfig]);
     counsel.wait_for_message(|m| m == JUDGED);
     let until_complete = started.elapsed();
+    let reports_written = wait_for_reports(&counsel);
+    let reports_took = started.elapsed() - until_complete;
     let after = apiserver_series(&cluster, "apiserver_request_total");
     let watches = apiserver_series(&cluster, "apiserver_longrunning_gauge");
     let metrics = counsel.ops_get("/metrics");
@@ -125,11 +143,17 @@ fn main() {
         until_complete.as_secs_f64()
     );
     println!(
-        "peak RSS after the first full audit: {} MiB",
-        audit_peak / 1024
+        "reports: {reports_written:.0} written by the leader within {:.1} s after the audit; {}",
+        reports_took.as_secs_f64(),
+        report_bytes(&cluster)
     );
     println!(
-        "API requests while counsel started and audited (apiserver_request_total; a LIST \
+        "peak RSS after the first full audit and its reports: {} MiB (without the audit, webhook load included: {} MiB)",
+        audit_peak / 1024,
+        plain_peak / 1024
+    );
+    println!(
+        "API requests while counsel started, audited and wrote reports (apiserver_request_total; a LIST \
          is paged by 500 objects; a WATCH is counted when it ends, so open ones are below):"
     );
     for ((verb, resource), count) in difference(&before, &after) {
@@ -141,8 +165,6 @@ fn main() {
             println!("  {verb:<6} {resource:<28} {count}");
         }
     }
-    println!("report bytes: {}", report_bytes(&cluster));
-
     // The webhook under load while the audit judges everything again.
     let ca = ca_of(&counsel);
     runtime.block_on(load(
@@ -152,73 +174,198 @@ fn main() {
         Duration::from_secs(2),
         &body,
     ));
+    let idle = measure(
+        &counsel,
+        &cluster,
+        &ca,
+        &body,
+        concurrency,
+        seconds,
+        None,
+        None,
+    );
+    let idle_paced = measure(
+        &counsel,
+        &cluster,
+        &ca,
+        &body,
+        concurrency,
+        seconds,
+        Some(half),
+        None,
+    );
+    let client = runtime.block_on(kube_client(&cluster.kubeconfig));
+    let audited = (&client, &runtime);
+    let with = measure(
+        &counsel,
+        &cluster,
+        &ca,
+        &body,
+        concurrency,
+        seconds,
+        None,
+        Some(audited),
+    );
+    let with_paced = measure(
+        &counsel,
+        &cluster,
+        &ca,
+        &body,
+        concurrency,
+        seconds,
+        Some(half),
+        Some(audited),
+    );
+    let peak = peak_rss(counsel.pid());
+    drop(counsel);
+
+    println!();
+    for (name, without, idle, with) in [
+        ("as fast as it answers", &without, &idle, &with),
+        (
+            &*format!("at {half:.0} reviews/s, half that"),
+            &without_paced,
+            &idle_paced,
+            &with_paced,
+        ),
+    ] {
+        println!("webhook load {name}:");
+        println!("  without audit: {}", without.describe());
+        println!("  audit done:    {}", idle.describe());
+        println!("  with audit:    {}", with.describe());
+        println!(
+            "  p99 with / without audit: {:.2}x",
+            with.load.percentile(0.99).as_secs_f64() / without.load.percentile(0.99).as_secs_f64()
+        );
+        println!("  CPU seconds without the audit, by process, and by thread of counsel:");
+        without.print_cpu();
+        println!("  CPU seconds with the audit, by process, and by thread of counsel:");
+        with.print_cpu();
+        println!("  API requests with the audit (the benchmark's exceptions included):");
+        for ((verb, resource), count) in &with.requests {
+            println!("    {verb:<6} {resource:<28} {count}");
+        }
+    }
+    println!(
+        "peak RSS of counsel (VmHWM, load included): {} MiB",
+        peak / 1024
+    );
+    let errors = [&without, &without_paced, &with, &with_paced].map(|m| m.load.errors);
+    assert_eq!(errors, [0; 4], "every review is answered");
+}
+
+/// CPU seconds by name, most first.
+type CpuUse = Vec<(String, f64)>;
+
+/// One load phase and what went on meanwhile.
+struct Measured {
+    load: LoadResult,
+    /// Whether a full audit was begun; full audits completed, and objects
+    /// judged meanwhile.
+    audited: bool,
+    audits: usize,
+    evaluations: f64,
+    /// CPU seconds by process, and by thread of counsel.
+    cpu: (CpuUse, CpuUse),
+    requests: Vec<((String, String), f64)>,
+}
+
+impl Measured {
+    fn describe(&self) -> String {
+        let load = &self.load;
+        let mut text = format!(
+            "{:.0} reviews/s, p50 {}, p99 {} ({} errors)",
+            load.rate(),
+            ms(load.percentile(0.50)),
+            ms(load.percentile(0.99)),
+            load.errors
+        );
+        if self.audited {
+            text += &format!(
+                "; meanwhile a full audit begun, {} completed, {:.0} objects judged ({:.0}/s)",
+                self.audits,
+                self.evaluations,
+                self.evaluations / load.elapsed.as_secs_f64()
+            );
+        }
+        text
+    }
+
+    fn print_cpu(&self) {
+        for (name, seconds) in self.cpu.0.iter().chain(&self.cpu.1) {
+            println!("    {name:<24} {seconds:>6.1}");
+        }
+    }
+}
+
+/// The webhook of `counsel` under `concurrency` clients for `seconds` (at
+/// `per_second` reviews a second, or as fast as it answers). With
+/// `audit`, a new exception at the start makes the audit judge everything
+/// again meanwhile.
+#[allow(clippy::too_many_arguments)]
+fn measure(
+    counsel: &CounselProcess,
+    cluster: &Cluster,
+    ca: &[u8],
+    body: &[u8],
+    concurrency: usize,
+    seconds: u64,
+    per_second: Option<f64>,
+    audit: Option<(&kube::Client, &tokio::runtime::Runtime)>,
+) -> Measured {
     let evaluations_before = metric(
         &counsel.ops_get("/metrics"),
         "counsel_audit_evaluations_total",
     );
+    let requests_before = apiserver_series(cluster, "apiserver_request_total");
+    let cpu_before = (cpu_by_process(), cpu_by_thread(counsel.pid()));
     let stop = Arc::new(AtomicBool::new(false));
     let loading = {
-        let (ca, stop) = (ca.clone(), stop.clone());
-        let (webhook, body) = (counsel.webhook, body.clone());
+        let (ca, stop) = (ca.to_vec(), stop.clone());
+        let (webhook, body) = (counsel.webhook, body.to_vec());
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
                 .enable_all()
                 .build()
                 .expect("runtime");
-            runtime.block_on(load_until(&ca, webhook, concurrency, &stop, &body))
+            runtime.block_on(load_until(
+                &ca,
+                webhook,
+                concurrency,
+                per_second,
+                &stop,
+                &body,
+            ))
         })
     };
-    let client = runtime.block_on(kube_client(&cluster.kubeconfig));
-    let load_started = Instant::now();
-    let mut audits = 0;
-    while load_started.elapsed() < Duration::from_secs(seconds) {
-        let done = judged_count(&counsel);
+    let judged_before = judged_count(counsel);
+    if let Some((client, runtime)) = audit {
         // A new exception: everything is judged again. Made through the
-        // API (not kubectl, whose start would weigh on the load).
-        runtime.block_on(create_exception(&client, audits));
-        while judged_count(&counsel) == done
-            && load_started.elapsed() < Duration::from_secs(seconds * 3)
-        {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        audits += 1;
+        // API (not kubectl, whose start would weigh on the load); nothing
+        // else is asked of the machine while the load runs.
+        runtime.block_on(create_exception(client));
     }
+    std::thread::sleep(Duration::from_secs(seconds));
     stop.store(true, Ordering::Relaxed);
-    let with = loading.join().expect("load");
+    let load = loading.join().expect("load");
+    let cpu_after = (cpu_by_process(), cpu_by_thread(counsel.pid()));
+    let requests_after = apiserver_series(cluster, "apiserver_request_total");
     let evaluations = metric(
         &counsel.ops_get("/metrics"),
         "counsel_audit_evaluations_total",
     ) - evaluations_before;
-    let peak = peak_rss(counsel.pid());
-    drop(counsel);
-
-    println!();
-    println!(
-        "webhook without audit: {:.0} reviews/s, p50 {}, p99 {} ({} errors)",
-        without.rate(),
-        ms(without.percentile(0.50)),
-        ms(without.percentile(0.99)),
-        without.errors
-    );
-    println!(
-        "webhook with audit:    {:.0} reviews/s, p50 {}, p99 {} ({} errors); meanwhile {audits} full audits, \
-         {evaluations:.0} objects judged ({:.0}/s)",
-        with.rate(),
-        ms(with.percentile(0.50)),
-        ms(with.percentile(0.99)),
-        with.errors,
-        evaluations / with.elapsed.as_secs_f64()
-    );
-    println!(
-        "p99 with / without audit: {:.2}x",
-        with.percentile(0.99).as_secs_f64() / without.percentile(0.99).as_secs_f64()
-    );
-    println!(
-        "peak RSS of counsel (VmHWM, load included): {} MiB",
-        peak / 1024
-    );
-    assert_eq!(without.errors + with.errors, 0, "every review is answered");
+    Measured {
+        load,
+        audited: audit.is_some(),
+        audits: judged_count(counsel) - judged_before,
+        evaluations,
+        cpu: (
+            cpu_used(&cpu_before.0, &cpu_after.0),
+            cpu_used(&cpu_before.1, &cpu_after.1),
+        ),
+        requests: difference(&requests_before, &requests_after),
+    }
 }
 
 /// Creates `count` objects (kubectl create of Lists, four at a time);
@@ -356,13 +503,16 @@ async fn kube_client(kubeconfig: &std::path::Path) -> kube::Client {
     kube::Client::try_from(config).expect("client")
 }
 
-/// Creates a CounselException in the first namespace (any new one makes
-/// the audit judge everything again).
-async fn create_exception(client: &kube::Client, n: usize) {
+/// Creates a CounselException in the second namespace for the `n`th
+/// Deployment there, which has no memory limit: everything is judged
+/// again, and one result in that namespace's report becomes a skip.
+async fn create_exception(client: &kube::Client) {
+    static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = MADE.fetch_add(1, Ordering::Relaxed);
     use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, PostParams};
     let gvk = GroupVersionKind::gvk("counsel.dev", "v1alpha1", "CounselException");
     let resource = ApiResource::from_gvk_with_plural(&gvk, "counselexceptions");
-    let api = Api::<DynamicObject>::namespaced_with(client.clone(), "team-000", &resource);
+    let api = Api::<DynamicObject>::namespaced_with(client.clone(), "team-001", &resource);
     let object: DynamicObject = serde_json::from_value(exception(n)).expect("an exception");
     api.create(&PostParams::default(), &object)
         .await
@@ -373,11 +523,11 @@ fn exception(n: usize) -> Value {
     json!({
         "apiVersion": "counsel.dev/v1alpha1",
         "kind": "CounselException",
-        "metadata": {"name": format!("bench-{n}"), "namespace": "team-000"},
+        "metadata": {"name": format!("bench-{n}"), "namespace": "team-001"},
         "spec": {
             "policy": "workload-hygiene",
             "rules": ["memory-limit"],
-            "objects": {"kinds": ["Deployment"], "names": [format!("app-{:05}", n * NAMESPACES)]},
+            "objects": {"kinds": ["Deployment"], "names": [format!("app-{:05}", n * NAMESPACES + 1)]},
             "reason": "measured",
             "owner": "team-0",
             "expires": times::from_now(7 * 86_400),
@@ -392,11 +542,27 @@ fn ca_of(counsel: &CounselProcess) -> Vec<u8> {
 
 /// How many full audits have ended so far.
 fn judged_count(counsel: &CounselProcess) -> usize {
-    counsel
-        .log_lines()
-        .iter()
-        .filter(|line| line["fields"]["message"] == JUDGED)
-        .count()
+    counsel.count_messages(|message| message == JUDGED)
+}
+
+/// Waits until the report writer's first pass is done (it writes once the
+/// audit is complete) and nothing more is written for two seconds, so
+/// that the load below meets the audit, not the API server still storing
+/// the first reports; returns how many were written.
+fn wait_for_reports(counsel: &CounselProcess) -> f64 {
+    const WRITTEN: &str = "counsel_report_writes_total{outcome=\"written\"}";
+    let started = Instant::now();
+    let mut last = (0.0, Instant::now());
+    while started.elapsed() < Duration::from_secs(300) {
+        let written = metric(&counsel.ops_get("/metrics"), WRITTEN);
+        if written != last.0 {
+            last = (written, Instant::now());
+        } else if written > 0.0 && last.1.elapsed() >= Duration::from_secs(2) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    last.0
 }
 
 /// The value of the series `name` (exactly, no labels).
@@ -493,4 +659,51 @@ fn report_bytes(cluster: &Cluster) -> String {
         }
     }
     format!("{total} bytes in {reports} reports")
+}
+
+/// CPU seconds (user and system) used so far, summed by the name (`comm`)
+/// of the processes, or of the threads of `pid`, in `dir`'s entries.
+fn cpu_seconds(dir: &str, entries: &str) -> BTreeMap<String, f64> {
+    // Clock ticks per second: 100 on Linux.
+    const TICKS: f64 = 100.0;
+    let mut cpu = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let Ok(stat) = std::fs::read_to_string(path.join(entries)) else {
+            continue;
+        };
+        // `pid (comm) state ...`: the comm may hold spaces and parentheses.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+        let ticks: f64 = [11, 12]
+            .iter()
+            .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
+            .sum();
+        // Numbered threads of one pool count as one.
+        let name = comm.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
+        *cpu.entry(name.to_owned()).or_default() += ticks / TICKS;
+    }
+    cpu
+}
+
+fn cpu_by_process() -> BTreeMap<String, f64> {
+    cpu_seconds("/proc", "stat")
+}
+
+fn cpu_by_thread(pid: u32) -> BTreeMap<String, f64> {
+    cpu_seconds(&format!("/proc/{pid}/task"), "stat")
+}
+
+/// What was used between `before` and `after`, most first, above 0.1 s.
+fn cpu_used(before: &BTreeMap<String, f64>, after: &BTreeMap<String, f64>) -> CpuUse {
+    let mut used: CpuUse = after
+        .iter()
+        .map(|(name, s)| (name.clone(), s - before.get(name).copied().unwrap_or(0.0)))
+        .filter(|(_, s)| *s >= 0.1)
+        .collect();
+    used.sort_by(|a, b| b.1.total_cmp(&a.1));
+    used
 }

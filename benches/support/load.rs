@@ -79,29 +79,42 @@ pub async fn load(
             stop.store(true, Ordering::Relaxed);
         })
     };
-    let result = load_until(ca, webhook, concurrency, &stop, body).await;
+    let result = load_until(ca, webhook, concurrency, None, &stop, body).await;
     let _ = timer.await;
     result
 }
 
 /// `concurrency` clients, each on its own keep-alive HTTP/2 connection,
-/// sending one review after another until `stop`.
+/// sending one review after another until `stop`: as fast as answers
+/// come, or `per_second` reviews a second in all, evenly paced (a client
+/// behind its pace sends at once).
 pub async fn load_until(
     ca: &[u8],
     webhook: SocketAddr,
     concurrency: usize,
+    per_second: Option<f64>,
     stop: &Arc<AtomicBool>,
     body: &[u8],
 ) -> LoadResult {
     let started = Instant::now();
+    let interval = per_second.map(|rate| Duration::from_secs_f64(concurrency as f64 / rate));
     let mut workers = Vec::new();
-    for _ in 0..concurrency {
+    for client_index in 0..concurrency {
         let client = TlsClient::new(ca, webhook, Protocol::Http2);
         let (stop, body) = (stop.clone(), body.to_vec());
         workers.push(tokio::spawn(async move {
             let mut connection = client.connect().await.expect("connects");
             let (mut latencies, mut errors) = (Vec::new(), 0);
+            // Clients start spread over one interval.
+            let mut due = interval.map(|interval| {
+                tokio::time::Instant::now()
+                    + interval.mul_f64(client_index as f64 / concurrency as f64)
+            });
             while !stop.load(Ordering::Relaxed) {
+                if let (Some(next), Some(interval)) = (&mut due, interval) {
+                    tokio::time::sleep_until(*next).await;
+                    *next += interval;
+                }
                 let sent = Instant::now();
                 match connection
                     .post("/validate", Some("application/json"), body.clone())
