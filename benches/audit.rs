@@ -93,27 +93,15 @@ fn main() {
         Duration::from_secs(2),
         &body,
     ));
-    let without = measure(
-        &plain,
-        &cluster,
-        &ca,
-        &body,
+    let phases = Phases {
+        cluster: &cluster,
+        body: &body,
         concurrency,
         seconds,
-        None,
-        None,
-    );
+    };
+    let without = phases.measure(&plain, None, None);
     let half = without.load.rate() / 2.0;
-    let without_paced = measure(
-        &plain,
-        &cluster,
-        &ca,
-        &body,
-        concurrency,
-        seconds,
-        Some(half),
-        None,
-    );
+    let without_paced = phases.measure(&plain, Some(half), None);
     let plain_peak = peak_rss(plain.pid());
     drop(plain);
 
@@ -174,48 +162,12 @@ fn main() {
         Duration::from_secs(2),
         &body,
     ));
-    let idle = measure(
-        &counsel,
-        &cluster,
-        &ca,
-        &body,
-        concurrency,
-        seconds,
-        None,
-        None,
-    );
-    let idle_paced = measure(
-        &counsel,
-        &cluster,
-        &ca,
-        &body,
-        concurrency,
-        seconds,
-        Some(half),
-        None,
-    );
+    let idle = phases.measure(&counsel, None, None);
+    let idle_paced = phases.measure(&counsel, Some(half), None);
     let client = runtime.block_on(kube_client(&cluster.kubeconfig));
     let audited = (&client, &runtime);
-    let with = measure(
-        &counsel,
-        &cluster,
-        &ca,
-        &body,
-        concurrency,
-        seconds,
-        None,
-        Some(audited),
-    );
-    let with_paced = measure(
-        &counsel,
-        &cluster,
-        &ca,
-        &body,
-        concurrency,
-        seconds,
-        Some(half),
-        Some(audited),
-    );
+    let with = phases.measure(&counsel, None, Some(audited));
+    let with_paced = phases.measure(&counsel, Some(half), Some(audited));
     let peak = peak_rss(counsel.pid());
     drop(counsel);
 
@@ -298,73 +250,87 @@ impl Measured {
     }
 }
 
-/// The webhook of `counsel` under `concurrency` clients for `seconds` (at
-/// `per_second` reviews a second, or as fast as it answers). With
-/// `audit`, a new exception at the start makes the audit judge everything
-/// again meanwhile.
-#[allow(clippy::too_many_arguments)]
-fn measure(
-    counsel: &CounselProcess,
-    cluster: &Cluster,
-    ca: &[u8],
-    body: &[u8],
+/// What every load phase shares.
+#[derive(Clone, Copy)]
+struct Phases<'a> {
+    cluster: &'a Cluster,
+    /// The AdmissionReview sent.
+    body: &'a [u8],
     concurrency: usize,
     seconds: u64,
-    per_second: Option<f64>,
-    audit: Option<(&kube::Client, &tokio::runtime::Runtime)>,
-) -> Measured {
-    let evaluations_before = metric(
-        &counsel.ops_get("/metrics"),
-        "counsel_audit_evaluations_total",
-    );
-    let requests_before = apiserver_series(cluster, "apiserver_request_total");
-    let cpu_before = (cpu_by_process(), cpu_by_thread(counsel.pid()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let loading = {
-        let (ca, stop) = (ca.to_vec(), stop.clone());
-        let (webhook, body) = (counsel.webhook, body.to_vec());
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(load_until(
-                &ca,
-                webhook,
-                concurrency,
-                per_second,
-                &stop,
-                &body,
-            ))
-        })
-    };
-    let judged_before = judged_count(counsel);
-    if let Some((client, runtime)) = audit {
-        // A new exception: everything is judged again. Made through the
-        // API (not kubectl, whose start would weigh on the load); nothing
-        // else is asked of the machine while the load runs.
-        runtime.block_on(create_exception(client));
-    }
-    std::thread::sleep(Duration::from_secs(seconds));
-    stop.store(true, Ordering::Relaxed);
-    let load = loading.join().expect("load");
-    let cpu_after = (cpu_by_process(), cpu_by_thread(counsel.pid()));
-    let requests_after = apiserver_series(cluster, "apiserver_request_total");
-    let evaluations = metric(
-        &counsel.ops_get("/metrics"),
-        "counsel_audit_evaluations_total",
-    ) - evaluations_before;
-    Measured {
-        load,
-        audited: audit.is_some(),
-        audits: judged_count(counsel) - judged_before,
-        evaluations,
-        cpu: (
-            cpu_used(&cpu_before.0, &cpu_after.0),
-            cpu_used(&cpu_before.1, &cpu_after.1),
-        ),
-        requests: difference(&requests_before, &requests_after),
+}
+
+impl Phases<'_> {
+    /// The webhook of `counsel` under `concurrency` clients for `seconds` (at
+    /// `per_second` reviews a second, or as fast as it answers). With
+    /// `audit`, a new exception at the start makes the audit judge everything
+    /// again meanwhile.
+    fn measure(
+        &self,
+        counsel: &CounselProcess,
+        per_second: Option<f64>,
+        audit: Option<(&kube::Client, &tokio::runtime::Runtime)>,
+    ) -> Measured {
+        let Phases {
+            cluster,
+            body,
+            concurrency,
+            seconds,
+        } = *self;
+        let ca = ca_of(counsel);
+        let evaluations_before = metric(
+            &counsel.ops_get("/metrics"),
+            "counsel_audit_evaluations_total",
+        );
+        let requests_before = apiserver_series(cluster, "apiserver_request_total");
+        let cpu_before = (cpu_by_process(), cpu_by_thread(counsel.pid()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let loading = {
+            let (ca, stop) = (ca.to_vec(), stop.clone());
+            let (webhook, body) = (counsel.webhook, body.to_vec());
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(load_until(
+                    &ca,
+                    webhook,
+                    concurrency,
+                    per_second,
+                    &stop,
+                    &body,
+                ))
+            })
+        };
+        let judged_before = judged_count(counsel);
+        if let Some((client, runtime)) = audit {
+            // A new exception: everything is judged again. Made through the
+            // API (not kubectl, whose start would weigh on the load); nothing
+            // else is asked of the machine while the load runs.
+            runtime.block_on(create_exception(client));
+        }
+        std::thread::sleep(Duration::from_secs(seconds));
+        stop.store(true, Ordering::Relaxed);
+        let load = loading.join().expect("load");
+        let cpu_after = (cpu_by_process(), cpu_by_thread(counsel.pid()));
+        let requests_after = apiserver_series(cluster, "apiserver_request_total");
+        let evaluations = metric(
+            &counsel.ops_get("/metrics"),
+            "counsel_audit_evaluations_total",
+        ) - evaluations_before;
+        Measured {
+            load,
+            audited: audit.is_some(),
+            audits: judged_count(counsel) - judged_before,
+            evaluations,
+            cpu: (
+                cpu_used(&cpu_before.0, &cpu_after.0),
+                cpu_used(&cpu_before.1, &cpu_after.1),
+            ),
+            requests: difference(&requests_before, &requests_after),
+        }
     }
 }
 

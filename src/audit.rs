@@ -213,9 +213,67 @@ pub fn controller(object: &Value) -> Option<(&str, &str)> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+
     use serde_json::json;
 
-    use super::controller;
+    use super::{AuditSnapshot, Audited, ObjectKey, controller};
+
+    fn key(namespace: Option<&str>, name: &str) -> ObjectKey {
+        ObjectKey {
+            namespace: namespace.map(str::to_owned),
+            api_version: "apps/v1".to_owned(),
+            kind: "Deployment".to_owned(),
+            name: name.to_owned(),
+        }
+    }
+
+    fn audited(uid: &str) -> Arc<Audited> {
+        Arc::new(Audited {
+            uid: uid.to_owned(),
+            resource_version: "1".to_owned(),
+            passed: 1,
+            findings: Vec::new(),
+            failures: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn a_namespace_changed_where_an_object_was_judged_again_came_or_went() {
+        let same = audited("same");
+        let before = AuditSnapshot {
+            objects: [
+                (key(None, "cluster-wide"), same.clone()),
+                (key(Some("a"), "gone"), same.clone()),
+                (key(Some("a"), "stays"), same.clone()),
+                (key(Some("b"), "judged-again"), same.clone()),
+                (key(Some("d"), "untouched"), same.clone()),
+            ]
+            .into(),
+            complete: true,
+        };
+        let now = AuditSnapshot {
+            objects: [
+                (key(None, "cluster-wide"), same.clone()),
+                (key(Some("a"), "stays"), same.clone()),
+                // Equal, but judged again: a new conclusion.
+                (key(Some("b"), "judged-again"), audited("same")),
+                (key(Some("c"), "new"), same.clone()),
+                (key(Some("d"), "untouched"), same.clone()),
+            ]
+            .into(),
+            complete: true,
+        };
+        let changed: BTreeSet<Option<String>> = ["a", "b", "c"].map(|n| Some(n.to_owned())).into();
+        assert_eq!(now.namespaces_changed_since(&before), changed);
+        assert_eq!(now.namespaces_changed_since(&now), BTreeSet::new());
+        let names: Vec<&str> = (now.in_namespace(Some("a")))
+            .map(|(key, _)| key.name.as_str())
+            .collect();
+        assert_eq!(names, ["stays"]);
+        assert_eq!(now.in_namespace(None).count(), 1);
+    }
 
     #[test]
     fn the_controller_is_the_owner_marked_controller() {

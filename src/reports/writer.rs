@@ -118,7 +118,7 @@ impl ReportWriter {
         if !self.complete_once {
             return Ok(Written::default());
         }
-        let stored = match self.stored.take() {
+        let mut stored = match self.stored.take() {
             Some(stored) => stored,
             None => self.list().await?,
         };
@@ -140,7 +140,6 @@ impl ReportWriter {
             .ok_or(WriteError::Stopped)?;
         namespaces.append(&mut self.again);
         self.built_from = Some(snapshot.clone());
-        let mut stored = stored;
         let mut outcome = Written::default();
         let time = now_timestamp();
         for namespace in namespaces {
