@@ -2,12 +2,13 @@
 //! (v1.20, see tests/support/cluster.rs): what already ran before Counsel
 //! started is judged and counted in the metrics a user scrapes; fixing an
 //! object, or granting an exception, changes the counts while it runs; a
-//! Pod a controller owns is reported at its controller only; `--no-audit`
-//! judges nothing.
+//! Pod a controller owns is reported at its controller only; a kind
+//! Counsel may not list does not hold the rest back; `--no-audit` judges
+//! nothing.
 
 use std::time::{Duration, Instant};
 
-use crate::support::cluster::Cluster;
+use crate::support::cluster::{COUNSEL_ACCOUNT, Cluster};
 use crate::support::counsel_process::CounselProcess;
 use crate::support::times;
 
@@ -211,6 +212,88 @@ spec:
             replicas,
             line("objects{kind=\"Deployment\"} 1"),
             line("objects{kind=\"Pod\"} 0"),
+        ]),
+    );
+}
+
+#[test]
+fn a_kind_counsel_may_not_list_does_not_hold_the_audit_back() {
+    // Counsel's ServiceAccount gets what it needs but ConfigMaps, which a
+    // rule matches: a cluster of its own, for the binding.
+    let cluster = Cluster::start();
+    let (account_namespace, account) = COUNSEL_ACCOUNT;
+    cluster
+        .kubectl(&["apply", "-f", "-"])
+        .stdin(format!(
+            "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: counsel-but-configmaps}}
+rules:
+  - {{apiGroups: [\"\"], resources: [namespaces], verbs: [list, watch]}}
+  - {{apiGroups: [counsel.dev], resources: [counselexceptions, clustercounselexceptions], verbs: [list, watch]}}
+  - {{apiGroups: [apps], resources: [deployments], verbs: [list, watch]}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: counsel-but-configmaps}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: counsel-but-configmaps}}
+subjects:
+  - {{kind: ServiceAccount, namespace: {account_namespace}, name: {account}}}
+"
+        ))
+        .success();
+    let namespace = cluster.namespace("partly-audited", &[]);
+    cluster
+        .kubectl(&["apply", "-n", &namespace, "-f", "-"])
+        .stdin(deployment(false))
+        .success();
+    cluster
+        .kubectl(&["create", "configmap", "settings", "-n", &namespace])
+        .success();
+    let config = "\
+policies:
+  - name: house
+    module: builtin:cel
+    mode: audit
+    match:
+      kinds: [Deployment, ConfigMap]
+    settings:
+      rules:
+        - id: replicas
+          title: Deployments run two replicas at least
+          kinds: [Deployment]
+          validate: \"has(object.spec.replicas) && object.spec.replicas >= 2\"
+        - id: owner
+          title: ConfigMaps name their owner
+          kinds: [ConfigMap]
+          validate: \"has(object.metadata.labels) && 'owner' in object.metadata.labels\"
+";
+    let kubeconfig = cluster.account_kubeconfig.to_str().expect("UTF-8 path");
+    let mut counsel = CounselProcess::start(
+        Some(config),
+        &["--kubeconfig", kubeconfig, "--no-reports", "--no-events"],
+    );
+    counsel.wait_for_message(|m| {
+        m == "the audit goes on without a kind it may not list; grant list and watch of it to audit it"
+    });
+    counsel.wait_for_message(|m| m == "the audit judged every watched object");
+    let refused: Vec<String> = (counsel.log_lines().into_iter())
+        .filter(|line| {
+            line["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("the audit goes on"))
+        })
+        .map(|line| line["fields"]["kind"].to_string())
+        .collect();
+    assert_eq!(refused, ["\"ConfigMap\""], "{}", counsel.log());
+    wait_for_lines(
+        &counsel,
+        &sorted(vec![
+            "counsel_audit_objects{kind=\"Deployment\"} 1".to_owned(),
+            format!(
+                "counsel_audit_violations{{policy=\"house\",rule=\"replicas\",namespace=\"{namespace}\",mode=\"audit\"}} 1"
+            ),
         ]),
     );
 }

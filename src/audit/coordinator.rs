@@ -239,6 +239,20 @@ impl Coordinator {
                     self.gone(&key);
                 }
             }
+            Seen::Refused(id) => {
+                // Judged without it (its objects unknown) rather than never:
+                // the watch keeps trying, and what it lists later is judged
+                // as a change.
+                if let Some(watch) = self.watches.get_mut(&id)
+                    && !watch.listed
+                {
+                    watch.listed = true;
+                    tracing::warn!(
+                        kind = id.1.as_str(),
+                        "the audit goes on without a kind it may not list; grant list and watch of it to audit it"
+                    );
+                }
+            }
             Seen::Listed(id) => {
                 let Some(watch) = self.watches.get_mut(&id) else {
                     return;

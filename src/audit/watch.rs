@@ -43,6 +43,9 @@ pub enum Seen {
     Gone(WatchId, ObjectKey),
     /// The list that began is complete.
     Listed(WatchId),
+    /// The API server refuses to list the resource (forbidden, or not
+    /// found): until it does, the audit goes on without it.
+    Refused(WatchId),
 }
 
 /// Starts watching `resource`, sending what it sees to `seen`. Objects a
@@ -79,12 +82,16 @@ pub fn start(
                     }
                 }
                 Err(error) => {
-                    failing = true;
+                    let first = !std::mem::replace(&mut failing, true);
                     tracing::warn!(
                         "the audit's watch of {} failed (retried with backoff; what it saw is kept): {error}",
                         id.1
                     );
-                    continue;
+                    if first && refused(&error) {
+                        Seen::Refused(id.clone())
+                    } else {
+                        continue;
+                    }
                 }
             };
             if seen.send(message).await.is_err() {
@@ -92,6 +99,16 @@ pub fn start(
             }
         }
     })
+}
+
+/// Whether the API server refused to list the resource: no permission
+/// (403) or no such resource (404); retrying will not change that soon.
+fn refused(error: &watcher::Error) -> bool {
+    matches!(
+        error,
+        watcher::Error::InitialListFailed(kube::Error::Api(status))
+            if status.code == 403 || status.code == 404
+    )
 }
 
 fn key_of(id: &WatchId, object: &DynamicObject) -> ObjectKey {

@@ -98,8 +98,10 @@ impl CounselProcess {
 
     /// Waits for a log line whose message satisfies `wanted` (among those
     /// already logged, too) and returns the message; fails the test if
-    /// the process exits first.
+    /// the process exits first, or if three minutes go by (against
+    /// hanging forever, not a timing: what is waited for comes in seconds).
     pub fn wait_for_message(&mut self, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(180);
         let (list, changed) = &*self.lines;
         let mut seen = list.lock().expect("log lines");
         loop {
@@ -109,6 +111,10 @@ impl CounselProcess {
             if let Ok(Some(status)) = self.child.try_wait() {
                 drop(seen);
                 panic!("counsel serve exited ({status}); its log:\n{}", self.log());
+            }
+            if std::time::Instant::now() > deadline {
+                drop(seen);
+                panic!("the awaited message never came; the log:\n{}", self.log());
             }
             seen = changed
                 .wait_timeout(seen, Duration::from_millis(500))
