@@ -12,7 +12,7 @@ use super::{OpenReport, ReportOptions, ReportResult, Timestamp, build_one};
 use crate::audit::AuditSnapshot;
 
 /// What the writer keeps of a report in the cluster.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(super) struct Stored {
     /// Of its content, timestamps aside.
     pub(super) digest: Digest,
