@@ -25,8 +25,9 @@ use crate::server::ServerState;
 
 /// How long the webhook must have answered no review before the audit
 /// judges an object: a webhook answering hundreds of reviews a second
-/// leaves few such gaps, one answering a few a second many.
-const QUIET: Duration = Duration::from_millis(5);
+/// leaves few such gaps, one answering a few a second many (5 ms let the
+/// p99 at half load rise to 1.55x in one run; BENCHMARKS.md).
+const QUIET: Duration = Duration::from_millis(10);
 /// The longest the audit waits before it looks again whether the webhook
 /// is quiet.
 const LOOK_AT_MOST_EVERY: Duration = Duration::from_millis(40);
