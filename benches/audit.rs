@@ -85,20 +85,13 @@ fn main() {
     // Without the audit: the webhook's latency alone.
     let mut plain = CounselProcess::start(None, &["--kubeconfig", &kubeconfig, "--no-audit"]);
     plain.wait_synced();
-    let ca = ca_of(&plain);
-    runtime.block_on(load(
-        &ca,
-        plain.webhook,
-        concurrency,
-        Duration::from_secs(2),
-        &body,
-    ));
     let phases = Phases {
         cluster: &cluster,
         body: &body,
         concurrency,
         seconds,
     };
+    phases.warm_up(&plain, &runtime);
     let without = phases.measure(&plain, None, None);
     let half = without.load.rate() / 2.0;
     let without_paced = phases.measure(&plain, Some(half), None);
@@ -154,17 +147,10 @@ fn main() {
         }
     }
     // The webhook under load while the audit judges everything again.
-    let ca = ca_of(&counsel);
-    runtime.block_on(load(
-        &ca,
-        counsel.webhook,
-        concurrency,
-        Duration::from_secs(2),
-        &body,
-    ));
+    phases.warm_up(&counsel, &runtime);
     let idle = phases.measure(&counsel, None, None);
     let idle_paced = phases.measure(&counsel, Some(half), None);
-    let client = runtime.block_on(kube_client(&cluster.kubeconfig));
+    let client = runtime.block_on(cluster.client());
     let audited = (&client, &runtime);
     let with = phases.measure(&counsel, None, Some(audited));
     let with_paced = phases.measure(&counsel, Some(half), Some(audited));
@@ -261,6 +247,20 @@ struct Phases<'a> {
 }
 
 impl Phases<'_> {
+    /// Two seconds of load on `counsel`'s webhook before anything is
+    /// measured (connections made, caches warm).
+    fn warm_up(&self, counsel: &CounselProcess, runtime: &tokio::runtime::Runtime) {
+        let ca = ca_of(counsel);
+        let warm = Duration::from_secs(2);
+        runtime.block_on(load(
+            &ca,
+            counsel.webhook,
+            self.concurrency,
+            warm,
+            self.body,
+        ));
+    }
+
     /// The webhook of `counsel` under `concurrency` clients for `seconds` (at
     /// `per_second` reviews a second, or as fast as it answers). With
     /// `audit`, a new exception at the start makes the audit judge everything
@@ -461,14 +461,6 @@ fn pod_spec(i: usize) -> Value {
     json!({"containers": containers})
 }
 
-async fn kube_client(kubeconfig: &std::path::Path) -> kube::Client {
-    let kubeconfig = kube::config::Kubeconfig::read_from(kubeconfig).expect("kubeconfig");
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .expect("kubeconfig");
-    kube::Client::try_from(config).expect("client")
-}
-
 /// Creates a CounselException in the second namespace for the `n`th
 /// Deployment there, which has no memory limit: everything is judged
 /// again, and one result in that namespace's report becomes a skip.
@@ -501,7 +493,8 @@ fn exception(n: usize) -> Value {
     })
 }
 
-/// An AdmissionReview of a CREATE of one of the generated Deployments.
+/// The development CA `counsel` made, which its webhook's certificate
+/// chains to.
 fn ca_of(counsel: &CounselProcess) -> Vec<u8> {
     std::fs::read(counsel.dir.path().join("certs/ca.crt")).expect("development CA")
 }

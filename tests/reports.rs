@@ -179,11 +179,7 @@ async fn reports_say_what_the_audit_found_and_change_only_with_it() {
             .kubectl(&["create", "namespace", namespace])
             .success();
     }
-    let client = counsel::cluster::connect(Some(&cluster.kubeconfig))
-        .await
-        .expect("client")
-        .expect("configured")
-        .client;
+    let client = cluster.client().await;
     let reviewer = reviewer();
     let lab = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "lab"}});
     let first = snapshot([
@@ -376,11 +372,7 @@ async fn reports_say_what_the_audit_found_and_change_only_with_it() {
 async fn a_report_lists_at_most_its_bound_and_counts_the_rest() {
     let cluster = Cluster::start();
     cluster.kubectl(&["create", "namespace", "shop"]).success();
-    let client = counsel::cluster::connect(Some(&cluster.kubeconfig))
-        .await
-        .expect("client")
-        .expect("configured")
-        .client;
+    let client = cluster.client().await;
     let reviewer = reviewer();
     // Five Deployments, each failing one rule and warned about another.
     let objects: BTreeMap<ObjectKey, Arc<Audited>> = (1..=5)

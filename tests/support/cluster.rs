@@ -404,6 +404,16 @@ impl Cluster {
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
 
+    /// A Kubernetes client of this cluster's administrator, made as
+    /// `counsel serve --kubeconfig` makes its own.
+    pub async fn client(&self) -> kube::Client {
+        counsel::cluster::connect(Some(&self.kubeconfig))
+            .await
+            .expect("a client")
+            .expect("a configured cluster")
+            .client
+    }
+
     /// kubectl with this cluster's kubeconfig and the given arguments.
     pub fn kubectl(&self, args: &[&str]) -> Run {
         let mut command = Command::new(kubectl_binary());
